@@ -1,0 +1,39 @@
+//! The core of ForecastLab: the plugin traits every model, feature group,
+//! embedder and LLM backend implements, the registries they submit
+//! themselves to, and the shared numeric building blocks.
+//!
+//! Plugins live in their own crates and register with [`inventory`]:
+//!
+//! ```ignore
+//! inventory::submit! {
+//!     forecastlab_core::ModelRegistration { name: "naive", /* … */ }
+//! }
+//! ```
+//!
+//! The server only ever looks models up through [`models()`] and
+//! [`model()`]; it never names a model itself.
+
+pub mod ai;
+pub mod error;
+pub mod features;
+pub mod forecast;
+pub mod model;
+pub mod series;
+
+pub use ai::{
+    embedder, embedders, llm, llms, ChatMessage, ChatRequest, ChatResponse, ChatRole,
+    EmbedderRegistration, EmbeddingProvider, LlmEvent, LlmProvider, LlmRegistration,
+    ProviderSettings, ToolCall, ToolSpec,
+};
+pub use error::CoreError;
+pub use features::{feature_group, feature_groups, FeatureGroup, FeatureGroupRegistration};
+pub use forecast::{Forecast, PredictionInterval};
+pub use model::{
+    model, models, FittedModel, Forecaster, ModelRegistration, PredictRequest, TrainingData,
+};
+pub use series::{FeatureMatrix, SeriesKey};
+
+/// Re-exported so plugin crates can name families and input kinds.
+pub use forecastlab_model_taxonomy as taxonomy;
+/// Re-exported so plugin crates need not depend on `inventory` directly.
+pub use inventory;

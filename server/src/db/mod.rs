@@ -1,0 +1,143 @@
+//! Database pools for the two supported backends and their migrations.
+//!
+//! Most queries are written once in the SQL both dialects accept and run on
+//! either pool through [`with_db!`](crate::with_db); a slice keeps a
+//! backend-specific path only where it buys real speed (bulk upserts) or
+//! semantics (`DISTINCT ON`, `FOR UPDATE SKIP LOCKED`).
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use anyhow::Context;
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    PgPool, SqlitePool,
+};
+
+/// Which SQL dialect a pool speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL.
+    Postgres,
+    /// SQLite.
+    Sqlite,
+}
+
+/// A connection pool to either backend. Cheap to clone.
+#[derive(Debug, Clone)]
+pub enum Db {
+    /// PostgreSQL pool.
+    Postgres(PgPool),
+    /// SQLite pool.
+    Sqlite(SqlitePool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of either backend,
+/// so one query text and one decoding routine serve both.
+///
+/// ```ignore
+/// let count: i64 = with_db!(&state.db, pool => {
+///     sqlx::query_scalar("SELECT COUNT(*) FROM store").fetch_one(pool).await
+/// })?;
+/// ```
+#[macro_export]
+macro_rules! with_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Postgres($pool) => $body,
+            $crate::db::Db::Sqlite($pool) => $body,
+        }
+    };
+}
+
+impl Db {
+    /// Connects to `url` (`postgres://…` or `sqlite://…`), creating the
+    /// SQLite file and its directory when missing.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).with_context(|| {
+                format!("invalid DATABASE_URL {}", crate::config::redact_url(url))
+            })?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options)
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot connect to {}; is PostgreSQL running?",
+                        crate::config::redact_url(url)
+                    )
+                })?;
+            Ok(Self::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .with_context(|| format!("invalid DATABASE_URL {url}"))?
+                .create_if_missing(true)
+                .foreign_keys(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(30));
+            if let Some(parent) = Path::new(options.get_filename()).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).with_context(|| {
+                        format!("cannot create the database directory {}", parent.display())
+                    })?;
+                }
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options)
+                .await
+                .with_context(|| format!("cannot open SQLite database {url}"))?;
+            Ok(Self::Sqlite(pool))
+        } else {
+            anyhow::bail!(
+                "DATABASE_URL must start with sqlite: or postgres://, got {}",
+                crate::config::redact_url(url)
+            )
+        }
+    }
+
+    /// Applies the pending migrations of this backend.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
+            Self::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The dialect of this pool.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// `postgres` or `sqlite`, for logs.
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "postgres",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// Runs `SELECT 1`.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        with_db!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        with_db!(self, pool => pool.close().await);
+    }
+}
+
+/// Executes one or more `;`-separated statements without parameters
+/// (fixtures, maintenance). Never pass client text here.
+pub async fn execute_script(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
+    with_db!(db, pool => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()))
+}

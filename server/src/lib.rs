@@ -1,0 +1,24 @@
+//! The ForecastLab server: a library that builds the HTTP application
+//! ([`build_app`]) and runs the command line ([`cli::main`]), plus the thin
+//! `forecastlab` binary.
+//!
+//! A custom binary that links extra model plugins calls [`cli::main`] the
+//! same way `src/main.rs` does.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod extract;
+pub mod features;
+pub mod models;
+mod plugins;
+pub mod problem;
+pub mod state;
+pub mod telemetry;
+
+pub use app::{build_app, openapi};
+pub use config::Settings;
+pub use db::Db;
+pub use problem::Problem;
+pub use state::AppState;

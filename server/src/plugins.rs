@@ -1,0 +1,3 @@
+//! Links the plugin crates in. A plugin's `inventory` registrations are only
+//! kept when its crate is referenced, so each enabled plugin has one line
+//! here.

@@ -1,0 +1,25 @@
+//! The state every handler receives.
+
+use std::sync::Arc;
+
+use crate::{config::Settings, db::Db};
+
+/// Shared application state: the database pool and the settings. Cheap to
+/// clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Database pool (SQLite or PostgreSQL).
+    pub db: Db,
+    /// Settings read once at start-up.
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    /// Bundles a pool and settings.
+    pub fn new(db: Db, settings: Settings) -> Self {
+        Self {
+            db,
+            settings: Arc::new(settings),
+        }
+    }
+}

@@ -1,0 +1,394 @@
+//! Shared harness for the black-box tests: start the real app on a random
+//! port against a fresh SQLite file or a fresh PostgreSQL database, talk to
+//! it over HTTP, and clean up afterwards.
+//!
+//! Write a test once as `async fn name(backend: Backend)` and list it in
+//! [`both_backends!`] to run it on both databases.
+
+use std::{path::PathBuf, time::Duration};
+
+use anyhow::Context;
+use forecastlab_server::{cli, config::Settings, Db};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::{net::TcpListener, sync::oneshot};
+
+/// Which database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A fresh SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh database on the local PostgreSQL service.
+    Postgres,
+}
+
+/// Admin URL of the PostgreSQL service (`TEST_POSTGRES_URL`, default the
+/// local service with trust auth).
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A running app and what it needs to be torn down.
+#[derive(Debug)]
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    /// HTTP client.
+    pub client: reqwest::Client,
+    /// Direct pool to the same database, for fixtures and assertions.
+    pub db: Db,
+    /// Which backend this is.
+    pub backend: Backend,
+    /// Temporary directory holding the SQLite file and artifacts.
+    pub dir: tempfile::TempDir,
+    /// Database URL the app uses.
+    pub database_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    postgres_database: Option<String>,
+}
+
+/// A response: status, headers and the parsed JSON body (`Value::Null` when
+/// the body is empty or not JSON).
+#[derive(Debug)]
+pub struct TestResponse {
+    /// Status code.
+    pub status: StatusCode,
+    /// Response headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// Parsed body.
+    pub body: Value,
+    /// Raw body text.
+    pub text: String,
+}
+
+impl TestResponse {
+    /// The `Content-Type` header.
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// Asserts an RFC 7807 problem with `status` and `code`; returns the body.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) -> &Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "expected {status} {code}, got {}: {}",
+            self.status,
+            self.text
+        );
+        assert_eq!(
+            self.content_type(),
+            "application/problem+json",
+            "body: {}",
+            self.text
+        );
+        assert_eq!(self.body["code"], code, "body: {}", self.text);
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["type"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("/errors/"));
+        assert!(self.body["detail"].is_string());
+        assert!(self.body["request_id"].is_string());
+        &self.body
+    }
+
+    /// Asserts a 2xx status with a helpful message; returns the body.
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Value {
+        assert!(
+            self.status.is_success(),
+            "expected success, got {}: {}",
+            self.status,
+            self.text
+        );
+        &self.body
+    }
+
+    /// The `field` members of a 422 problem's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    /// Starts the app on `backend` with default settings.
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// Starts the app on `backend` with extra environment-style settings.
+    pub async fn spawn_with(backend: Backend, overrides: &[(&str, &str)]) -> Self {
+        match Self::try_spawn(backend, overrides).await {
+            Ok(app) => app,
+            Err(error) => panic!("cannot start the test app on {backend:?}: {error:#}"),
+        }
+    }
+
+    async fn try_spawn(backend: Backend, overrides: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let (database_url, postgres_database) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("forecastlab.db").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let name = format!("forecastlab_test_{}", uuid::Uuid::new_v4().simple());
+                create_postgres_database(&name).await?;
+                let url = replace_database(&postgres_admin_url(), &name);
+                (url, Some(name))
+            }
+        };
+        let artifacts: PathBuf = dir.path().join("artifacts");
+        let mut vars: Vec<(String, String)> = vec![
+            ("DATABASE_URL".into(), database_url.clone()),
+            ("APP_ENV".into(), "testing".into()),
+            (
+                "FORECAST_MODEL_ARTIFACTS_DIR".into(),
+                artifacts.join("models").display().to_string(),
+            ),
+            (
+                "REGISTRY_ARTIFACT_ROOT".into(),
+                artifacts.join("registry").display().to_string(),
+            ),
+            ("LOG_LEVEL".into(), "warn".into()),
+        ];
+        for (key, value) in overrides {
+            vars.retain(|(k, _)| k != key);
+            vars.push(((*key).to_owned(), (*value).to_owned()));
+        }
+        let settings = Settings::from_lookup(|name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })?;
+        forecastlab_server::telemetry::init(&settings.log_level, &settings.log_format);
+        let state = cli::prepare(settings).await?;
+        let db = state.db.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = oneshot::channel();
+        tokio::spawn(async move {
+            let shutdown = async {
+                let _ = rx.await;
+            };
+            if let Err(error) = cli::serve_on(state, listener, shutdown).await {
+                eprintln!("test server stopped with an error: {error:#}");
+            }
+        });
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(300))
+            .build()?;
+        Ok(Self {
+            base_url: format!("http://{addr}"),
+            client,
+            db,
+            backend,
+            dir,
+            database_url,
+            shutdown: Some(tx),
+            postgres_database,
+        })
+    }
+
+    /// Full URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// Sends a request with an optional JSON body.
+    pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> TestResponse {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("request failed");
+        into_test_response(response).await
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.request(Method::GET, path, None).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, body: &Value) -> TestResponse {
+        self.request(Method::POST, path, Some(body)).await
+    }
+
+    /// `PATCH path` with a JSON body.
+    pub async fn patch(&self, path: &str, body: &Value) -> TestResponse {
+        self.request(Method::PATCH, path, Some(body)).await
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> TestResponse {
+        self.request(Method::DELETE, path, None).await
+    }
+
+    /// Sends a raw body with a content type (for malformed-input tests).
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> TestResponse {
+        let response = self
+            .client
+            .request(method, self.url(path))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request failed");
+        into_test_response(response).await
+    }
+
+    /// Executes SQL statements (separated by `;`) directly on the database.
+    pub async fn exec(&self, sql: &str) {
+        let result = forecastlab_server::db::execute_script(&self.db, sql).await;
+        if let Err(error) = result {
+            panic!("fixture SQL failed: {error}\n{sql}");
+        }
+    }
+
+    /// Runs a scalar `SELECT` returning one `i64`.
+    pub async fn count(&self, sql: &str) -> i64 {
+        forecastlab_server::with_db!(&self.db, pool => {
+            sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await
+        })
+        .unwrap_or_else(|error| panic!("count query failed: {error}\n{sql}"))
+    }
+}
+
+async fn into_test_response(response: reqwest::Response) -> TestResponse {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    TestResponse {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(name) = self.postgres_database.take() {
+            // Drop runs inside the test's runtime; do the async cleanup on a
+            // runtime of its own on another thread.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(drop_postgres_database(&name))
+            })
+            .join();
+        }
+    }
+}
+
+fn replace_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{database}?{query}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+async fn admin_connection() -> anyhow::Result<sqlx::PgConnection> {
+    use sqlx::Connection;
+    let url = postgres_admin_url();
+    sqlx::PgConnection::connect(&url).await.with_context(|| {
+        format!(
+            "PostgreSQL is not reachable at {url}. Start it (e.g. `pg_ctlcluster <version> main start`, \
+             or `bash .ci/run` which starts it) or point TEST_POSTGRES_URL at a server; \
+             the PostgreSQL half of the suite never skips silently."
+        )
+    })
+}
+
+async fn create_postgres_database(name: &str) -> anyhow::Result<()> {
+    let mut connection = admin_connection().await?;
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut connection)
+        .await
+        .with_context(|| format!("creating database {name}"))?;
+    Ok(())
+}
+
+async fn drop_postgres_database(name: &str) {
+    if let Ok(mut connection) = admin_connection().await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut connection)
+            .await;
+    }
+}
+
+/// Generates a `sqlite` and a `postgres` test module calling each listed
+/// `async fn name(backend: Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_name_is_replaced() {
+        assert_eq!(
+            replace_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            replace_database("postgres://u:p@h:1/db?sslmode=disable", "y"),
+            "postgres://u:p@h:1/y?sslmode=disable"
+        );
+        assert_eq!(replace_database("postgres://h", "z"), "postgres://h/z");
+    }
+}
