@@ -4,12 +4,30 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
+pub mod analytics;
+pub mod backtesting;
 pub mod catalog;
+pub mod dimensions;
+pub mod featuresets;
+pub mod forecasting;
 pub mod health;
+pub mod ingest;
+pub mod jobs;
+pub mod registry;
+pub mod seeder;
 
 /// Every slice's routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(health::router())
+        .merge(ingest::router())
+        .merge(dimensions::router())
+        .merge(analytics::router())
+        .merge(seeder::router())
+        .merge(featuresets::router())
+        .merge(forecasting::router())
         .merge(catalog::router())
+        .merge(backtesting::router())
+        .merge(registry::router())
+        .merge(jobs::router())
 }

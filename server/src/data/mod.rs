@@ -1,0 +1,5 @@
+//! Read models shared by several slices (series loading for features,
+//! forecasting, backtesting and jobs). Each slice's own SQL stays in its
+//! `repo.rs`; only what several slices read lives here.
+
+pub mod series;

@@ -1,0 +1,10 @@
+//! /featuresets/*: time-safe feature computation and preview.
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// The routes of this slice.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+}

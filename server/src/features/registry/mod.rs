@@ -1,0 +1,10 @@
+//! /registry/*: model runs, aliases, verification and comparison.
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// The routes of this slice.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+}

@@ -1,0 +1,10 @@
+//! /seeder/*: synthetic retail data generation, status, reset and enrichment.
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// The routes of this slice.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+}
