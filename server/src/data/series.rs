@@ -38,7 +38,8 @@ impl SalesSeries {
     }
 }
 
-const SERIES_SQL: &str = "SELECT date, quantity, CAST(unit_price AS DOUBLE PRECISION) AS unit_price \
+const SERIES_SQL: &str =
+    "SELECT date, quantity, CAST(unit_price AS DOUBLE PRECISION) AS unit_price \
      FROM sales_daily WHERE store_id = $1 AND product_id = $2 AND date >= $3 AND date <= $4 \
      ORDER BY date";
 
