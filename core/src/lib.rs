@@ -14,11 +14,17 @@
 //! [`model()`]; it never names a model itself.
 
 pub mod ai;
+pub mod artifact;
 pub mod error;
 pub mod features;
 pub mod forecast;
+pub mod interval;
+pub mod linalg;
 pub mod model;
+pub mod model_config;
+pub mod lifecycle;
 pub mod series;
+pub mod target_only;
 
 pub use ai::{
     embedder, embedders, llm, llms, ChatMessage, ChatRequest, ChatResponse, ChatRole,
