@@ -24,6 +24,7 @@ pub mod model;
 pub mod model_config;
 pub mod lifecycle;
 pub mod series;
+pub mod supervised;
 pub mod target_only;
 
 pub use ai::{

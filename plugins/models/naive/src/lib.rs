@@ -1,9 +1,10 @@
 //! The naive model: the forecast for every step is the last observed value.
 
 use forecastlab_core::{
-    inventory,
+    inventory, model_config,
+    target_only::{self, TargetOnlyMethod},
     taxonomy::{InputKind, ModelFamily},
-    CoreError, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest, TrainingData,
+    CoreError, ModelRegistration,
 };
 use serde::{Deserialize, Serialize};
 
@@ -14,81 +15,39 @@ const MODEL_TYPE: &str = "naive";
 #[serde(deny_unknown_fields)]
 pub struct NaiveConfig {
     /// Config schema version.
-    #[serde(default = "schema_version")]
+    #[serde(default = "model_config::schema_version")]
     pub schema_version: String,
     /// Always `naive`.
     #[serde(default = "model_type")]
     pub model_type: String,
 }
 
-fn schema_version() -> String {
-    "1.0".to_owned()
-}
-
 fn model_type() -> String {
     MODEL_TYPE.to_owned()
 }
 
-/// Unfitted naive model.
-#[derive(Debug, Clone)]
-pub struct Naive {
-    config: NaiveConfig,
-}
+impl TargetOnlyMethod for NaiveConfig {
+    const MODEL_TYPE: &'static str = MODEL_TYPE;
+    /// The last observed value.
+    type State = f64;
 
-/// Fitted naive model: remembers the last value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FittedNaive {
-    last_value: f64,
-}
-
-impl Forecaster for Naive {
-    fn model_type(&self) -> &'static str {
-        MODEL_TYPE
+    fn validate(&self) -> Result<(), CoreError> {
+        Ok(())
     }
 
-    fn config_json(&self) -> serde_json::Value {
-        serde_json::to_value(&self.config).unwrap_or_default()
+    fn min_observations(&self) -> usize {
+        1
     }
 
-    fn fit(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
-        let last_value = *data
-            .target
-            .last()
-            .ok_or_else(|| CoreError::insufficient(MODEL_TYPE, 1, 0))?;
-        Ok(Box::new(FittedNaive { last_value }))
-    }
-}
-
-impl FittedModel for FittedNaive {
-    fn model_type(&self) -> &'static str {
-        MODEL_TYPE
+    fn fit_state(&self, y: &[f64]) -> Result<f64, CoreError> {
+        y.last()
+            .copied()
+            .ok_or_else(|| CoreError::insufficient(MODEL_TYPE, 1, 0))
     }
 
-    fn predict(&self, request: &PredictRequest<'_>) -> Result<Forecast, CoreError> {
-        Ok(Forecast::point(vec![self.last_value; request.horizon]))
+    fn forecast(&self, state: &f64, _n: usize, horizon: usize) -> Vec<f64> {
+        vec![*state; horizon]
     }
-
-    fn to_payload(&self) -> Result<Vec<u8>, CoreError> {
-        serde_json::to_vec(self).map_err(|e| CoreError::Artifact(e.to_string()))
-    }
-}
-
-fn build(config: &serde_json::Value) -> Result<Box<dyn Forecaster>, CoreError> {
-    let config: NaiveConfig =
-        serde_json::from_value(config.clone()).map_err(|e| CoreError::config(e.to_string()))?;
-    if config.model_type != MODEL_TYPE {
-        return Err(CoreError::config(format!(
-            "model_type must be '{MODEL_TYPE}', got '{}'",
-            config.model_type
-        )));
-    }
-    Ok(Box::new(Naive { config }))
-}
-
-fn load(payload: &[u8]) -> Result<Box<dyn FittedModel>, CoreError> {
-    let fitted: FittedNaive =
-        serde_json::from_slice(payload).map_err(|e| CoreError::Artifact(e.to_string()))?;
-    Ok(Box::new(fitted))
 }
 
 inventory::submit! {
@@ -98,48 +57,66 @@ inventory::submit! {
         input: InputKind::TargetOnly,
         flag: None,
         version: env!("CARGO_PKG_VERSION"),
-        build,
-        load,
+        build: target_only::build::<NaiveConfig>,
+        load: target_only::load::<NaiveConfig>,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use forecastlab_core::{Forecaster, PredictRequest, TrainingData};
+
+    fn build(config: serde_json::Value) -> Result<Box<dyn Forecaster>, CoreError> {
+        target_only::build::<NaiveConfig>(&config)
+    }
+
+    fn forecast(y: &[f64], horizon: usize) -> Vec<f64> {
+        let fitted = build(serde_json::json!({}))
+            .unwrap()
+            .fit(&TrainingData::target_only(y, 42))
+            .unwrap();
+        fitted.predict(&PredictRequest::horizon(horizon)).unwrap().point
+    }
 
     #[test]
     fn repeats_the_last_value() {
-        let model = build(&serde_json::json!({"model_type": "naive"})).unwrap();
-        let fitted = model
-            .fit(&TrainingData::target_only(&[1.0, 2.0, 5.0], 42))
-            .unwrap();
-        let forecast = fitted.predict(&PredictRequest::horizon(3)).unwrap();
-        assert_eq!(forecast.point, vec![5.0, 5.0, 5.0]);
+        assert_eq!(forecast(&[1.0, 2.0, 5.0], 3), vec![5.0, 5.0, 5.0]);
+        let ramp: Vec<f64> = (1..=60).map(f64::from).collect();
+        assert_eq!(forecast(&ramp, 4), vec![60.0; 4]);
+        assert_eq!(forecast(&[7.0; 10], 2), vec![7.0; 2]);
+        assert_eq!(forecast(&[0.0, 3.0, 0.0, 0.0], 2), vec![0.0; 2]);
     }
 
     #[test]
     fn empty_series_is_an_error() {
-        let model = build(&serde_json::json!({})).unwrap();
+        let model = build(serde_json::json!({})).unwrap();
         let error = model.fit(&TrainingData::target_only(&[], 42)).unwrap_err();
-        assert!(matches!(
-            error,
-            CoreError::InsufficientData { needed: 1, .. }
-        ));
+        assert!(matches!(error, CoreError::InsufficientData { needed: 1, .. }));
     }
 
     #[test]
-    fn unknown_config_keys_are_rejected() {
-        assert!(build(&serde_json::json!({"window": 3})).is_err());
+    fn config_is_checked_and_hashed() {
+        assert!(build(serde_json::json!({"window": 3})).is_err());
+        assert!(build(serde_json::json!({"model_type": "moving_average"})).is_err());
+        let model = build(serde_json::json!({"model_type": "naive"})).unwrap();
+        assert_eq!(
+            serde_json::to_string(&model.config_json()).unwrap(),
+            r#"{"schema_version":"1.0","model_type":"naive"}"#
+        );
     }
 
     #[test]
     fn payload_round_trips() {
-        let model = build(&serde_json::json!({})).unwrap();
-        let fitted = model.fit(&TrainingData::target_only(&[3.0], 42)).unwrap();
-        let reloaded = load(&fitted.to_payload().unwrap()).unwrap();
-        assert_eq!(
-            reloaded.predict(&PredictRequest::horizon(2)).unwrap().point,
-            vec![3.0, 3.0]
-        );
+        let model = build(serde_json::json!({})).unwrap();
+        let y: Vec<f64> = (0..30).map(|i| f64::from((i * 7) % 5)).collect();
+        let fitted = model.fit(&TrainingData::target_only(&y, 42)).unwrap();
+        let reloaded = target_only::load::<NaiveConfig>(&fitted.to_payload().unwrap()).unwrap();
+        let request = PredictRequest {
+            horizon: 2,
+            features: None,
+            interval_level: Some(0.8),
+        };
+        assert_eq!(fitted.predict(&request).unwrap(), reloaded.predict(&request).unwrap());
     }
 }

@@ -1,0 +1,185 @@
+//! Trend regression baseline (`trend_regression_baseline`): ridge regression
+//! (unpenalised intercept) on the elapsed index e, plus optional synthetic
+//! one-hots for `e mod 7` (weekday) and `(e div 30) mod 12` (month).
+//! Training rows use e = 0…n−1, predictions e = n…n+h−1.
+
+use forecastlab_core::{
+    inventory,
+    linalg::{self, RidgeFit},
+    model_config::{self, check_float_range},
+    target_only::{self, TargetOnlyMethod},
+    taxonomy::{InputKind, ModelFamily},
+    CoreError, ModelRegistration,
+};
+use serde::{Deserialize, Serialize};
+
+const MODEL_TYPE: &str = "trend_regression_baseline";
+
+/// Configuration of the trend regression baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrendRegressionConfig {
+    /// Config schema version.
+    #[serde(default = "model_config::schema_version")]
+    pub schema_version: String,
+    /// Always `trend_regression_baseline`.
+    #[serde(default = "model_type")]
+    pub model_type: String,
+    /// Ridge penalty α (0–1000, default 1.0).
+    #[serde(default = "default_alpha")]
+    pub alpha: f64,
+    /// Add 7 weekday one-hot columns (default true).
+    #[serde(default = "yes")]
+    pub include_dow: bool,
+    /// Add 12 month one-hot columns (default true).
+    #[serde(default = "yes")]
+    pub include_month: bool,
+}
+
+fn model_type() -> String {
+    MODEL_TYPE.to_owned()
+}
+
+fn default_alpha() -> f64 {
+    1.0
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl TrendRegressionConfig {
+    /// Number of design columns.
+    pub fn n_cols(&self) -> usize {
+        1 + if self.include_dow { 7 } else { 0 } + if self.include_month { 12 } else { 0 }
+    }
+
+    /// Appends the design row of elapsed index `e` to `out`.
+    pub fn design_row(&self, e: usize, out: &mut Vec<f64>) {
+        out.push(e as f64);
+        if self.include_dow {
+            out.extend((0..7).map(|d| if e % 7 == d { 1.0 } else { 0.0 }));
+        }
+        if self.include_month {
+            let month = (e / 30) % 12;
+            out.extend((0..12).map(|m| if month == m { 1.0 } else { 0.0 }));
+        }
+    }
+}
+
+impl TargetOnlyMethod for TrendRegressionConfig {
+    const MODEL_TYPE: &'static str = MODEL_TYPE;
+    type State = RidgeFit;
+
+    fn validate(&self) -> Result<(), CoreError> {
+        check_float_range("alpha", self.alpha, 0.0, 1000.0)
+    }
+
+    fn min_observations(&self) -> usize {
+        2
+    }
+
+    fn fit_state(&self, y: &[f64]) -> Result<RidgeFit, CoreError> {
+        let mut x = Vec::with_capacity(y.len() * self.n_cols());
+        for e in 0..y.len() {
+            self.design_row(e, &mut x);
+        }
+        linalg::ridge(&x, self.n_cols(), y, self.alpha)
+    }
+
+    fn forecast(&self, fit: &RidgeFit, n: usize, horizon: usize) -> Vec<f64> {
+        let mut row = Vec::with_capacity(self.n_cols());
+        (n..n + horizon)
+            .map(|e| {
+                row.clear();
+                self.design_row(e, &mut row);
+                fit.predict_row(&row)
+            })
+            .collect()
+    }
+}
+
+inventory::submit! {
+    ModelRegistration {
+        name: MODEL_TYPE,
+        family: ModelFamily::Additive,
+        input: InputKind::TargetOnly,
+        flag: None,
+        version: env!("CARGO_PKG_VERSION"),
+        build: target_only::build::<TrendRegressionConfig>,
+        load: target_only::load::<TrendRegressionConfig>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use forecastlab_core::{Forecaster, PredictRequest, TrainingData};
+
+    fn build(config: serde_json::Value) -> Result<Box<dyn Forecaster>, CoreError> {
+        target_only::build::<TrendRegressionConfig>(&config)
+    }
+
+    fn forecast(config: serde_json::Value, y: &[f64], horizon: usize) -> Result<Vec<f64>, CoreError> {
+        let fitted = build(config)?.fit(&TrainingData::target_only(y, 42))?;
+        Ok(fitted.predict(&PredictRequest::horizon(horizon))?.point)
+    }
+
+    const PLAIN: &str = r#"{"alpha": 1.0, "include_dow": false, "include_month": false}"#;
+
+    #[test]
+    fn acceptance_line() {
+        let y: Vec<f64> = (1..=10).map(f64::from).collect();
+        let config: serde_json::Value = serde_json::from_str(PLAIN).unwrap();
+        let f = forecast(config, &y, 3).unwrap();
+        for (got, want) in f.iter().zip([10.93413174, 11.92215569, 12.91017964]) {
+            assert!((got - want).abs() < 1e-7, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn constant_weekly_and_zero_series() {
+        let f = forecast(serde_json::json!({}), &[5.0; 30], 3).unwrap();
+        assert!(f.iter().all(|v| (v - 5.0).abs() < 1e-9), "{f:?}");
+        // A pure weekly pattern with a tiny penalty is reproduced closely.
+        let y: Vec<f64> = (0..84).map(|i| f64::from(i % 7) * 10.0).collect();
+        let f = forecast(serde_json::json!({"alpha": 0.001, "include_month": false}), &y, 7).unwrap();
+        for (h, v) in f.iter().enumerate() {
+            let want = ((84 + h) % 7) as f64 * 10.0;
+            assert!((v - want).abs() < 0.05, "step {h}: {v} vs {want}");
+        }
+        // alpha 0 with collinear one-hots still solves (minimum norm).
+        let f = forecast(serde_json::json!({"alpha": 0.0}), &y, 2).unwrap();
+        assert!(f.iter().all(|v| v.is_finite()));
+        let sparse = [0.0, 0.0, 4.0, 0.0, 0.0, 0.0, 0.0, 4.0];
+        assert!(forecast(serde_json::json!({}), &sparse, 3).unwrap().iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn too_short_and_bad_config() {
+        let error = forecast(serde_json::json!({}), &[1.0], 1).unwrap_err();
+        assert!(error.to_string().contains("at least 2"), "{error}");
+        for bad in [-0.1, 1000.5] {
+            let error = build(serde_json::json!({"alpha": bad})).unwrap_err();
+            assert!(error.to_string().contains("alpha"), "{error}");
+        }
+        assert!(build(serde_json::json!({"include_dow": 1})).is_err());
+        let model = build(serde_json::json!({})).unwrap();
+        assert_eq!(
+            serde_json::to_string(&model.config_json()).unwrap(),
+            r#"{"schema_version":"1.0","model_type":"trend_regression_baseline","alpha":1.0,"include_dow":true,"include_month":true}"#
+        );
+    }
+
+    #[test]
+    fn round_trip_and_determinism() {
+        let model = build(serde_json::json!({})).unwrap();
+        let y: Vec<f64> = (0..90).map(|i| f64::from((i * 37) % 11) + f64::from(i) * 0.1).collect();
+        let a = model.fit(&TrainingData::target_only(&y, 1)).unwrap();
+        let b = model.fit(&TrainingData::target_only(&y, 1)).unwrap();
+        let reloaded = target_only::load::<TrendRegressionConfig>(&a.to_payload().unwrap()).unwrap();
+        let request = PredictRequest { horizon: 14, features: None, interval_level: Some(0.95) };
+        assert_eq!(a.predict(&request).unwrap(), reloaded.predict(&request).unwrap());
+        assert_eq!(a.predict(&request).unwrap(), b.predict(&request).unwrap());
+    }
+}
