@@ -14,12 +14,14 @@
 //! [`model()`]; it never names a model itself.
 
 pub mod ai;
+pub mod backtest;
 pub mod artifact;
 pub mod error;
 pub mod features;
 pub mod forecast;
 pub mod interval;
 pub mod linalg;
+pub mod metrics;
 pub mod model;
 pub mod model_config;
 pub mod lifecycle;
