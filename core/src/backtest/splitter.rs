@@ -8,9 +8,9 @@
 //! 3. `step = max(1, (n − min_train − gap − test) div (k − 1))` when `k > 1`,
 //!    else `step = test`.
 //! 4. Fold `f`: expanding → train `[0, min_train + f·step)`, sliding → train
-//!    `[f·step, f·step + min_train)`; test `[train_end + gap, train_end + gap
-//!    + test)`; stop once a test window would run past `n`. The gap rows
-//!    belong to neither set.
+//!    `[f·step, f·step + min_train)`; test starts `gap` rows after the
+//!    training end and spans `test` rows; stop once a test window would run
+//!    past `n`. The gap rows belong to neither set.
 
 use std::ops::Range;
 
