@@ -65,7 +65,7 @@ pub fn parse<T: DeserializeOwned>(value: &serde_json::Value, model_type: &str) -
         let field = message
             .split('`')
             .nth(1)
-            .filter(|f| {
+            .filter(|_| {
                 message.starts_with("unknown field") || message.starts_with("missing field")
             })
             .map(str::to_owned);

@@ -1,0 +1,407 @@
+//! Training and prediction, callable without HTTP (job workers and the
+//! scenario slice call these directly).
+//!
+//! Artifacts: `<FORECAST_MODEL_ARTIFACTS_DIR>/model_<key>.flmodel`, `<key>` =
+//! 12 lowercase hex characters, in the envelope of
+//! [`forecastlab_core::artifact`] (magic, format version, JSON header with
+//! model type, plugin version, canonical config, config hash and metadata,
+//! the plugin payload, and SHA-256 digests).
+
+use std::{
+    path::{Component, Path, PathBuf},
+    time::Instant,
+};
+
+use chrono::{Days, NaiveDate, Utc};
+use forecastlab_core::{
+    artifact::{self, Artifact, ReadError},
+    model_config,
+    taxonomy::InputKind,
+    CoreError, FittedModel, Forecast, ModelRegistration, SeriesKey, TrainingData,
+};
+use serde_json::json;
+
+use super::schemas::{
+    finite, ForecastPoint, PredictRequest, PredictResponse, Strategy, TrainRequest, TrainResponse,
+};
+use crate::{data::series::load_series, models, problem::Problem, state::AppState};
+
+/// How intervals are estimated, per input kind (reported in responses).
+pub fn interval_method(input: InputKind) -> &'static str {
+    match input {
+        InputKind::TargetOnly => "split_conformal_rolling_origin_h_step",
+        InputKind::FeatureAware => "split_conformal_holdout_sqrt_h",
+    }
+}
+
+/// Maps a plugin error to a problem: config errors are 422 naming
+/// `config.<field>`, everything else the client caused is 400.
+pub fn model_problem(error: CoreError) -> Problem {
+    match error {
+        CoreError::InvalidConfig(message) => match model_config::field_of(&message) {
+            Some((field, detail)) => {
+                Problem::invalid_field(format!("config.{field}"), detail, "value_error")
+            }
+            None => Problem::invalid_field("config", message, "value_error"),
+        },
+        CoreError::Cancelled => Problem::conflict("The operation was cancelled."),
+        other => Problem::bad_request(other.to_string()),
+    }
+}
+
+/// Resolves a model type and builds the unfitted model from `config`
+/// (unknown type / not compiled in / flag off → 400, bad config → 422).
+pub fn build_model(
+    state: &AppState,
+    config: &serde_json::Value,
+) -> Result<(&'static ModelRegistration, Box<dyn forecastlab_core::Forecaster>), Problem> {
+    let name = config
+        .get("model_type")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| Problem::invalid_field("config.model_type", "Field required", "missing"))?;
+    let registration = models::resolve(&state.settings, name)?;
+    let model = (registration.build)(config).map_err(model_problem)?;
+    Ok((registration, model))
+}
+
+/// Trains a model on one series and writes its artifact.
+pub async fn train(state: &AppState, request: TrainRequest) -> Result<TrainResponse, Problem> {
+    let started = Instant::now();
+    crate::extract::validate(&request, None)?;
+    let (registration, model) = build_model(state, &request.config)?;
+    let key = SeriesKey {
+        store_id: request.store_id,
+        product_id: request.product_id,
+    };
+    let config = model.config_json();
+    let config_hash = model_config::config_hash(&config);
+    let seed = state.settings.forecast_random_seed;
+    let artifact_key = artifact::new_key();
+    let path = state
+        .settings
+        .forecast_model_artifacts_dir
+        .join(artifact::file_name(&artifact_key));
+    let mut metadata = json!({
+        "store_id": request.store_id,
+        "product_id": request.product_id,
+        "train_start_date": request.train_start_date,
+        "train_end_date": request.train_end_date,
+        "model_family": registration.family.as_str(),
+        "requires_features": registration.input == InputKind::FeatureAware,
+    });
+
+    let (fitted, n_observations): (Box<dyn FittedModel>, usize) = match registration.input {
+        InputKind::TargetOnly => {
+            let series =
+                load_series(&state.db, key, request.train_start_date, request.train_end_date)
+                    .await?;
+            if series.is_empty() {
+                return Err(Problem::bad_request(format!(
+                    "No training data found for store {} product {} between {} and {}",
+                    request.store_id,
+                    request.product_id,
+                    request.train_start_date,
+                    request.train_end_date
+                )));
+            }
+            let n = series.len();
+            let fitted = tokio::task::spawn_blocking(move || {
+                model.fit(&TrainingData::target_only(&series.quantity, seed))
+            })
+            .await?
+            .map_err(model_problem)?;
+            (fitted, n)
+        }
+        InputKind::FeatureAware => {
+            let (fitted, n, extra) = train_feature_aware(state, &request, model, seed).await?;
+            if let (Some(target), serde_json::Value::Object(extra)) = (metadata.as_object_mut(), extra)
+            {
+                target.extend(extra);
+            }
+            (fitted, n)
+        }
+    };
+    if let Some(target) = metadata.as_object_mut() {
+        target.insert("n_observations".into(), json!(n_observations));
+    }
+
+    let payload = fitted.to_payload().map_err(model_problem)?;
+    let artifact = Artifact::new(
+        registration.name,
+        registration.version,
+        config.clone(),
+        config_hash.clone(),
+        metadata,
+        payload,
+    );
+    let write_path = path.clone();
+    let artifact_sha256 = tokio::task::spawn_blocking(move || artifact.write(&write_path))
+        .await?
+        .map_err(Problem::internal)?;
+
+    Ok(TrainResponse {
+        store_id: request.store_id,
+        product_id: request.product_id,
+        model_type: registration.name.to_owned(),
+        model_path: path.display().to_string(),
+        config_hash,
+        n_observations,
+        train_start_date: request.train_start_date,
+        train_end_date: request.train_end_date,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        artifact_key,
+        artifact_sha256,
+        model_family: registration.family.as_str().to_owned(),
+        requires_features: registration.input == InputKind::FeatureAware,
+        config,
+    })
+}
+
+/// Feature-aware training: builds (X, y) through the feature-frame
+/// builders and fits. Returns the fitted model, the row count and the
+/// feature metadata to store in the artifact.
+async fn train_feature_aware(
+    state: &AppState,
+    request: &TrainRequest,
+    model: Box<dyn forecastlab_core::Forecaster>,
+    seed: u64,
+) -> Result<(Box<dyn FittedModel>, usize, serde_json::Value), Problem> {
+    let _ = (state, request, model, seed);
+    Err(Problem::bad_request(
+        "Feature-aware training is not available in this build yet.",
+    ))
+}
+
+/// A loaded, verified artifact and its fitted model.
+#[derive(Debug)]
+pub struct LoadedModel {
+    /// The 12-hex artifact key.
+    pub key: String,
+    /// The artifact file.
+    pub path: PathBuf,
+    /// The artifact's header (model type, config, metadata, …).
+    pub header: forecastlab_core::artifact::ArtifactHeader,
+    /// The plugin that reads it.
+    pub registration: &'static ModelRegistration,
+    /// The fitted model.
+    pub fitted: Box<dyn FittedModel>,
+    /// SHA-256 of the artifact file.
+    pub sha256: String,
+}
+
+impl LoadedModel {
+    /// A metadata member.
+    pub fn meta(&self, name: &str) -> Option<&serde_json::Value> {
+        self.header.metadata.get(name)
+    }
+
+    /// `train_end_date` from the metadata.
+    pub fn train_end_date(&self) -> Option<NaiveDate> {
+        self.meta("train_end_date")
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.parse().ok())
+    }
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .unwrap_or_else(|_| PathBuf::from("/"))
+            .join(path)
+    };
+    let mut out = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// Resolves `model_path` (an artifact path or a bare 12-hex key) to a file
+/// inside the artifacts directory; anything else is a 400.
+pub fn resolve_artifact_path(state: &AppState, model_path: &str) -> Result<(PathBuf, String), Problem> {
+    let dir = &state.settings.forecast_model_artifacts_dir;
+    if artifact::is_key(model_path) {
+        return Ok((dir.join(artifact::file_name(model_path)), model_path.to_owned()));
+    }
+    let path = Path::new(model_path);
+    if path.extension().and_then(|e| e.to_str()) != Some(artifact::EXTENSION) {
+        return Err(Problem::bad_request(format!(
+            "Invalid model_path: expected a '.{}' artifact path or a 12-hex artifact key",
+            artifact::EXTENSION
+        )));
+    }
+    let key = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .and_then(|s| s.strip_prefix("model_"))
+        .filter(|k| artifact::is_key(k))
+        .ok_or_else(|| {
+            Problem::bad_request("Invalid model_path: the file name must be model_<12 hex>.flmodel")
+        })?
+        .to_owned();
+    let parent = normalize(path.parent().unwrap_or_else(|| Path::new(".")));
+    let base = normalize(dir);
+    let inside = parent == base
+        || matches!(
+            (parent.canonicalize(), base.canonicalize()),
+            (Ok(a), Ok(b)) if a == b
+        );
+    if !inside {
+        return Err(Problem::bad_request(
+            "Invalid model_path: the artifact must lie inside the model artifacts directory",
+        ));
+    }
+    Ok((base.join(artifact::file_name(&key)), key))
+}
+
+/// Loads and verifies an artifact (400 for bad paths or corrupt/mismatched
+/// files, 404 when missing) and rebuilds its fitted model.
+pub async fn load_model(state: &AppState, model_path: &str) -> Result<LoadedModel, Problem> {
+    let (path, key) = resolve_artifact_path(state, model_path)?;
+    let read_path = path.clone();
+    let read = tokio::task::spawn_blocking(move || Artifact::read(&read_path)).await?;
+    let (artifact, sha256) = match read {
+        Ok(ok) => ok,
+        Err(ReadError::Io(error)) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Problem::not_found(format!("Model artifact not found: {model_path}")))
+        }
+        Err(ReadError::Io(error)) => {
+            return Err(Problem::bad_request(format!(
+                "Model artifact cannot be read: {error}"
+            )))
+        }
+        Err(ReadError::Invalid(error)) => {
+            return Err(Problem::bad_request(format!(
+                "Corrupt or incompatible model artifact: {error}"
+            )))
+        }
+    };
+    let registration = models::resolve(&state.settings, &artifact.header.model_type)?;
+    let payload = artifact.payload;
+    let fitted = tokio::task::spawn_blocking(move || (registration.load)(&payload))
+        .await?
+        .map_err(|e| Problem::bad_request(format!("Corrupt or incompatible model artifact: {e}")))?;
+    if fitted.model_type() != artifact.header.model_type {
+        return Err(Problem::bad_request(format!(
+            "Corrupt or incompatible model artifact: the payload holds a '{}' model, the header says '{}'",
+            fitted.model_type(),
+            artifact.header.model_type
+        )));
+    }
+    Ok(LoadedModel {
+        key,
+        path,
+        header: artifact.header,
+        registration,
+        fitted,
+        sha256,
+    })
+}
+
+/// Forecasts `horizon` days from a trained artifact.
+pub async fn predict(state: &AppState, request: PredictRequest) -> Result<PredictResponse, Problem> {
+    let started = Instant::now();
+    crate::extract::validate(&request, None)?;
+    let loaded = load_model(state, &request.model_path).await?;
+    let meta_id = |name: &str| loaded.meta(name).and_then(|v| v.as_i64());
+    if meta_id("store_id") != Some(request.store_id)
+        || meta_id("product_id") != Some(request.product_id)
+    {
+        return Err(Problem::bad_request(format!(
+            "Model artifact was trained for store {} product {}, not store {} product {}",
+            meta_id("store_id").unwrap_or_default(),
+            meta_id("product_id").unwrap_or_default(),
+            request.store_id,
+            request.product_id
+        )));
+    }
+    let horizon = usize::try_from(request.horizon).unwrap_or(1);
+    let level = request.interval_level;
+    let input = loaded.registration.input;
+    let origin = loaded
+        .train_end_date()
+        .unwrap_or_else(|| Utc::now().date_naive());
+    let (forecast, strategy) = match input {
+        InputKind::TargetOnly => {
+            let fitted = loaded.fitted;
+            let forecast = tokio::task::spawn_blocking(move || {
+                fitted.predict(&forecastlab_core::PredictRequest {
+                    horizon,
+                    features: None,
+                    interval_level: level,
+                })
+            })
+            .await?
+            .map_err(model_problem)?;
+            (forecast, None)
+        }
+        InputKind::FeatureAware => {
+            let strategy = request.strategy.unwrap_or(Strategy::Direct);
+            let forecast = predict_feature_aware(state, &loaded, horizon, level, strategy).await?;
+            (forecast, Some(strategy))
+        }
+    };
+    let forecasts = forecast_points(&forecast, origin, horizon)?;
+    Ok(PredictResponse {
+        store_id: request.store_id,
+        product_id: request.product_id,
+        forecasts,
+        model_type: loaded.header.model_type.clone(),
+        config_hash: loaded.header.config_hash.clone(),
+        horizon,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        interval_level: level,
+        interval_method: level.map(|_| interval_method(input).to_owned()),
+        strategy,
+        artifact_key: loaded.key,
+    })
+}
+
+/// Feature-aware prediction from what is known at the training cutoff.
+async fn predict_feature_aware(
+    state: &AppState,
+    loaded: &LoadedModel,
+    horizon: usize,
+    level: Option<f64>,
+    strategy: Strategy,
+) -> Result<Forecast, Problem> {
+    let _ = (state, loaded, horizon, level, strategy);
+    Err(Problem::bad_request(
+        "Feature-aware prediction is not available in this build yet.",
+    ))
+}
+
+fn forecast_points(
+    forecast: &Forecast,
+    origin: NaiveDate,
+    horizon: usize,
+) -> Result<Vec<ForecastPoint>, Problem> {
+    if forecast.point.len() != horizon {
+        return Err(Problem::internal(format!(
+            "model returned {} steps for a horizon of {horizon}",
+            forecast.point.len()
+        )));
+    }
+    (0..horizon)
+        .map(|h| {
+            let date = origin
+                .checked_add_days(Days::new(h as u64 + 1))
+                .ok_or_else(|| Problem::bad_request("forecast dates overflow the calendar"))?;
+            let bound = |values: Option<&Vec<f64>>| values.and_then(|v| v.get(h)).copied().and_then(finite);
+            Ok(ForecastPoint {
+                date,
+                forecast: finite(forecast.point[h]),
+                lower_bound: bound(forecast.interval.as_ref().map(|i| &i.lower)),
+                upper_bound: bound(forecast.interval.as_ref().map(|i| &i.upper)),
+            })
+        })
+        .collect()
+}
