@@ -19,6 +19,7 @@ pub mod artifact;
 pub mod error;
 pub mod features;
 pub mod forecast;
+pub mod frame;
 pub mod interval;
 pub mod linalg;
 pub mod metrics;
@@ -35,7 +36,9 @@ pub use ai::{
     ProviderSettings, ToolCall, ToolSpec,
 };
 pub use error::CoreError;
-pub use features::{feature_group, feature_groups, FeatureGroup, FeatureGroupRegistration};
+pub use features::{
+    feature_group, feature_groups, FeatureGroup, FeatureGroupRegistration, FeatureSpec, FeatureTable,
+};
 pub use forecast::{Forecast, PredictionInterval};
 pub use model::{
     model, models, FittedModel, Forecaster, ModelRegistration, PredictRequest, TrainingData,

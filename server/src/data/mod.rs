@@ -3,3 +3,4 @@
 //! `repo.rs`; only what several slices read lives here.
 
 pub mod series;
+pub mod series_data;

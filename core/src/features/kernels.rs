@@ -1,0 +1,222 @@
+//! Columnar kernels over one series' contiguous slice. All of them are
+//! time-safe by construction: the value written at row `i` reads input rows
+//! `< i` only (`lag_into` with `k ≥ 1`, `shifted_rolling_into`).
+
+use std::collections::VecDeque;
+
+use super::spec::Aggregation;
+
+/// `out[i] = values[i − k]`, NaN for the first `k` rows. `k` must be ≥ 1
+/// for time safety (a lag of 0 would copy the current row).
+pub fn lag_into(values: &[f64], k: usize, out: &mut [f64]) {
+    debug_assert_eq!(values.len(), out.len());
+    let n = values.len();
+    let k = k.min(n);
+    out[..k].fill(f64::NAN);
+    out[k..].copy_from_slice(&values[..n - k]);
+}
+
+/// Rolling aggregation of the one-row-shifted input: `out[i]` aggregates
+/// the non-null values of rows `i − w … i − 1` (clipped at row 0), and is
+/// NaN unless at least `min_periods` of them are non-null. Mean, sum and
+/// standard deviation run in O(n) with a Welford add/remove update; min and
+/// max with a monotonic deque.
+pub fn shifted_rolling_into(
+    values: &[f64],
+    window: usize,
+    min_periods: usize,
+    aggregation: Aggregation,
+    out: &mut [f64],
+) {
+    debug_assert_eq!(values.len(), out.len());
+    match aggregation {
+        Aggregation::Mean | Aggregation::Sum | Aggregation::Std => {
+            moments(values, window, min_periods, aggregation, out);
+        }
+        Aggregation::Min | Aggregation::Max => {
+            extremes(
+                values,
+                window,
+                min_periods,
+                aggregation == Aggregation::Max,
+                out,
+            );
+        }
+    }
+}
+
+fn moments(
+    values: &[f64],
+    w: usize,
+    min_periods: usize,
+    aggregation: Aggregation,
+    out: &mut [f64],
+) {
+    let min_periods = min_periods.max(1);
+    let mut count = 0usize;
+    let mut mean = 0.0f64;
+    let mut m2 = 0.0f64;
+    let mut sum = 0.0f64;
+    for i in 0..values.len() {
+        if i >= 1 {
+            let x = values[i - 1];
+            if !x.is_nan() {
+                count += 1;
+                sum += x;
+                let delta = x - mean;
+                mean += delta / count as f64;
+                m2 += delta * (x - mean);
+            }
+            if i > w {
+                let old = values[i - 1 - w];
+                if !old.is_nan() {
+                    count -= 1;
+                    sum -= old;
+                    if count == 0 {
+                        mean = 0.0;
+                        m2 = 0.0;
+                        sum = 0.0;
+                    } else {
+                        let delta = old - mean;
+                        mean -= delta / count as f64;
+                        m2 -= delta * (old - mean);
+                    }
+                }
+            }
+        }
+        out[i] = if count >= min_periods {
+            match aggregation {
+                Aggregation::Mean => mean,
+                Aggregation::Sum => sum,
+                _ => {
+                    if count < 2 {
+                        f64::NAN
+                    } else {
+                        (m2.max(0.0) / (count - 1) as f64).sqrt()
+                    }
+                }
+            }
+        } else {
+            f64::NAN
+        };
+    }
+}
+
+fn extremes(values: &[f64], w: usize, min_periods: usize, max: bool, out: &mut [f64]) {
+    let min_periods = min_periods.max(1);
+    let mut deque: VecDeque<usize> = VecDeque::with_capacity(w + 1);
+    let mut count = 0usize;
+    let better = |a: f64, b: f64| if max { a >= b } else { a <= b };
+    for i in 0..values.len() {
+        if i >= 1 {
+            let j = i - 1;
+            let x = values[j];
+            if !x.is_nan() {
+                count += 1;
+                while deque.back().is_some_and(|&b| better(x, values[b])) {
+                    deque.pop_back();
+                }
+                deque.push_back(j);
+            }
+            if i > w {
+                let old = i - 1 - w;
+                if !values[old].is_nan() {
+                    count -= 1;
+                }
+                while deque.front().is_some_and(|&f| f <= old) {
+                    deque.pop_front();
+                }
+            }
+        }
+        out[i] = match deque.front() {
+            Some(&front) if count >= min_periods => values[front],
+            _ => f64::NAN,
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(values: &[f64], w: usize, min_periods: usize, aggregation: Aggregation) -> Vec<f64> {
+        (0..values.len())
+            .map(|i| {
+                let start = i.saturating_sub(w);
+                let window: Vec<f64> = values[start..i]
+                    .iter()
+                    .copied()
+                    .filter(|v| !v.is_nan())
+                    .collect();
+                if window.len() < min_periods.max(1) {
+                    return f64::NAN;
+                }
+                let n = window.len() as f64;
+                let mean = window.iter().sum::<f64>() / n;
+                match aggregation {
+                    Aggregation::Mean => mean,
+                    Aggregation::Sum => window.iter().sum(),
+                    Aggregation::Min => window.iter().copied().fold(f64::INFINITY, f64::min),
+                    Aggregation::Max => window.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    Aggregation::Std => {
+                        if window.len() < 2 {
+                            f64::NAN
+                        } else {
+                            (window.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0))
+                                .sqrt()
+                        }
+                    }
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rolling_matches_a_direct_computation() {
+        let values = [
+            3.0,
+            1.0,
+            f64::NAN,
+            4.0,
+            1.0,
+            5.0,
+            9.0,
+            2.0,
+            6.0,
+            f64::NAN,
+            5.0,
+            3.0,
+        ];
+        for aggregation in [
+            Aggregation::Mean,
+            Aggregation::Sum,
+            Aggregation::Std,
+            Aggregation::Min,
+            Aggregation::Max,
+        ] {
+            for w in 1..6 {
+                for min_periods in 1..=w {
+                    let mut out = vec![0.0; values.len()];
+                    shifted_rolling_into(&values, w, min_periods, aggregation, &mut out);
+                    let expected = naive(&values, w, min_periods, aggregation);
+                    for (a, b) in out.iter().zip(&expected) {
+                        assert!(
+                            (a.is_nan() && b.is_nan()) || (a - b).abs() < 1e-9,
+                            "{aggregation:?} w={w} mp={min_periods}: {out:?} vs {expected:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lag_shifts_and_pads_with_nan() {
+        let mut out = [0.0; 4];
+        lag_into(&[1.0, 2.0, 3.0, 4.0], 2, &mut out);
+        assert!(out[0].is_nan() && out[1].is_nan());
+        assert_eq!(&out[2..], &[1.0, 2.0]);
+        lag_into(&[1.0, 2.0, 3.0, 4.0], 9, &mut out);
+        assert!(out.iter().all(|v| v.is_nan()));
+    }
+}
