@@ -1,0 +1,94 @@
+//! HTTP handlers of `/jobs`.
+
+use axum::{extract::State, http::StatusCode, Json as JsonResponse};
+
+use super::{
+    schemas::{JobCreate, JobListQuery, JobListResponse, JobResponse},
+    service::{self, CancelOutcome},
+};
+use crate::{
+    extract::{Json, Path, Query},
+    problem::{Problem, ProblemBody},
+    state::AppState,
+};
+
+/// Queues a job and answers **202** at once; workers (in this server and in
+/// any `forecastlab worker` process on the same database) run it in the
+/// background. Poll `GET /jobs/{job_id}`.
+///
+/// Params per `job_type` (unknown keys are rejected, every error is a 422
+/// naming `params.<field>` and nothing is queued):
+/// - `train`: `model_type` (default `naive`), `store_id`, `product_id`,
+///   `start_date`, `end_date`, `season_length` (seasonal_naive),
+///   `window_size` (moving_average) or a full `config`. The job registers a
+///   model run (pending → running → success/failed) whose id is the job's
+///   `run_id`; the result carries `run_id`, `artifact_key`, `model_path`,
+///   `config_hash`, `n_observations`, dates and `duration_ms`.
+/// - `predict`: `run_id` (12-hex artifact key or 32-hex registry run id),
+///   `horizon` (default 14).
+/// - `backtest`: model selection as for train, series and dates,
+///   `n_splits` (5), `test_size` (14), `gap` (0), `min_train_size` (30);
+///   result `{backtest_id, model_type, n_splits, aggregated_metrics,
+///   fold_metrics, duration_ms}`.
+/// - `batch`: model selection, `start_date`, `end_date`, optional
+///   `store_ids` / `product_ids` (default every series with sales in the
+///   window), `backtest` (false), `n_splits` (3), `test_size` (14). Fits the
+///   series in parallel, reports progress as series done / total and
+///   registers one run per series.
+#[utoipa::path(post, path = "/jobs", tag = "jobs", request_body = JobCreate,
+    responses(
+        (status = 202, description = "Queued", body = JobResponse),
+        (status = 422, description = "Invalid job type or params", body = ProblemBody)))]
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    Json(body): Json<JobCreate>,
+) -> Result<(StatusCode, JsonResponse<JobResponse>), Problem> {
+    let job = service::submit(&state, body).await?;
+    Ok((StatusCode::ACCEPTED, JsonResponse(job)))
+}
+
+/// Lists jobs (`sort_by` allow-list: created_at, completed_at, job_type,
+/// status; anything else falls back to created_at desc).
+#[utoipa::path(get, path = "/jobs", tag = "jobs", params(JobListQuery),
+    responses(
+        (status = 200, description = "A page of jobs", body = JobListResponse),
+        (status = 422, description = "Invalid query", body = ProblemBody)))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<JobListQuery>,
+) -> Result<JsonResponse<JobListResponse>, Problem> {
+    Ok(JsonResponse(service::list(&state, query).await?))
+}
+
+/// One job: status, progress, result or error.
+#[utoipa::path(get, path = "/jobs/{job_id}", tag = "jobs",
+    params(("job_id" = String, Path, description = "32-hex job id")),
+    responses(
+        (status = 200, description = "The job", body = JobResponse),
+        (status = 404, description = "No such job", body = ProblemBody)))]
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Path(job_id): Path<String>,
+) -> Result<JsonResponse<JobResponse>, Problem> {
+    Ok(JsonResponse(service::get(&state, &job_id).await?))
+}
+
+/// Cancels a job: a pending job becomes `cancelled` (200); a running job is
+/// asked to stop at its next checkpoint (202, `cancel_requested: true`,
+/// it ends `cancelled`); a completed, failed or cancelled job is a 400.
+#[utoipa::path(delete, path = "/jobs/{job_id}", tag = "jobs",
+    params(("job_id" = String, Path, description = "32-hex job id")),
+    responses(
+        (status = 200, description = "Cancelled", body = JobResponse),
+        (status = 202, description = "Cancellation requested", body = JobResponse),
+        (status = 400, description = "Already finished", body = ProblemBody),
+        (status = 404, description = "No such job", body = ProblemBody)))]
+pub(crate) async fn cancel(
+    State(state): State<AppState>,
+    Path(job_id): Path<String>,
+) -> Result<(StatusCode, JsonResponse<JobResponse>), Problem> {
+    Ok(match service::cancel(&state, &job_id).await? {
+        CancelOutcome::Cancelled(job) => (StatusCode::OK, JsonResponse(job)),
+        CancelOutcome::Requested(job) => (StatusCode::ACCEPTED, JsonResponse(job)),
+    })
+}

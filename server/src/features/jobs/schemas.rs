@@ -1,0 +1,546 @@
+//! Request and response types of `/jobs`, and the typed parameters of each
+//! job type (validated when the job is submitted and again when a worker
+//! runs it).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{
+    extract::{Validate, Violations},
+    features::registry::schemas::MAX_INT,
+    problem::{FieldError, Problem},
+};
+
+/// What a job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JobType {
+    /// Fit one model on one series and register it.
+    Train,
+    /// Forecast with a trained model.
+    Predict,
+    /// Time-series cross-validation of one model on one series.
+    Backtest,
+    /// Train (and optionally backtest) one model on many series in
+    /// parallel, registering one run per series.
+    Batch,
+}
+
+impl JobType {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Train => "train",
+            Self::Predict => "predict",
+            Self::Backtest => "backtest",
+            Self::Batch => "batch",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "train" => Self::Train,
+            "predict" => Self::Predict,
+            "backtest" => Self::Backtest,
+            "batch" => Self::Batch,
+            _ => return None,
+        })
+    }
+}
+
+/// Lifecycle of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    /// Queued.
+    Pending,
+    /// Claimed by a worker.
+    Running,
+    /// Finished with a result.
+    Completed,
+    /// Finished with an error.
+    Failed,
+    /// Cancelled before or while running.
+    Cancelled,
+}
+
+impl JobStatus {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "pending" => Self::Pending,
+            "running" => Self::Running,
+            "completed" => Self::Completed,
+            "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// Whether the job is finished.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
+    }
+}
+
+/// Body of `POST /jobs`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobCreate {
+    /// `train`, `predict`, `backtest` or `batch`.
+    pub job_type: JobType,
+    /// Parameters of the job type (see the endpoint description).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub params: Map<String, Value>,
+}
+
+impl Validate for JobCreate {}
+
+fn default_model_type() -> String {
+    "naive".to_owned()
+}
+
+/// Model selection shared by train, backtest and batch: `model_type`
+/// (default `naive`), the upstream knobs `season_length` (seasonal_naive)
+/// and `window_size` (moving_average), or a full `config` object.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct ModelChoice {
+    /// Model type (default `naive`).
+    #[serde(default = "default_model_type")]
+    pub model_type: String,
+    /// Season length, applied to `seasonal_naive` only.
+    #[serde(default)]
+    pub season_length: Option<u32>,
+    /// Window size, applied to `moving_average` only.
+    #[serde(default)]
+    pub window_size: Option<u32>,
+    /// A full model config (its `model_type`, if present, must match).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<Map<String, Value>>,
+}
+
+impl ModelChoice {
+    /// The JSON config handed to the plugin's builder.
+    pub fn config_value(&self) -> Value {
+        let mut config = self.config.clone().unwrap_or_default();
+        config
+            .entry("model_type")
+            .or_insert_with(|| Value::String(self.model_type.clone()));
+        if let (Some(season), "seasonal_naive") = (self.season_length, self.model_type.as_str()) {
+            config.entry("season_length").or_insert(season.into());
+        }
+        if let (Some(window), "moving_average") = (self.window_size, self.model_type.as_str()) {
+            config.entry("window_size").or_insert(window.into());
+        }
+        Value::Object(config)
+    }
+
+    fn check(&self, v: &mut Violations) {
+        v.length("model_type", &self.model_type, 1, 50);
+        if let Some(model_type) = self.config.as_ref().and_then(|c| c.get("model_type")) {
+            if model_type.as_str() != Some(self.model_type.as_str()) {
+                v.push(
+                    "config.model_type",
+                    "config.model_type must equal model_type",
+                    "value_error",
+                );
+            }
+        }
+    }
+}
+
+fn check_series(v: &mut Violations, store_id: i64, product_id: i64) {
+    v.range("store_id", store_id, 1, MAX_INT);
+    v.range("product_id", product_id, 1, MAX_INT);
+}
+
+fn check_window(v: &mut Violations, start: NaiveDate, end: NaiveDate) {
+    if end <= start {
+        v.push(
+            "end_date",
+            "end_date must be after start_date",
+            "value_error",
+        );
+    }
+}
+
+/// Parameters of a `train` job.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrainParams {
+    /// Model type (default `naive`).
+    #[serde(default = "default_model_type")]
+    pub model_type: String,
+    /// Season length, applied to `seasonal_naive` only.
+    #[serde(default)]
+    pub season_length: Option<u32>,
+    /// Window size, applied to `moving_average` only.
+    #[serde(default)]
+    pub window_size: Option<u32>,
+    /// A full model config (its `model_type`, if present, must match).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<Map<String, Value>>,
+    /// Store (≥ 1).
+    pub store_id: i64,
+    /// Product (≥ 1).
+    pub product_id: i64,
+    /// First training day.
+    pub start_date: NaiveDate,
+    /// Last training day (after `start_date`).
+    pub end_date: NaiveDate,
+}
+
+impl TrainParams {
+    /// The model selection.
+    pub fn model(&self) -> ModelChoice {
+        ModelChoice {
+            model_type: self.model_type.clone(),
+            season_length: self.season_length,
+            window_size: self.window_size,
+            config: self.config.clone(),
+        }
+    }
+}
+
+impl Validate for TrainParams {
+    fn validate(&self, v: &mut Violations) {
+        self.model().check(v);
+        check_series(v, self.store_id, self.product_id);
+        check_window(v, self.start_date, self.end_date);
+    }
+}
+
+fn default_horizon() -> i64 {
+    14
+}
+
+/// Parameters of a `predict` job.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PredictParams {
+    /// A 12-hex artifact key (the `artifact_key` of a train result) or a
+    /// 32-hex registry run id.
+    pub run_id: String,
+    /// Steps ahead (1 – `FORECAST_MAX_HORIZON`, default 14).
+    #[serde(default = "default_horizon")]
+    pub horizon: i64,
+}
+
+/// True for `len` lowercase hex characters.
+pub fn is_hex(value: &str, len: usize) -> bool {
+    value.len() == len
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl Validate for PredictParams {
+    fn validate(&self, v: &mut Violations) {
+        if !is_hex(&self.run_id, 12) && !is_hex(&self.run_id, 32) {
+            v.push(
+                "run_id",
+                "run_id must be a 12-hex artifact key or a 32-hex registry run id",
+                "string_pattern_mismatch",
+            );
+        }
+        v.min("horizon", self.horizon, 1);
+    }
+}
+
+fn default_splits() -> i64 {
+    5
+}
+
+fn default_test_size() -> i64 {
+    14
+}
+
+fn default_min_train() -> i64 {
+    30
+}
+
+/// Parameters of a `backtest` job (expanding-window splits).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BacktestParams {
+    /// Model type (default `naive`).
+    #[serde(default = "default_model_type")]
+    pub model_type: String,
+    /// Season length, applied to `seasonal_naive` only.
+    #[serde(default)]
+    pub season_length: Option<u32>,
+    /// Window size, applied to `moving_average` only.
+    #[serde(default)]
+    pub window_size: Option<u32>,
+    /// A full model config (its `model_type`, if present, must match).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<Map<String, Value>>,
+    /// Store (≥ 1).
+    pub store_id: i64,
+    /// Product (≥ 1).
+    pub product_id: i64,
+    /// First day of data.
+    pub start_date: NaiveDate,
+    /// Last day of data (after `start_date`).
+    pub end_date: NaiveDate,
+    /// Number of folds (2 – `BACKTEST_MAX_SPLITS`, default 5).
+    #[serde(default = "default_splits")]
+    pub n_splits: i64,
+    /// Test window per fold (1–90, default 14).
+    #[serde(default = "default_test_size")]
+    pub test_size: i64,
+    /// Rows skipped between train and test (0 – `BACKTEST_MAX_GAP`).
+    #[serde(default)]
+    pub gap: i64,
+    /// Minimum training rows (≥ 7, default 30).
+    #[serde(default = "default_min_train")]
+    pub min_train_size: i64,
+}
+
+impl BacktestParams {
+    /// The model selection.
+    pub fn model(&self) -> ModelChoice {
+        ModelChoice {
+            model_type: self.model_type.clone(),
+            season_length: self.season_length,
+            window_size: self.window_size,
+            config: self.config.clone(),
+        }
+    }
+}
+
+impl Validate for BacktestParams {
+    fn validate(&self, v: &mut Violations) {
+        self.model().check(v);
+        check_series(v, self.store_id, self.product_id);
+        check_window(v, self.start_date, self.end_date);
+        v.min("n_splits", self.n_splits, 2);
+        v.range("test_size", self.test_size, 1, 90);
+        v.min("gap", self.gap, 0);
+        v.range("min_train_size", self.min_train_size, 7, 100_000);
+    }
+}
+
+/// Parameters of a `batch` job: one model trained on many series.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchParams {
+    /// Model type (default `naive`).
+    #[serde(default = "default_model_type")]
+    pub model_type: String,
+    /// Season length, applied to `seasonal_naive` only.
+    #[serde(default)]
+    pub season_length: Option<u32>,
+    /// Window size, applied to `moving_average` only.
+    #[serde(default)]
+    pub window_size: Option<u32>,
+    /// A full model config (its `model_type`, if present, must match).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<Map<String, Value>>,
+    /// First training day.
+    pub start_date: NaiveDate,
+    /// Last training day (after `start_date`).
+    pub end_date: NaiveDate,
+    /// Only these stores (default: every store with sales in the window).
+    #[serde(default)]
+    pub store_ids: Option<Vec<i64>>,
+    /// Only these products (default: every product with sales).
+    #[serde(default)]
+    pub product_ids: Option<Vec<i64>>,
+    /// Also backtest each series and store the aggregated metrics on its run.
+    #[serde(default)]
+    pub backtest: bool,
+    /// Backtest folds (default 3).
+    #[serde(default = "default_batch_splits")]
+    pub n_splits: i64,
+    /// Backtest test window (default 14).
+    #[serde(default = "default_test_size")]
+    pub test_size: i64,
+}
+
+fn default_batch_splits() -> i64 {
+    3
+}
+
+impl BatchParams {
+    /// The model selection.
+    pub fn model(&self) -> ModelChoice {
+        ModelChoice {
+            model_type: self.model_type.clone(),
+            season_length: self.season_length,
+            window_size: self.window_size,
+            config: self.config.clone(),
+        }
+    }
+}
+
+impl Validate for BatchParams {
+    fn validate(&self, v: &mut Violations) {
+        self.model().check(v);
+        check_window(v, self.start_date, self.end_date);
+        for (field, ids) in [
+            ("store_ids", &self.store_ids),
+            ("product_ids", &self.product_ids),
+        ] {
+            if let Some(ids) = ids {
+                if ids.is_empty() || ids.len() > 10_000 {
+                    v.push(field, "must list 1 to 10000 ids", "value_error");
+                }
+                if ids.iter().any(|id| *id < 1 || *id > MAX_INT) {
+                    v.push(field, "ids must be positive integers", "greater_than_equal");
+                }
+            }
+        }
+        v.min("n_splits", self.n_splits, 2);
+        v.range("test_size", self.test_size, 1, 90);
+    }
+}
+
+/// Deserializes and validates job params; errors name `params.<field>`.
+pub fn parse_params<T: DeserializeOwned + Validate>(params: &Value) -> Result<T, Problem> {
+    let parsed: T = serde_path_to_error::deserialize(params).map_err(|error| {
+        let path = error.path().to_string().replace('[', ".").replace(']', "");
+        let message = error.into_inner().to_string();
+        let (field, message, kind) = if let Some(name) = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            let field = if path.is_empty() || path == "." {
+                format!("params.{name}")
+            } else {
+                format!("params.{path}.{name}")
+            };
+            (field, "Field required".to_owned(), "missing")
+        } else {
+            let field = if path.is_empty() || path == "." {
+                "params".to_owned()
+            } else {
+                format!("params.{path}")
+            };
+            let kind = if message.starts_with("unknown field") {
+                "extra_forbidden"
+            } else if message.starts_with("invalid type") {
+                "type_error"
+            } else {
+                "value_error"
+            };
+            (field, message, kind)
+        };
+        Problem::validation(vec![FieldError::new(field, message, kind)])
+    })?;
+    crate::extract::validate(&parsed, Some("params"))?;
+    Ok(parsed)
+}
+
+/// Progress of a running job.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobProgress {
+    /// Units done (series, folds, …).
+    pub done: i64,
+    /// Units in total (0 while unknown).
+    pub total: i64,
+}
+
+/// One job.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobResponse {
+    /// 32-hex job id.
+    pub job_id: String,
+    /// Job type.
+    pub job_type: JobType,
+    /// Status.
+    pub status: JobStatus,
+    /// Parameters as submitted.
+    #[schema(value_type = Object)]
+    pub params: Value,
+    /// Result (completed jobs).
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<Value>,
+    /// Error message (failed jobs).
+    pub error_message: Option<String>,
+    /// Error class (`BAD_REQUEST`, `NOT_FOUND`, `WORKER_LOST`, …).
+    pub error_type: Option<String>,
+    /// The error as a problem object (`type, title, status, detail, code`).
+    #[schema(value_type = Option<Object>)]
+    pub error: Option<Value>,
+    /// Registry run created by a train job.
+    pub run_id: Option<String>,
+    /// Progress.
+    pub progress: JobProgress,
+    /// How many times a worker claimed the job.
+    pub attempts: i64,
+    /// Worker holding the job while it runs.
+    pub worker_id: Option<String>,
+    /// Whether cancellation of the running job was requested.
+    pub cancel_requested: bool,
+    /// Last heartbeat of the worker.
+    pub heartbeat_at: Option<DateTime<Utc>>,
+    /// First start.
+    pub started_at: Option<DateTime<Utc>>,
+    /// End.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Submission time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Query of `GET /jobs`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JobListQuery {
+    /// Page (≥ 1).
+    #[serde(default = "crate::features::registry::schemas::one")]
+    pub page: i64,
+    /// Page size (1–100, default 20).
+    #[serde(default = "crate::features::registry::schemas::twenty")]
+    pub page_size: i64,
+    /// Job type filter.
+    pub job_type: Option<JobType>,
+    /// Status filter.
+    pub status: Option<JobStatus>,
+    /// `created_at` (default), `completed_at`, `job_type` or `status`;
+    /// anything else falls back to `created_at desc`.
+    pub sort_by: Option<String>,
+    /// `asc` or `desc` (default).
+    pub sort_order: Option<String>,
+}
+
+impl Validate for JobListQuery {
+    fn validate(&self, v: &mut Violations) {
+        v.range("page", self.page, 1, 1_000_000);
+        v.range("page_size", self.page_size, 1, 100);
+    }
+}
+
+/// A page of jobs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobListResponse {
+    /// Jobs of this page.
+    pub jobs: Vec<JobResponse>,
+    /// Size of the filtered set.
+    pub total: i64,
+    /// Page.
+    pub page: i64,
+    /// Page size.
+    pub page_size: i64,
+}

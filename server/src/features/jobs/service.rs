@@ -1,0 +1,169 @@
+//! Jobs behaviour: validating and queueing submissions, listing, cancel.
+
+use serde_json::Value;
+
+use super::{
+    repo::{self, JobFilter},
+    schemas::{
+        parse_params, BacktestParams, BatchParams, JobCreate, JobListQuery, JobListResponse,
+        JobResponse, JobStatus, JobType, ModelChoice, PredictParams, TrainParams,
+    },
+};
+use crate::{
+    extract::Violations, features::registry::service::new_id, problem::Problem, state::AppState,
+};
+
+fn not_found(job_id: &str) -> Problem {
+    Problem::not_found(format!(
+        "Job not found: {job_id}. Use GET /jobs to list available jobs."
+    ))
+}
+
+/// Checks the model exists, is enabled and accepts its config; every
+/// failure is a 422 naming the parameter.
+pub fn check_model(state: &AppState, model: &ModelChoice) -> Result<Value, Problem> {
+    let registration =
+        crate::models::resolve(&state.settings, &model.model_type).map_err(|problem| {
+            Problem::invalid_field("params.model_type", problem.detail.clone(), "value_error")
+        })?;
+    let config = model.config_value();
+    let forecaster = (registration.build)(&config).map_err(|error| {
+        Problem::invalid_field("params.config", error.to_string(), "value_error")
+    })?;
+    Ok(forecaster.config_json())
+}
+
+/// Validates the parameters of `job_type` as a worker will read them.
+pub fn validate_params(state: &AppState, job_type: JobType, params: &Value) -> Result<(), Problem> {
+    let settings = &state.settings;
+    match job_type {
+        JobType::Train => {
+            let params: TrainParams = parse_params(params)?;
+            check_model(state, &params.model())?;
+        }
+        JobType::Predict => {
+            let params: PredictParams = parse_params(params)?;
+            let mut v = Violations::with_prefix(Some("params"));
+            v.max(
+                "horizon",
+                params.horizon,
+                settings.forecast_max_horizon as i64,
+            );
+            v.into_result()?;
+        }
+        JobType::Backtest => {
+            let params: BacktestParams = parse_params(params)?;
+            let mut v = Violations::with_prefix(Some("params"));
+            v.max(
+                "n_splits",
+                params.n_splits,
+                settings.backtest_max_splits as i64,
+            );
+            v.max("gap", params.gap, settings.backtest_max_gap as i64);
+            v.into_result()?;
+            check_model(state, &params.model())?;
+        }
+        JobType::Batch => {
+            let params: BatchParams = parse_params(params)?;
+            let mut v = Violations::with_prefix(Some("params"));
+            v.max(
+                "n_splits",
+                params.n_splits,
+                settings.backtest_max_splits as i64,
+            );
+            v.into_result()?;
+            check_model(state, &params.model())?;
+        }
+    }
+    Ok(())
+}
+
+/// Validates and queues a job; workers pick it up.
+pub async fn submit(state: &AppState, request: JobCreate) -> Result<JobResponse, Problem> {
+    let params = Value::Object(request.params);
+    validate_params(state, request.job_type, &params)?;
+    let job_id = new_id();
+    repo::insert_job(&state.db, &job_id, request.job_type, &params).await?;
+    state.job_signal.notify_waiters();
+    get(state, &job_id).await
+}
+
+/// One job or 404.
+pub async fn get(state: &AppState, job_id: &str) -> Result<JobResponse, Problem> {
+    repo::find_job(&state.db, job_id)
+        .await?
+        .ok_or_else(|| not_found(job_id))
+}
+
+/// Lists jobs with filters, pagination and an allow-listed sort.
+pub async fn list(state: &AppState, query: JobListQuery) -> Result<JobListResponse, Problem> {
+    let (order_by, known) = match query.sort_by.as_deref() {
+        None | Some("created_at") => ("created_at", true),
+        Some("completed_at") => ("completed_at", true),
+        Some("job_type") => ("job_type", true),
+        Some("status") => ("status", true),
+        Some(_) => ("created_at", false),
+    };
+    let ascending = query
+        .sort_order
+        .as_deref()
+        .is_some_and(|order| order.eq_ignore_ascii_case("asc"));
+    let (jobs, total) = repo::list_jobs(
+        &state.db,
+        &JobFilter {
+            job_type: query.job_type,
+            status: query.status,
+            order_by,
+            descending: !(known && ascending),
+            limit: query.page_size,
+            offset: (query.page - 1) * query.page_size,
+        },
+    )
+    .await?;
+    Ok(JobListResponse {
+        jobs,
+        total,
+        page: query.page,
+        page_size: query.page_size,
+    })
+}
+
+/// Outcome of a cancel request.
+#[derive(Debug)]
+pub enum CancelOutcome {
+    /// The job was pending and is now cancelled.
+    Cancelled(JobResponse),
+    /// The job is running; its worker stops at the next checkpoint.
+    Requested(JobResponse),
+}
+
+/// Cancels a job: pending → cancelled now; running → cooperative
+/// cancellation; finished → 400.
+pub async fn cancel(state: &AppState, job_id: &str) -> Result<CancelOutcome, Problem> {
+    if repo::cancel_pending(&state.db, job_id).await? {
+        return Ok(CancelOutcome::Cancelled(get(state, job_id).await?));
+    }
+    if repo::request_cancel(&state.db, job_id).await? {
+        return Ok(CancelOutcome::Requested(get(state, job_id).await?));
+    }
+    let job = get(state, job_id).await?;
+    match job.status {
+        // Claimed or released between our two updates: one more try.
+        JobStatus::Pending | JobStatus::Running => {
+            if repo::cancel_pending(&state.db, job_id).await? {
+                Ok(CancelOutcome::Cancelled(get(state, job_id).await?))
+            } else if repo::request_cancel(&state.db, job_id).await? {
+                Ok(CancelOutcome::Requested(get(state, job_id).await?))
+            } else {
+                let job = get(state, job_id).await?;
+                Err(cannot_cancel(job.status))
+            }
+        }
+        status => Err(cannot_cancel(status)),
+    }
+}
+
+fn cannot_cancel(status: JobStatus) -> Problem {
+    Problem::bad_request(format!("Cannot cancel job in status '{}'", status.as_str()))
+        .with_extension("job_status", status.as_str())
+}

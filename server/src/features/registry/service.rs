@@ -1,0 +1,484 @@
+//! Registry behaviour: creating runs (config hash, runtime info, duplicate
+//! policy), lifecycle transitions, verification, aliases and comparison.
+//! The jobs slice calls [`create_run`] and [`update_run`] so every trained
+//! model lands here.
+
+use serde_json::{json, Map, Value};
+
+use super::{
+    hash,
+    repo::{self, Audit, NewRun, RunChanges, RunFilter},
+    schemas::{
+        AliasCreate, AliasHistoryResponse, AliasResponse, CompareResponse, RunCreate, RunListQuery,
+        RunListResponse, RunResponse, RunStatus, RunUpdate, VerifyResponse,
+    },
+    storage::{self, StorageError},
+};
+use crate::{problem::Problem, state::AppState};
+
+/// `baseline`, `tree` or `additive` for a model type (unknown → baseline).
+pub fn model_family(model_type: &str) -> &'static str {
+    if forecastlab_core::taxonomy::lookup(model_type).is_none() {
+        if let Some(registration) = forecastlab_core::model(model_type) {
+            return registration.family.as_str();
+        }
+        tracing::warn!(model_type, "unknown model type; reporting family baseline");
+    }
+    forecastlab_core::taxonomy::family_of(model_type).as_str()
+}
+
+/// A fresh 32-hex id.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// What the server records about itself on every run.
+fn captured_runtime_info() -> Map<String, Value> {
+    let mut info = Map::new();
+    info.insert(
+        "forecastlab_version".into(),
+        env!("CARGO_PKG_VERSION").into(),
+    );
+    info.insert("os".into(), std::env::consts::OS.into());
+    info.insert("arch".into(), std::env::consts::ARCH.into());
+    info
+}
+
+fn not_found(run_id: &str) -> Problem {
+    Problem::not_found(format!("Run not found: {run_id}"))
+}
+
+fn frame_version(runtime_info: Option<&Value>) -> i64 {
+    runtime_info
+        .and_then(|info| info.get("feature_frame_version"))
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
+}
+
+/// Registers a new `pending` run, applying the duplicate policy.
+pub async fn create_run(state: &AppState, request: RunCreate) -> Result<RunResponse, Problem> {
+    let model_config = Value::Object(request.model_config);
+    let config_hash = hash::config_hash(&model_config);
+    let mut runtime_info = captured_runtime_info();
+    if let Some(extras) = request.runtime_info_extras {
+        runtime_info.extend(extras);
+    }
+    let runtime_info = Value::Object(runtime_info);
+    let policy = state
+        .settings
+        .registry_duplicate_policy
+        .to_ascii_lowercase();
+    if policy != "allow" {
+        let version = frame_version(Some(&runtime_info));
+        let candidates = repo::duplicate_candidates(
+            &state.db,
+            &config_hash,
+            request.store_id,
+            request.product_id,
+            request.data_window_start,
+            request.data_window_end,
+        )
+        .await?;
+        let duplicate = candidates
+            .into_iter()
+            .find(|(_, info)| frame_version(info.as_ref()) == version);
+        if let Some((existing, _)) = duplicate {
+            if policy == "deny" {
+                return Err(
+                    Problem::conflict(format!("Duplicate run detected: {existing}"))
+                        .with_extension("existing_run_id", existing),
+                );
+            }
+            tracing::warn!(existing_run_id = %existing, config_hash, "duplicate model run registered");
+        }
+    }
+    let run_id = new_id();
+    let feature_config = request.feature_config.map(Value::Object);
+    let agent_context = request
+        .agent_context
+        .map(|context| serde_json::to_value(context).unwrap_or(Value::Null));
+    repo::insert_run(
+        &state.db,
+        &NewRun {
+            run_id: &run_id,
+            model_type: &request.model_type,
+            model_config: &model_config,
+            feature_config: feature_config.as_ref(),
+            config_hash: &config_hash,
+            data_window_start: request.data_window_start,
+            data_window_end: request.data_window_end,
+            store_id: request.store_id,
+            product_id: request.product_id,
+            runtime_info: &runtime_info,
+            agent_context: agent_context.as_ref(),
+            git_sha: request.git_sha.as_deref(),
+        },
+    )
+    .await?;
+    get_run(state, &run_id).await
+}
+
+/// One run or 404.
+pub async fn get_run(state: &AppState, run_id: &str) -> Result<RunResponse, Problem> {
+    repo::find_run(&state.db, run_id)
+        .await?
+        .ok_or_else(|| not_found(run_id))
+}
+
+/// The 400 for a transition the lifecycle does not allow, listing the
+/// valid targets in `detail` and in `valid_transitions`.
+pub fn invalid_transition(from: RunStatus, to: RunStatus) -> Problem {
+    let valid: Vec<&str> = from
+        .valid_transitions()
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    let listed: Vec<String> = valid.iter().map(|s| format!("'{s}'")).collect();
+    Problem::bad_request(format!(
+        "Invalid transition from {} to {}. Valid transitions: [{}]",
+        from.as_str(),
+        to.as_str(),
+        listed.join(", ")
+    ))
+    .with_extension("current_status", from.as_str())
+    .with_extension("requested_status", to.as_str())
+    .with_extension("valid_transitions", json!(valid))
+}
+
+/// Applies a PATCH: 404, then the transition check (400), then the fields.
+pub async fn update_run(
+    state: &AppState,
+    run_id: &str,
+    update: RunUpdate,
+) -> Result<RunResponse, Problem> {
+    let current = get_run(state, run_id).await?;
+    let mut changes = RunChanges::default();
+    if let Some(to) = update.status {
+        if !current.status.can_become(to) {
+            return Err(invalid_transition(current.status, to));
+        }
+        changes.status = Some(to);
+        changes.set_started_at = to == RunStatus::Running;
+        changes.set_completed_at = matches!(to, RunStatus::Success | RunStatus::Failed);
+    }
+    let metrics = update.metrics.map(Value::Object);
+    changes.metrics = metrics.as_ref();
+    changes.artifact_uri = update.artifact_uri.as_deref();
+    changes.artifact_hash = update.artifact_hash.as_deref();
+    changes.artifact_size_bytes = update.artifact_size_bytes;
+    changes.error_message = update.error_message.as_deref();
+    let applied = repo::update_run(&state.db, run_id, current.status, &changes).await?;
+    if !applied {
+        return Err(Problem::conflict(format!(
+            "Run {run_id} changed while it was being updated; retry."
+        )));
+    }
+    get_run(state, run_id).await
+}
+
+/// Lists runs with filters, pagination and an allow-listed sort.
+pub async fn list_runs(state: &AppState, query: RunListQuery) -> Result<RunListResponse, Problem> {
+    let order_by = match query.sort_by.as_deref() {
+        Some("model_type") => "model_type",
+        Some("status") => "status",
+        Some("store_id") => "store_id",
+        Some("product_id") => "product_id",
+        _ => "created_at",
+    };
+    // An unknown sort_by falls back to created_at desc whatever sort_order
+    // says; a known one honours sort_order (anything but asc is desc).
+    let known = query.sort_by.is_none()
+        || order_by != "created_at"
+        || query.sort_by.as_deref() == Some("created_at");
+    let ascending = query
+        .sort_order
+        .as_deref()
+        .is_some_and(|order| order.eq_ignore_ascii_case("asc"));
+    let descending = !(known && ascending);
+    let (runs, total) = repo::list_runs(
+        &state.db,
+        &RunFilter {
+            model_type: query.model_type.as_deref(),
+            status: query.status,
+            store_id: query.store_id,
+            product_id: query.product_id,
+            order_by,
+            descending,
+            limit: query.page_size,
+            offset: (query.page - 1) * query.page_size,
+        },
+    )
+    .await?;
+    Ok(RunListResponse {
+        runs,
+        total,
+        page: query.page,
+        page_size: query.page_size,
+    })
+}
+
+/// Recomputes the artifact's SHA-256 and compares it with the stored one.
+pub async fn verify_run(state: &AppState, run_id: &str) -> Result<VerifyResponse, Problem> {
+    let run = get_run(state, run_id).await?;
+    let uri = run
+        .artifact_uri
+        .ok_or_else(|| Problem::bad_request("Run has no associated artifact"))?;
+    let stored = run
+        .artifact_hash
+        .ok_or_else(|| Problem::bad_request("Run has no stored artifact hash"))?;
+    let root = state.settings.registry_artifact_root.clone();
+    let uri_for_task = uri.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let path = storage::resolve(&root, &uri_for_task)?;
+        storage::hash_file(&path, &uri_for_task)
+    })
+    .await?;
+    let (computed, _) = match outcome {
+        Ok(found) => found,
+        Err(StorageError::NotFound(uri)) => {
+            return Err(Problem::not_found(format!("Artifact not found: {uri}"))
+                .with_extension("verified", false))
+        }
+        Err(StorageError::Traversal(uri)) => {
+            return Err(Problem::bad_request(format!(
+                "Artifact path escapes the registry root: {uri}"
+            )))
+        }
+        Err(StorageError::Io(error)) => return Err(Problem::internal(error)),
+    };
+    if computed.eq_ignore_ascii_case(&stored) {
+        Ok(VerifyResponse {
+            verified: true,
+            run_id: run.run_id,
+            artifact_uri: uri,
+            stored_hash: Some(stored),
+            computed_hash: Some(computed),
+            error: None,
+        })
+    } else {
+        Ok(VerifyResponse {
+            verified: false,
+            run_id: run.run_id,
+            error: Some(format!(
+                "Checksum mismatch for {uri}: expected {stored}, got {computed}"
+            )),
+            artifact_uri: uri,
+            stored_hash: None,
+            computed_hash: None,
+        })
+    }
+}
+
+/// Creates or moves an alias onto a `success` run, recording the history.
+pub async fn upsert_alias(
+    state: &AppState,
+    request: AliasCreate,
+) -> Result<AliasResponse, Problem> {
+    let run = repo::find_run(&state.db, &request.run_id)
+        .await?
+        .ok_or_else(|| Problem::bad_request(format!("Run not found: {}", request.run_id)))?;
+    if run.status != RunStatus::Success {
+        return Err(Problem::bad_request(format!(
+            "Only SUCCESS runs can be aliased. Run {} has status: {}",
+            run.run_id,
+            run.status.as_str()
+        ))
+        .with_extension("run_status", run.status.as_str()));
+    }
+    repo::upsert_alias(
+        &state.db,
+        &request.alias_name,
+        &run.run_id,
+        request.description.as_deref(),
+        Audit {
+            actor: request.actor.as_deref(),
+            reason: request.reason.as_deref(),
+        },
+    )
+    .await?;
+    get_alias(state, &request.alias_name).await
+}
+
+/// One alias or 404.
+pub async fn get_alias(state: &AppState, name: &str) -> Result<AliasResponse, Problem> {
+    repo::find_alias(&state.db, name)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("Alias not found: {name}")))
+}
+
+/// Every alias, by name.
+pub async fn list_aliases(state: &AppState) -> Result<Vec<AliasResponse>, Problem> {
+    Ok(repo::list_aliases(&state.db).await?)
+}
+
+/// Deletes an alias (404 when missing), recording the history.
+pub async fn delete_alias(
+    state: &AppState,
+    name: &str,
+    actor: Option<&str>,
+    reason: Option<&str>,
+) -> Result<(), Problem> {
+    if repo::delete_alias(&state.db, name, Audit { actor, reason }).await? {
+        Ok(())
+    } else {
+        Err(Problem::not_found(format!("Alias not found: {name}")))
+    }
+}
+
+/// The history of an alias, oldest first; 404 when it never existed.
+pub async fn alias_history(state: &AppState, name: &str) -> Result<AliasHistoryResponse, Problem> {
+    let history = repo::alias_history(&state.db, name).await?;
+    if history.is_empty() {
+        return Err(Problem::not_found(format!("Alias not found: {name}")));
+    }
+    Ok(AliasHistoryResponse {
+        alias_name: name.to_owned(),
+        history,
+    })
+}
+
+fn numeric(value: Option<&Value>) -> Option<f64> {
+    match value? {
+        Value::Number(number) => number.as_f64(),
+        Value::Bool(flag) => Some(if *flag { 1.0 } else { 0.0 }),
+        _ => None,
+    }
+}
+
+/// `config_diff` over the union of top-level keys (differing ones only).
+pub fn config_diff(a: &Value, b: &Value) -> Value {
+    let empty = Map::new();
+    let a = a.as_object().unwrap_or(&empty);
+    let b = b.as_object().unwrap_or(&empty);
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut diff = Map::new();
+    for key in keys {
+        let left = a.get(key).unwrap_or(&Value::Null);
+        let right = b.get(key).unwrap_or(&Value::Null);
+        if left != right {
+            diff.insert(key.clone(), json!({"a": left, "b": right}));
+        }
+    }
+    Value::Object(diff)
+}
+
+/// `metrics_diff` over the union of metric keys: every key with
+/// `{a, b, diff}` (numbers or null; non-finite values are null).
+pub fn metrics_diff(a: Option<&Value>, b: Option<&Value>) -> Value {
+    let empty = Map::new();
+    let a = a.and_then(Value::as_object).unwrap_or(&empty);
+    let b = b.and_then(Value::as_object).unwrap_or(&empty);
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let finite = |x: Option<f64>| x.filter(|x| x.is_finite());
+    let mut diff = Map::new();
+    for key in keys {
+        let left = finite(numeric(a.get(key)));
+        let right = finite(numeric(b.get(key)));
+        let delta = match (left, right) {
+            (Some(l), Some(r)) => finite(Some(r - l)),
+            _ => None,
+        };
+        diff.insert(key.clone(), json!({"a": left, "b": right, "diff": delta}));
+    }
+    Value::Object(diff)
+}
+
+/// Diff of two runs' config, metrics and data window.
+pub async fn compare(state: &AppState, a: &str, b: &str) -> Result<CompareResponse, Problem> {
+    let run_a = repo::find_run(&state.db, a).await?;
+    let run_b = repo::find_run(&state.db, b).await?;
+    let (Some(run_a), Some(run_b)) = (run_a, run_b) else {
+        return Err(Problem::not_found(format!(
+            "One or both runs not found: {a}, {b}"
+        )));
+    };
+    let mut window = Map::new();
+    let pairs = [
+        (
+            "data_window_start",
+            json!(run_a.data_window_start),
+            json!(run_b.data_window_start),
+        ),
+        (
+            "data_window_end",
+            json!(run_a.data_window_end),
+            json!(run_b.data_window_end),
+        ),
+        ("store_id", json!(run_a.store_id), json!(run_b.store_id)),
+        (
+            "product_id",
+            json!(run_a.product_id),
+            json!(run_b.product_id),
+        ),
+    ];
+    for (key, left, right) in pairs {
+        if left != right {
+            window.insert(key.into(), json!({"a": left, "b": right}));
+        }
+    }
+    Ok(CompareResponse {
+        config_diff: config_diff(&run_a.model_config, &run_b.model_config),
+        metrics_diff: metrics_diff(run_a.metrics.as_ref(), run_b.metrics.as_ref()),
+        data_window_diff: Value::Object(window),
+        run_a,
+        run_b,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transitions_follow_the_lifecycle() {
+        use RunStatus::*;
+        assert!(Pending.can_become(Running));
+        assert!(Pending.can_become(Archived));
+        assert!(!Pending.can_become(Success));
+        assert!(!Pending.can_become(Pending));
+        assert!(Running.can_become(Failed));
+        assert!(Success.can_become(Archived));
+        assert!(!Archived.can_become(Pending));
+        let problem = invalid_transition(Pending, Success);
+        assert_eq!(
+            problem.detail,
+            "Invalid transition from pending to success. Valid transitions: ['running', 'archived']"
+        );
+        assert_eq!(
+            problem.extensions["valid_transitions"],
+            json!(["running", "archived"])
+        );
+    }
+
+    #[test]
+    fn diffs_have_the_spec_shapes() {
+        let diff = config_diff(
+            &json!({"model_type": "naive", "window": 7}),
+            &json!({"model_type": "naive", "season": 7}),
+        );
+        assert_eq!(
+            diff,
+            json!({"season": {"a": null, "b": 7}, "window": {"a": 7, "b": null}})
+        );
+        let metrics = metrics_diff(
+            Some(&json!({"mae": 2.0, "note": "x", "flag": true})),
+            Some(&json!({"mae": 1.5})),
+        );
+        assert_eq!(metrics["mae"], json!({"a": 2.0, "b": 1.5, "diff": -0.5}));
+        assert_eq!(metrics["note"], json!({"a": null, "b": null, "diff": null}));
+        assert_eq!(metrics["flag"], json!({"a": 1.0, "b": null, "diff": null}));
+        assert_eq!(metrics_diff(None, None), json!({}));
+    }
+
+    #[test]
+    fn families_come_from_the_taxonomy() {
+        assert_eq!(model_family("naive"), "baseline");
+        assert_eq!(model_family("lightgbm"), "tree");
+        assert_eq!(model_family("prophet_like"), "additive");
+        assert_eq!(model_family("something_else"), "baseline");
+    }
+}

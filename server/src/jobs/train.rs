@@ -1,0 +1,208 @@
+//! Training one series into an artifact, and registering the run through
+//! the registry slice (pending → running → success / failed).
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use forecastlab_core::{
+    artifact::{self, Artifact},
+    model_config, Forecaster, ModelRegistration, SeriesKey, TrainingData,
+};
+use serde_json::{json, Map, Value};
+
+use super::context::{JobContext, JobFailure};
+use crate::{
+    config::Settings,
+    features::registry::{
+        schemas::{RunCreate, RunStatus, RunUpdate},
+        service as registry, storage,
+    },
+    problem::Problem,
+    state::AppState,
+};
+
+/// A fitted model written to the forecasting artifacts directory.
+#[derive(Debug, Clone)]
+pub struct TrainedArtifact {
+    /// 12-hex artifact key.
+    pub key: String,
+    /// File path.
+    pub path: PathBuf,
+    /// Rows the model was fitted on.
+    pub n_observations: usize,
+    /// The artifact's config hash (model-config hash of the plugin).
+    pub config_hash: String,
+}
+
+/// Fits `forecaster` on `target` and writes the artifact (blocking; call
+/// from a blocking thread).
+#[allow(clippy::too_many_arguments)]
+pub fn fit_to_artifact(
+    settings: &Settings,
+    registration: &ModelRegistration,
+    forecaster: &dyn Forecaster,
+    key: SeriesKey,
+    target: &[f64],
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<TrainedArtifact, Problem> {
+    if target.is_empty() {
+        return Err(Problem::bad_request(format!(
+            "No training data found for store {} product {} between {start} and {end}",
+            key.store_id, key.product_id
+        )));
+    }
+    let fitted = forecaster.fit(&TrainingData::target_only(
+        target,
+        settings.forecast_random_seed,
+    ))?;
+    let payload = fitted.to_payload()?;
+    let config = forecaster.config_json();
+    let config_hash = model_config::config_hash(&config);
+    let metadata = json!({
+        "store_id": key.store_id,
+        "product_id": key.product_id,
+        "train_start_date": start.to_string(),
+        "train_end_date": end.to_string(),
+        "n_observations": target.len(),
+    });
+    let artifact = Artifact::new(
+        forecaster.model_type(),
+        registration.version,
+        config,
+        config_hash.clone(),
+        metadata,
+        payload,
+    );
+    let artifact_key = artifact::new_key();
+    let path = settings
+        .forecast_model_artifacts_dir
+        .join(artifact::file_name(&artifact_key));
+    artifact.write(&path)?;
+    Ok(TrainedArtifact {
+        key: artifact_key,
+        path,
+        n_observations: target.len(),
+        config_hash,
+    })
+}
+
+/// Registers a `pending` run for a training and moves it to `running`.
+pub async fn start_run(
+    state: &AppState,
+    model_type: &str,
+    config: &Value,
+    key: SeriesKey,
+    start: NaiveDate,
+    end: NaiveDate,
+    extras: Map<String, Value>,
+) -> Result<String, Problem> {
+    let run = registry::create_run(
+        state,
+        RunCreate {
+            model_type: model_type.to_owned(),
+            model_config: config.as_object().cloned().unwrap_or_default(),
+            feature_config: None,
+            data_window_start: start,
+            data_window_end: end,
+            store_id: key.store_id,
+            product_id: key.product_id,
+            agent_context: None,
+            git_sha: None,
+            runtime_info_extras: Some(extras),
+        },
+    )
+    .await?;
+    set_status(state, &run.run_id, RunStatus::Running, None).await?;
+    Ok(run.run_id)
+}
+
+/// Continues with the run of an earlier attempt when it is still open,
+/// else registers a new one.
+pub async fn resume_or_start_run(
+    ctx: &JobContext,
+    model_type: &str,
+    config: &Value,
+    key: SeriesKey,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<String, JobFailure> {
+    let state = ctx.state();
+    if let Some(previous) = ctx.previous_run_id() {
+        if let Ok(run) = registry::get_run(state, previous).await {
+            match run.status {
+                RunStatus::Running => return Ok(run.run_id),
+                RunStatus::Pending => {
+                    set_status(state, &run.run_id, RunStatus::Running, None).await?;
+                    return Ok(run.run_id);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut extras = Map::new();
+    extras.insert("job_id".into(), ctx.job_id().into());
+    extras.insert("feature_frame_version".into(), 1.into());
+    let run_id = start_run(state, model_type, config, key, start, end, extras).await?;
+    ctx.attach_run(&run_id).await?;
+    Ok(run_id)
+}
+
+async fn set_status(
+    state: &AppState,
+    run_id: &str,
+    status: RunStatus,
+    error_message: Option<String>,
+) -> Result<(), Problem> {
+    registry::update_run(
+        state,
+        run_id,
+        RunUpdate {
+            status: Some(status),
+            error_message,
+            ..RunUpdate::default()
+        },
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Copies the artifact into the registry and marks the run `success` with
+/// its metrics, SHA-256 and size. Returns the registry URI.
+pub async fn finish_run(
+    state: &AppState,
+    run_id: &str,
+    artifact_path: &Path,
+    metrics: Map<String, Value>,
+) -> Result<String, Problem> {
+    let root = state.settings.registry_artifact_root.clone();
+    let source = artifact_path.to_path_buf();
+    let id = run_id.to_owned();
+    let (uri, hash, size) =
+        tokio::task::spawn_blocking(move || storage::store_copy(&root, &id, &source))
+            .await?
+            .map_err(Problem::internal)?;
+    registry::update_run(
+        state,
+        run_id,
+        RunUpdate {
+            status: Some(RunStatus::Success),
+            metrics: Some(metrics),
+            artifact_uri: Some(uri.clone()),
+            artifact_hash: Some(hash),
+            artifact_size_bytes: Some(i64::try_from(size).unwrap_or(i64::MAX)),
+            error_message: None,
+        },
+    )
+    .await?;
+    Ok(uri)
+}
+
+/// Marks the run `failed` with `message` (best effort: a run that is
+/// already finished stays as it is).
+pub async fn fail_run(state: &AppState, run_id: &str, message: &str) {
+    let message: String = message.chars().take(2000).collect();
+    if let Err(error) = set_status(state, run_id, RunStatus::Failed, Some(message)).await {
+        tracing::warn!(run_id, %error, "could not mark the model run failed");
+    }
+}
