@@ -23,6 +23,19 @@ enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate,
+    /// Run job workers only (no HTTP): claim and execute queued jobs from the
+    /// configured database until Ctrl-C/SIGTERM.
+    Worker(WorkerArgs),
+    /// Generate a synthetic retail data set (a scenario preset) into the
+    /// configured database, with a progress bar and a summary table.
+    Seed(crate::seeder::cli::SeedArgs),
+}
+
+#[derive(Debug, Default, clap::Args)]
+struct WorkerArgs {
+    /// Number of workers [default: JOBS_WORKERS]
+    #[arg(long)]
+    workers: Option<usize>,
 }
 
 #[derive(Debug, Default, clap::Args)]
@@ -60,6 +73,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db.close().await;
             Ok(())
         }
+        Command::Worker(args) => {
+            let workers = args.workers.unwrap_or(settings.jobs_workers);
+            let state = prepare(settings).await?;
+            crate::jobs::run_worker_process(state, workers).await
+        }
+        Command::Seed(args) => crate::seeder::cli::run(settings, args).await,
     }
 }
 
@@ -97,9 +116,12 @@ pub async fn serve_on(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let db = state.db.clone();
-    axum::serve(listener, build_app(state))
+    let workers = crate::jobs::WorkerPool::start(&state, state.settings.jobs_workers);
+    let served = axum::serve(listener, build_app(state))
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    workers.shutdown().await;
+    served?;
     db.close().await;
     Ok(())
 }

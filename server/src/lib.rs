@@ -12,9 +12,11 @@ pub mod data;
 pub mod db;
 pub mod extract;
 pub mod features;
+pub mod jobs;
 pub mod models;
 mod plugins;
 pub mod problem;
+pub mod seeder;
 pub mod state;
 pub mod telemetry;
 

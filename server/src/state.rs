@@ -12,6 +12,8 @@ pub struct AppState {
     pub db: Db,
     /// Settings read once at start-up.
     pub settings: Arc<Settings>,
+    /// Wakes this process's idle job workers when a job is queued.
+    pub job_signal: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -20,6 +22,7 @@ impl AppState {
         Self {
             db,
             settings: Arc::new(settings),
+            job_signal: Arc::new(tokio::sync::Notify::new()),
         }
     }
 }
