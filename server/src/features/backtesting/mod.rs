@@ -1,10 +1,15 @@
 //! POST /backtesting/run: time-series cross-validation.
 
-use utoipa_axum::router::OpenApiRouter;
+mod feature_aware;
+pub mod routes;
+pub mod schemas;
+pub mod service;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::state::AppState;
 
 /// The routes of this slice.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    OpenApiRouter::new().routes(routes!(routes::run_backtest))
 }
