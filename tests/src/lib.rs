@@ -13,6 +13,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::{net::TcpListener, sync::oneshot};
 
+pub mod fixtures;
+
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
