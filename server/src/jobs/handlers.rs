@@ -21,6 +21,10 @@ use super::{
 use crate::{
     data::series::{load_many, load_series},
     features::{
+        forecasting::{
+            schemas::{TrainRequest, TrainResponse},
+            service as forecasting,
+        },
         jobs::schemas::{
             is_hex, parse_params, BacktestParams, BatchParams, JobType, ModelChoice, PredictParams,
             TrainParams,
@@ -103,7 +107,8 @@ impl JobHandler for Train {
 async fn run_train(ctx: JobContext, params: TrainParams) -> Result<Value, JobFailure> {
     let started = Instant::now();
     let state = ctx.state().clone();
-    let (registration, forecaster) = build_model(&state, &params.model())?;
+    let model_config = params.model().config_value();
+    let (registration, forecaster) = forecasting::build_model(&state, &model_config)?;
     let config = forecaster.config_json();
     let key = SeriesKey {
         store_id: params.store_id,
@@ -113,27 +118,27 @@ async fn run_train(ctx: JobContext, params: TrainParams) -> Result<Value, JobFai
     ctx.set_total(1);
     let run_id =
         train::resume_or_start_run(&ctx, registration.name, &config, key, start, end).await?;
-    let outcome: Result<(TrainedArtifact, String), JobFailure> = async {
+    let outcome: Result<(TrainResponse, String), JobFailure> = async {
         ctx.checkpoint()?;
-        let series = load_series(&state.db, key, start, end).await?;
+        let trained = forecasting::train(
+            &state,
+            TrainRequest {
+                store_id: key.store_id,
+                product_id: key.product_id,
+                train_start_date: start,
+                train_end_date: end,
+                config: model_config,
+                feature_frame_version: params.feature_frame_version,
+                feature_groups: params.feature_groups.clone(),
+            },
+        )
+        .await?;
         ctx.checkpoint()?;
-        let settings = state.settings.clone();
-        let trained = tokio::task::spawn_blocking(move || {
-            train::fit_to_artifact(
-                &settings,
-                registration,
-                forecaster.as_ref(),
-                key,
-                &series.quantity,
-                start,
-                end,
-            )
-        })
-        .await??;
         let mut metrics = Map::new();
         metrics.insert("n_observations".into(), trained.n_observations.into());
-        metrics.insert("train_duration_ms".into(), json!(elapsed_ms(started)));
-        let uri = train::finish_run(&state, &run_id, &trained.path, metrics).await?;
+        metrics.insert("train_duration_ms".into(), json!(trained.duration_ms));
+        let path = std::path::PathBuf::from(&trained.model_path);
+        let uri = train::finish_run(&state, &run_id, &path, metrics).await?;
         Ok((trained, uri))
     }
     .await;
@@ -153,10 +158,10 @@ async fn run_train(ctx: JobContext, params: TrainParams) -> Result<Value, JobFai
     ctx.add_done(1);
     Ok(json!({
         "run_id": run_id,
-        "artifact_key": trained.key,
-        "model_path": trained.path.display().to_string(),
+        "artifact_key": trained.artifact_key,
+        "model_path": trained.model_path,
         "artifact_uri": uri,
-        "model_type": registration.name,
+        "model_type": trained.model_type,
         "config_hash": trained.config_hash,
         "n_observations": trained.n_observations,
         "train_start_date": start,

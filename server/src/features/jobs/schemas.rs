@@ -205,6 +205,16 @@ pub struct TrainParams {
     pub start_date: NaiveDate,
     /// Last training day (after `start_date`).
     pub end_date: NaiveDate,
+    /// Feature frame version for feature-aware models (1 or 2, default 1).
+    #[serde(default = "default_frame_version")]
+    pub feature_frame_version: i64,
+    /// V2 feature groups (feature-aware models, version 2 only).
+    #[serde(default)]
+    pub feature_groups: Option<Vec<String>>,
+}
+
+fn default_frame_version() -> i64 {
+    1
 }
 
 impl TrainParams {
@@ -222,6 +232,7 @@ impl TrainParams {
 impl Validate for TrainParams {
     fn validate(&self, v: &mut Violations) {
         self.model().check(v);
+        v.range("feature_frame_version", self.feature_frame_version, 1, 2);
         check_series(v, self.store_id, self.product_id);
         check_window(v, self.start_date, self.end_date);
     }
