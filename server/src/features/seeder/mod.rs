@@ -1,10 +1,25 @@
-//! /seeder/*: synthetic retail data generation, status, reset and enrichment.
+//! /seeder/*: synthetic retail data generation, status, reset, verification
+//! and enrichment. The generators themselves live in [`crate::seeder`].
 
-use utoipa_axum::router::OpenApiRouter;
+mod repo;
+mod routes;
+mod schemas;
+mod service;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::state::AppState;
 
 /// The routes of this slice.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(routes::status))
+        .routes(routes!(routes::scenarios))
+        .routes(routes!(routes::generate))
+        .routes(routes!(routes::append))
+        .routes(routes!(routes::delete_data))
+        .routes(routes!(routes::verify))
+        .routes(routes!(routes::exogenous))
+        .routes(routes!(routes::channels))
+        .routes(routes!(routes::phase2_enrichment))
 }

@@ -1,0 +1,419 @@
+//! The seeder engine ("The Forge"): realistic synthetic retail data,
+//! deterministic by seed, shared by `POST /seeder/*` and `forecastlab seed`.
+//!
+//! [`generate`] writes stores, products, the calendar, price history,
+//! promotions, inventory snapshots and daily sales (plus the optional
+//! exogenous signals, returns and replenishment events) in one transaction.
+//! It streams: the plan (prices, promotions, sparsity) is decided up front,
+//! then a blocking thread generates one store at a time while the async side
+//! writes the previous store's rows, so memory stays bounded by two stores.
+//!
+//! Demand per (store, product, day) =
+//! level (base × store × product × series log-normal factors)
+//! × trend × weekly × monthly × yearly (phase by category) × holiday
+//! × changepoints × promotion lift × price response × lifecycle/launch ramp
+//! × weather × substitution × (1 + N(0, σ)) × anomaly, turned into units by
+//! unbiased stochastic rounding. Promotions also cut the selling price;
+//! stockout days cap sales at the stock on the shelf and end at zero on hand.
+
+pub mod cli;
+pub mod config;
+pub(crate) mod engine;
+pub mod ops;
+pub mod phase2;
+pub(crate) mod rows;
+pub(crate) mod writer;
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::db::Db;
+use config::SeederConfig;
+use engine::{Plan, ProductInfo, StoreChunk};
+use rows::{copy_payload, InventoryRow, SalesRow, SqlRow};
+use writer::{Landing, Writer};
+
+/// Why a seeder operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// The request cannot be served as asked (400).
+    #[error("{0}")]
+    Invalid(String),
+    /// The database state does not allow it (422).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// A database error.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A generator thread failed.
+    #[error("generator failed: {0}")]
+    Worker(String),
+}
+
+impl From<tokio::task::JoinError> for SeedError {
+    fn from(error: tokio::task::JoinError) -> Self {
+        Self::Worker(error.to_string())
+    }
+}
+
+/// Rows generated per table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RecordCounts {
+    /// Stores in the database afterwards (generate) or 0 (append).
+    pub stores: u64,
+    /// Products in the database afterwards (generate) or 0 (append).
+    pub products: u64,
+    /// Days in the window.
+    pub calendar: u64,
+    /// Sales rows generated.
+    pub sales: u64,
+    /// Price windows generated.
+    pub price_history: u64,
+    /// Promotions generated.
+    pub promotions: u64,
+    /// Inventory snapshots generated.
+    pub inventory: u64,
+    /// Exogenous signal rows generated.
+    pub exogenous_signals: u64,
+    /// Returns generated.
+    pub sales_returns: u64,
+    /// Replenishment events generated.
+    pub replenishment_events: u64,
+}
+
+impl RecordCounts {
+    /// Rows of every table together.
+    pub fn total(&self) -> u64 {
+        self.stores
+            + self.products
+            + self.calendar
+            + self.sales
+            + self.price_history
+            + self.promotions
+            + self.inventory
+            + self.exogenous_signals
+            + self.sales_returns
+            + self.replenishment_events
+    }
+}
+
+/// Called after each store is written with (stores done, stores total).
+pub type ProgressFn = Arc<dyn Fn(usize, usize) + Send + Sync>;
+
+fn begin_error(e: sqlx::Error) -> SeedError {
+    SeedError::Database(e)
+}
+
+async fn begin(db: &Db) -> Result<Writer, SeedError> {
+    Ok(match db {
+        Db::Postgres(pool) => Writer::Postgres(pool.begin().await.map_err(begin_error)?),
+        Db::Sqlite(pool) => Writer::Sqlite(pool.begin().await.map_err(begin_error)?),
+    })
+}
+
+/// Every store id and product (ascending id) visible to the transaction.
+async fn read_dimensions(w: &mut Writer) -> Result<(Vec<i32>, Vec<ProductInfo>), sqlx::Error> {
+    const STORES: &str = "SELECT id FROM store ORDER BY id";
+    const PRODUCTS: &str =
+        "SELECT id, CAST(base_price AS DOUBLE PRECISION), category, launch_date, discontinue_date \
+                            FROM product ORDER BY id";
+    macro_rules! read {
+        ($conn:expr) => {{
+            let stores: Vec<i32> = sqlx::query_scalar(STORES).fetch_all(&mut *$conn).await?;
+            let rows = sqlx::query(PRODUCTS).fetch_all(&mut *$conn).await?;
+            let mut products = Vec::with_capacity(rows.len());
+            for row in rows {
+                let price: Option<f64> = row.try_get(1)?;
+                products.push(ProductInfo {
+                    id: row.try_get(0)?,
+                    base_cents: (price.unwrap_or(9.99) * 100.0).round() as i64,
+                    category: row.try_get(2)?,
+                    launch: row.try_get(3)?,
+                    discontinue: row.try_get(4)?,
+                });
+            }
+            Ok((stores, products))
+        }};
+    }
+    match w {
+        Writer::Postgres(tx) => read!(&mut **tx),
+        Writer::Sqlite(tx) => read!(&mut **tx),
+    }
+}
+
+/// True when a fact table already has rows inside the window.
+async fn window_has_facts(
+    w: &mut Writer,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "SELECT CAST(CASE WHEN EXISTS (SELECT 1 FROM sales_daily WHERE date BETWEEN $1 AND $2) \
+        OR EXISTS (SELECT 1 FROM inventory_snapshot_daily WHERE date BETWEEN $1 AND $2) \
+        OR EXISTS (SELECT 1 FROM exogenous_signal WHERE date BETWEEN $1 AND $2) THEN 1 ELSE 0 END AS BIGINT)";
+    let found: i64 = match w {
+        Writer::Postgres(tx) => {
+            sqlx::query_scalar(SQL)
+                .bind(start)
+                .bind(end)
+                .fetch_one(&mut **tx)
+                .await?
+        }
+        Writer::Sqlite(tx) => {
+            sqlx::query_scalar(SQL)
+                .bind(start)
+                .bind(end)
+                .fetch_one(&mut **tx)
+                .await?
+        }
+    };
+    Ok(found != 0)
+}
+
+/// A store's rows, encoded for the backend on the generator thread.
+enum Encoded {
+    Postgres {
+        tables: Vec<(&'static str, &'static str, Vec<u8>, bool)>,
+        counts: RecordCounts,
+    },
+    Sqlite(Box<StoreChunk>, RecordCounts),
+}
+
+fn chunk_counts(chunk: &StoreChunk) -> RecordCounts {
+    RecordCounts {
+        sales: chunk.sales.len() as u64,
+        inventory: chunk.inventory.len() as u64,
+        sales_returns: chunk.returns.len() as u64,
+        replenishment_events: chunk.replenishment.len() as u64,
+        exogenous_signals: chunk.exogenous.len() as u64,
+        price_history: chunk.prices.len() as u64,
+        promotions: chunk.promotions.len() as u64,
+        ..RecordCounts::default()
+    }
+}
+
+fn encode(chunk: StoreChunk, postgres: bool, dates: &rows::Dates) -> Encoded {
+    let counts = chunk_counts(&chunk);
+    if !postgres {
+        return Encoded::Sqlite(Box::new(chunk), counts);
+    }
+    // (table, columns, payload, may conflict with existing rows)
+    let tables = vec![
+        (
+            rows::ExogenousRow::TABLE,
+            rows::ExogenousRow::COLUMNS,
+            copy_payload(&chunk.exogenous, dates),
+            true,
+        ),
+        (
+            rows::PriceRow::TABLE,
+            rows::PriceRow::COLUMNS,
+            copy_payload(&chunk.prices, dates),
+            false,
+        ),
+        (
+            rows::PromotionRow::TABLE,
+            rows::PromotionRow::COLUMNS,
+            copy_payload(&chunk.promotions, dates),
+            false,
+        ),
+        (
+            InventoryRow::TABLE,
+            InventoryRow::COLUMNS,
+            copy_payload(&chunk.inventory, dates),
+            true,
+        ),
+        (
+            SalesRow::TABLE,
+            SalesRow::COLUMNS,
+            copy_payload(&chunk.sales, dates),
+            true,
+        ),
+        (
+            rows::ReturnRow::TABLE,
+            rows::ReturnRow::COLUMNS,
+            copy_payload(&chunk.returns, dates),
+            false,
+        ),
+        (
+            rows::ReplenishmentRow::TABLE,
+            rows::ReplenishmentRow::COLUMNS,
+            copy_payload(&chunk.replenishment, dates),
+            false,
+        ),
+    ];
+    Encoded::Postgres { tables, counts }
+}
+
+fn add(total: &mut RecordCounts, part: &RecordCounts) {
+    total.sales += part.sales;
+    total.inventory += part.inventory;
+    total.sales_returns += part.sales_returns;
+    total.replenishment_events += part.replenishment_events;
+    total.exogenous_signals += part.exogenous_signals;
+    total.price_history += part.price_history;
+    total.promotions += part.promotions;
+}
+
+/// Writes the facts of `plan` (everything after the dimensions and the
+/// calendar), streaming store by store.
+async fn write_facts(
+    w: &mut Writer,
+    plan: Arc<Plan>,
+    fact_landing: Landing,
+    progress: Option<ProgressFn>,
+) -> Result<RecordCounts, SeedError> {
+    let batch = plan.config.batch_size.max(1);
+    let mut counts = RecordCounts {
+        exogenous_signals: plan.global_exogenous.len() as u64,
+        price_history: plan.price_rows.len() as u64,
+        promotions: plan.promotion_rows.len() as u64,
+        ..RecordCounts::default()
+    };
+    w.write(&plan.global_exogenous, &plan.dates, fact_landing, batch)
+        .await?;
+    w.write(&plan.price_rows, &plan.dates, Landing::Direct, batch)
+        .await?;
+    w.write(&plan.promotion_rows, &plan.dates, Landing::Direct, batch)
+        .await?;
+
+    let postgres = matches!(w, Writer::Postgres(_));
+    let total = plan.stores.len();
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Encoded>(2);
+    let producer_plan = Arc::clone(&plan);
+    let producer = tokio::task::spawn_blocking(move || {
+        for si in 0..producer_plan.stores.len() {
+            let chunk = producer_plan.store_chunk(si);
+            let encoded = encode(chunk, postgres, &producer_plan.dates);
+            if sender.blocking_send(encoded).is_err() {
+                break;
+            }
+        }
+    });
+    let mut done = 0;
+    let result: Result<(), SeedError> = async {
+        while let Some(encoded) = receiver.recv().await {
+            match encoded {
+                Encoded::Postgres {
+                    tables,
+                    counts: part,
+                } => {
+                    for (table, columns, payload, conflicts) in tables {
+                        let landing = if conflicts {
+                            fact_landing
+                        } else {
+                            Landing::Direct
+                        };
+                        w.copy_encoded(table, columns, &payload, landing).await?;
+                    }
+                    add(&mut counts, &part);
+                }
+                Encoded::Sqlite(chunk, part) => {
+                    let d = &plan.dates;
+                    w.write(&chunk.exogenous, d, fact_landing, batch).await?;
+                    w.write(&chunk.prices, d, Landing::Direct, batch).await?;
+                    w.write(&chunk.promotions, d, Landing::Direct, batch)
+                        .await?;
+                    w.write(&chunk.inventory, d, fact_landing, batch).await?;
+                    w.write(&chunk.sales, d, fact_landing, batch).await?;
+                    w.write(&chunk.returns, d, Landing::Direct, batch).await?;
+                    w.write(&chunk.replenishment, d, Landing::Direct, batch)
+                        .await?;
+                    add(&mut counts, &part);
+                }
+            }
+            done += 1;
+            if let Some(progress) = &progress {
+                progress(done, total);
+            }
+        }
+        Ok(())
+    }
+    .await;
+    drop(receiver);
+    producer.await?;
+    result?;
+    Ok(counts)
+}
+
+/// Generates and writes a full data set for `config` in one transaction.
+pub async fn generate(
+    db: &Db,
+    config: SeederConfig,
+    progress: Option<ProgressFn>,
+) -> Result<RecordCounts, SeedError> {
+    if config.end_date < config.start_date {
+        return Err(SeedError::Invalid(
+            "end_date must be on or after start_date".into(),
+        ));
+    }
+    let store_rows =
+        engine::generate_stores(config.seed, config.stores).map_err(SeedError::Invalid)?;
+    let product_rows = engine::generate_products(&config).map_err(SeedError::Invalid)?;
+    let dates = rows::Dates::new(config.start_date, config.end_date);
+    let batch = config.batch_size.max(1);
+
+    let mut w = begin(db).await?;
+    w.write(&store_rows, &dates, Landing::SkipConflicts, batch)
+        .await?;
+    w.write(&product_rows, &dates, Landing::SkipConflicts, batch)
+        .await?;
+    let (stores, products) = read_dimensions(&mut w).await?;
+    let calendar = engine::calendar_rows(&config, config.start_date, config.end_date);
+    w.write(&calendar, &dates, Landing::SkipConflicts, batch)
+        .await?;
+    let fact_landing = if window_has_facts(&mut w, config.start_date, config.end_date).await? {
+        Landing::SkipConflicts
+    } else {
+        Landing::Direct
+    };
+    let (n_stores, n_products) = (stores.len() as u64, products.len() as u64);
+    let plan =
+        tokio::task::spawn_blocking(move || Arc::new(Plan::new(config, stores, products))).await?;
+    let mut counts = write_facts(&mut w, plan, fact_landing, progress).await?;
+    w.commit().await?;
+    counts.stores = n_stores;
+    counts.products = n_products;
+    counts.calendar = calendar.len() as u64;
+    Ok(counts)
+}
+
+/// Adds facts for a new window against every existing store and product,
+/// with the default configuration (no preset, no phase features).
+pub async fn append(
+    db: &Db,
+    config: SeederConfig,
+    progress: Option<ProgressFn>,
+) -> Result<RecordCounts, SeedError> {
+    if config.end_date < config.start_date {
+        return Err(SeedError::Invalid(
+            "end_date must be on or after start_date".into(),
+        ));
+    }
+    let dates = rows::Dates::new(config.start_date, config.end_date);
+    let batch = config.batch_size.max(1);
+    let mut w = begin(db).await?;
+    let (stores, products) = read_dimensions(&mut w).await?;
+    if stores.is_empty() || products.is_empty() {
+        return Err(SeedError::Invalid(
+            "No stores or products found. Run a full generation (POST /seeder/generate) first."
+                .into(),
+        ));
+    }
+    let calendar = engine::calendar_rows(&config, config.start_date, config.end_date);
+    w.write(&calendar, &dates, Landing::SkipConflicts, batch)
+        .await?;
+    let fact_landing = if window_has_facts(&mut w, config.start_date, config.end_date).await? {
+        Landing::SkipConflicts
+    } else {
+        Landing::Direct
+    };
+    let plan =
+        tokio::task::spawn_blocking(move || Arc::new(Plan::new(config, stores, products))).await?;
+    let mut counts = write_facts(&mut w, plan, fact_landing, progress).await?;
+    w.commit().await?;
+    counts.calendar = calendar.len() as u64;
+    Ok(counts)
+}
