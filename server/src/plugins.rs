@@ -11,3 +11,12 @@ use forecastlab_model_seasonal_average as _;
 use forecastlab_model_seasonal_naive as _;
 use forecastlab_model_trend_regression as _;
 use forecastlab_model_weighted_moving_average as _;
+
+// Opt-in models: compiled in by the server's Cargo features of the same
+// name, and usable only when their runtime flag is on.
+#[cfg(feature = "lightgbm")]
+use forecastlab_model_lightgbm as _;
+#[cfg(feature = "random-forest")]
+use forecastlab_model_random_forest as _;
+#[cfg(feature = "xgboost")]
+use forecastlab_model_xgboost as _;

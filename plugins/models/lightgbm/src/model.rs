@@ -1,0 +1,218 @@
+//! Fitting and predicting with the vendored LightGBM library.
+
+use forecastlab_core::{
+    interval, inventory,
+    taxonomy::{InputKind, ModelFamily},
+    CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
+    TrainingData,
+};
+use lightgbm3::{Booster, Dataset};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    calibration::{holdout_split, Holdout},
+    LightGbmConfig, MODEL_TYPE,
+};
+
+/// Version of the payload layout written by [`FittedLightGbm::to_payload`].
+const PAYLOAD_VERSION: u32 = 1;
+
+/// Unfitted LightGBM model.
+#[derive(Debug, Clone)]
+pub(crate) struct LightGbm {
+    config: LightGbmConfig,
+}
+
+/// Fitted LightGBM model. The booster is kept as LightGBM's own model text
+/// (the library's handle is neither `Send` nor `Sync`); prediction loads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct FittedLightGbm {
+    payload_version: u32,
+    /// Feature column names, in training order.
+    columns: Vec<String>,
+    /// LightGBM's model text.
+    model: String,
+    /// Absolute one-step errors on the held-out tail (interval calibration).
+    holdout_errors: Vec<f64>,
+}
+
+/// The LightGBM parameters of the spec: `LGBMRegressor(n_estimators,
+/// learning_rate, max_depth, random_state, n_jobs=1, deterministic=true,
+/// force_col_wise=true, verbosity=-1)`, everything else library defaults.
+pub(crate) fn parameters(config: &LightGbmConfig, seed: u64) -> serde_json::Value {
+    serde_json::json!({
+        "num_iterations": config.n_estimators,
+        "learning_rate": config.learning_rate,
+        "max_depth": config.max_depth,
+        "seed": seed % (i32::MAX as u64),
+        "num_threads": 1,
+        "deterministic": true,
+        "force_col_wise": true,
+        "verbosity": -1,
+    })
+}
+
+fn lgbm_error(error: lightgbm3::Error) -> CoreError {
+    CoreError::input(format!("LightGBM: {error}"))
+}
+
+/// Trains one booster on row-major `x` (`n_cols` wide) and `y`.
+pub(crate) fn train(
+    x: &[f64],
+    y: &[f64],
+    n_cols: usize,
+    params: &serde_json::Value,
+) -> Result<Booster, CoreError> {
+    let labels: Vec<f32> = y.iter().map(|&v| v as f32).collect();
+    let width = i32::try_from(n_cols).map_err(|_| CoreError::input("too many feature columns"))?;
+    let dataset = Dataset::from_slice(x, &labels, width, true).map_err(lgbm_error)?;
+    Booster::train(dataset, params).map_err(lgbm_error)
+}
+
+/// Trains one booster on all rows of `x` without interval calibration and
+/// returns LightGBM's model text: the part of [`Forecaster::fit`] that
+/// LightGBM's own packages also do (the training benchmark compares it).
+pub fn train_booster(
+    x: &FeatureMatrix,
+    y: &[f64],
+    config: &LightGbmConfig,
+    seed: u64,
+) -> Result<String, CoreError> {
+    let booster = train(x.values(), y, x.n_cols(), &parameters(config, seed))?;
+    booster.save_string().map_err(lgbm_error)
+}
+
+fn predict_rows(booster: &Booster, x: &[f64], n_cols: usize) -> Result<Vec<f64>, CoreError> {
+    let width = i32::try_from(n_cols).map_err(|_| CoreError::input("too many feature columns"))?;
+    booster.predict(x, width, true).map_err(lgbm_error)
+}
+
+/// Checks the training inputs every tree model shares.
+fn training_matrix<'a>(data: &TrainingData<'a>) -> Result<&'a FeatureMatrix, CoreError> {
+    let x = data.features.ok_or_else(|| {
+        CoreError::input("lightgbm requires a feature matrix (it is a feature-aware model)")
+    })?;
+    let n = data.target.len();
+    if n == 0 {
+        return Err(CoreError::insufficient(MODEL_TYPE, 1, 0));
+    }
+    if x.n_rows() != n {
+        return Err(CoreError::input(format!(
+            "feature matrix has {} rows, target has {n}",
+            x.n_rows()
+        )));
+    }
+    if x.n_cols() == 0 {
+        return Err(CoreError::input("feature matrix has no columns"));
+    }
+    if data.target.iter().any(|v| !v.is_finite()) {
+        return Err(CoreError::input("target values must be finite"));
+    }
+    Ok(x)
+}
+
+impl Forecaster for LightGbm {
+    fn model_type(&self) -> &'static str {
+        MODEL_TYPE
+    }
+
+    fn config_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or_default()
+    }
+
+    fn fit(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
+        let x = training_matrix(data)?;
+        let width = x.n_cols();
+        let params = parameters(&self.config, data.seed);
+        let booster = train(x.values(), data.target, width, &params)?;
+        let model = booster.save_string().map_err(lgbm_error)?;
+
+        let holdout_errors = match holdout_split(data.target.len()) {
+            Some(Holdout { fit, hold }) => {
+                let calibration = train(
+                    &x.values()[fit.start * width..fit.end * width],
+                    &data.target[fit.clone()],
+                    width,
+                    &params,
+                )?;
+                let predicted = predict_rows(
+                    &calibration,
+                    &x.values()[hold.start * width..hold.end * width],
+                    width,
+                )?;
+                predicted
+                    .iter()
+                    .zip(&data.target[hold])
+                    .map(|(p, a)| (a - p).abs())
+                    .filter(|e| e.is_finite())
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+
+        Ok(Box::new(FittedLightGbm {
+            payload_version: PAYLOAD_VERSION,
+            columns: x.columns().to_vec(),
+            model,
+            holdout_errors,
+        }))
+    }
+}
+
+impl FittedModel for FittedLightGbm {
+    fn model_type(&self) -> &'static str {
+        MODEL_TYPE
+    }
+
+    fn predict(&self, request: &PredictRequest<'_>) -> Result<Forecast, CoreError> {
+        let x = crate::calibration::prediction_matrix(request, &self.columns, MODEL_TYPE)?;
+        if let Some(level) = request.interval_level {
+            interval::validate_level(level)?;
+        }
+        let booster = Booster::from_string(&self.model)
+            .map_err(|e| CoreError::Artifact(format!("LightGBM model text: {e}")))?;
+        let point = predict_rows(&booster, x.values(), x.n_cols())?;
+        let interval = request.interval_level.map(|level| {
+            let widths = interval::scaled_half_widths(&self.holdout_errors, point.len(), level);
+            interval::symmetric(&point, &widths, level)
+        });
+        Ok(Forecast { point, interval })
+    }
+
+    fn to_payload(&self) -> Result<Vec<u8>, CoreError> {
+        serde_json::to_vec(self).map_err(|e| CoreError::Artifact(e.to_string()))
+    }
+}
+
+fn build(config: &serde_json::Value) -> Result<Box<dyn Forecaster>, CoreError> {
+    Ok(Box::new(LightGbm {
+        config: LightGbmConfig::from_json(config)?,
+    }))
+}
+
+fn load(payload: &[u8]) -> Result<Box<dyn FittedModel>, CoreError> {
+    let fitted: FittedLightGbm =
+        serde_json::from_slice(payload).map_err(|e| CoreError::Artifact(e.to_string()))?;
+    if fitted.payload_version != PAYLOAD_VERSION {
+        return Err(CoreError::Artifact(format!(
+            "lightgbm payload version {} is not supported (expected {PAYLOAD_VERSION})",
+            fitted.payload_version
+        )));
+    }
+    // Parse the model text now so a corrupt artifact fails at load time.
+    Booster::from_string(&fitted.model)
+        .map_err(|e| CoreError::Artifact(format!("LightGBM model text: {e}")))?;
+    Ok(Box::new(fitted))
+}
+
+inventory::submit! {
+    ModelRegistration {
+        name: MODEL_TYPE,
+        family: ModelFamily::Tree,
+        input: InputKind::FeatureAware,
+        flag: Some("forecast_enable_lightgbm"),
+        version: env!("CARGO_PKG_VERSION"),
+        build,
+        load,
+    }
+}

@@ -1,0 +1,259 @@
+//! Fitting and predicting with smartcore's random forest.
+
+use forecastlab_core::{
+    interval, inventory,
+    taxonomy::{InputKind, ModelFamily},
+    CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
+    TrainingData,
+};
+use serde::{Deserialize, Serialize};
+use smartcore::{
+    ensemble::random_forest_regressor::{RandomForestRegressor, RandomForestRegressorParameters},
+    linalg::basic::matrix::DenseMatrix,
+};
+
+use crate::{
+    calibration::{holdout_split, prediction_matrix, Holdout},
+    RandomForestConfig, MODEL_TYPE,
+};
+
+/// Version of the payload layout written by [`FittedRandomForest::to_payload`].
+const PAYLOAD_VERSION: u32 = 1;
+
+type Forest = RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
+
+/// Unfitted random forest.
+#[derive(Debug, Clone)]
+pub(crate) struct RandomForest {
+    config: RandomForestConfig,
+}
+
+/// Fitted random forest.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct FittedRandomForest {
+    payload_version: u32,
+    /// Feature column names, in training order.
+    columns: Vec<String>,
+    /// Per-column training medians that replace missing (NaN) values.
+    fill: Vec<f64>,
+    forest: Forest,
+    /// Absolute one-step errors on the held-out tail (interval calibration).
+    holdout_errors: Vec<f64>,
+}
+
+fn rf_error(error: smartcore::error::Failed) -> CoreError {
+    CoreError::input(format!("random forest: {error}"))
+}
+
+/// The spec's `RandomForestRegressor(n_estimators, max_depth,
+/// min_samples_leaf, random_state, n_jobs = 1)` with scikit-learn's other
+/// defaults: bootstrap samples, every feature considered at every split
+/// (`max_features = 1.0`), `min_samples_split = 2`.
+pub(crate) fn parameters(
+    config: &RandomForestConfig,
+    seed: u64,
+    n_cols: usize,
+) -> RandomForestRegressorParameters {
+    RandomForestRegressorParameters {
+        max_depth: config.max_depth.map(|d| d as u16),
+        min_samples_leaf: config.min_samples_leaf as usize,
+        min_samples_split: 2,
+        n_trees: config.n_estimators as usize,
+        m: Some(n_cols),
+        keep_samples: false,
+        seed,
+    }
+}
+
+/// Median of the finite values of column `c` (0 when there are none).
+fn column_medians(x: &[f64], n_cols: usize) -> Vec<f64> {
+    (0..n_cols)
+        .map(|c| {
+            let mut column: Vec<f64> = x
+                .iter()
+                .skip(c)
+                .step_by(n_cols)
+                .copied()
+                .filter(|v| v.is_finite())
+                .collect();
+            if column.is_empty() {
+                return 0.0;
+            }
+            column.sort_unstable_by(f64::total_cmp);
+            let mid = column.len() / 2;
+            if column.len() % 2 == 0 {
+                (column[mid - 1] + column[mid]) / 2.0
+            } else {
+                column[mid]
+            }
+        })
+        .collect()
+}
+
+/// Row-major values with non-finite entries replaced by `fill`.
+fn dense(x: &[f64], n_cols: usize, fill: &[f64]) -> Result<DenseMatrix<f64>, CoreError> {
+    let values: Vec<f64> = x
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| if v.is_finite() { v } else { fill[i % n_cols] })
+        .collect();
+    DenseMatrix::new(values.len() / n_cols, n_cols, values, false).map_err(rf_error)
+}
+
+fn train(
+    x: &[f64],
+    y: &[f64],
+    n_cols: usize,
+    params: RandomForestRegressorParameters,
+) -> Result<(Forest, Vec<f64>), CoreError> {
+    let fill = column_medians(x, n_cols);
+    let matrix = dense(x, n_cols, &fill)?;
+    let forest = RandomForestRegressor::fit(&matrix, &y.to_vec(), params).map_err(rf_error)?;
+    Ok((forest, fill))
+}
+
+fn training_matrix<'a>(data: &TrainingData<'a>) -> Result<&'a FeatureMatrix, CoreError> {
+    let x = data.features.ok_or_else(|| {
+        CoreError::input("random_forest requires a feature matrix (it is a feature-aware model)")
+    })?;
+    let n = data.target.len();
+    if n < 2 {
+        return Err(CoreError::insufficient(MODEL_TYPE, 2, n));
+    }
+    if x.n_rows() != n {
+        return Err(CoreError::input(format!(
+            "feature matrix has {} rows, target has {n}",
+            x.n_rows()
+        )));
+    }
+    if x.n_cols() == 0 {
+        return Err(CoreError::input("feature matrix has no columns"));
+    }
+    if data.target.iter().any(|v| !v.is_finite()) {
+        return Err(CoreError::input("target values must be finite"));
+    }
+    Ok(x)
+}
+
+impl Forecaster for RandomForest {
+    fn model_type(&self) -> &'static str {
+        MODEL_TYPE
+    }
+
+    fn config_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or_default()
+    }
+
+    fn fit(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
+        let x = training_matrix(data)?;
+        let width = x.n_cols();
+        let params = || parameters(&self.config, data.seed, width);
+        let (forest, fill) = train(x.values(), data.target, width, params())?;
+
+        let holdout_errors = match holdout_split(data.target.len()) {
+            Some(Holdout { fit, hold }) => {
+                let (calibration, fill) = train(
+                    &x.values()[fit.start * width..fit.end * width],
+                    &data.target[fit],
+                    width,
+                    params(),
+                )?;
+                let held = dense(
+                    &x.values()[hold.start * width..hold.end * width],
+                    width,
+                    &fill,
+                )?;
+                let predicted = calibration.predict(&held).map_err(rf_error)?;
+                predicted
+                    .iter()
+                    .zip(&data.target[hold])
+                    .map(|(p, a)| (a - p).abs())
+                    .filter(|e| e.is_finite())
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+
+        Ok(Box::new(FittedRandomForest {
+            payload_version: PAYLOAD_VERSION,
+            columns: x.columns().to_vec(),
+            fill,
+            forest,
+            holdout_errors,
+        }))
+    }
+}
+
+impl FittedModel for FittedRandomForest {
+    fn model_type(&self) -> &'static str {
+        MODEL_TYPE
+    }
+
+    fn predict(&self, request: &PredictRequest<'_>) -> Result<Forecast, CoreError> {
+        let x = prediction_matrix(request, &self.columns, MODEL_TYPE)?;
+        if let Some(level) = request.interval_level {
+            interval::validate_level(level)?;
+        }
+        let matrix = dense(x.values(), x.n_cols(), &self.fill)?;
+        let point = self.forest.predict(&matrix).map_err(rf_error)?;
+        let interval = request.interval_level.map(|level| {
+            let widths = interval::scaled_half_widths(&self.holdout_errors, point.len(), level);
+            interval::symmetric(&point, &widths, level)
+        });
+        Ok(Forecast { point, interval })
+    }
+
+    fn to_payload(&self) -> Result<Vec<u8>, CoreError> {
+        serde_json::to_vec(self).map_err(|e| CoreError::Artifact(e.to_string()))
+    }
+}
+
+fn build(config: &serde_json::Value) -> Result<Box<dyn Forecaster>, CoreError> {
+    Ok(Box::new(RandomForest {
+        config: RandomForestConfig::from_json(config)?,
+    }))
+}
+
+fn load(payload: &[u8]) -> Result<Box<dyn FittedModel>, CoreError> {
+    let fitted: FittedRandomForest =
+        serde_json::from_slice(payload).map_err(|e| CoreError::Artifact(e.to_string()))?;
+    if fitted.payload_version != PAYLOAD_VERSION {
+        return Err(CoreError::Artifact(format!(
+            "random_forest payload version {} is not supported (expected {PAYLOAD_VERSION})",
+            fitted.payload_version
+        )));
+    }
+    if fitted.fill.len() != fitted.columns.len() {
+        return Err(CoreError::Artifact(
+            "random_forest payload: fill values do not match the columns".into(),
+        ));
+    }
+    Ok(Box::new(fitted))
+}
+
+inventory::submit! {
+    ModelRegistration {
+        name: MODEL_TYPE,
+        family: ModelFamily::Tree,
+        input: InputKind::FeatureAware,
+        flag: Some("forecast_enable_random_forest"),
+        version: env!("CARGO_PKG_VERSION"),
+        build,
+        load,
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn medians_skip_missing_values() {
+        let x = [1.0, f64::NAN, 3.0, f64::NAN, 2.0, f64::NAN];
+        assert_eq!(column_medians(&x, 2), vec![2.0, 0.0]);
+        let m = dense(&x, 2, &[2.0, 0.0]).unwrap();
+        use smartcore::linalg::basic::arrays::Array;
+        assert_eq!(*m.get((0, 1)), 0.0);
+        assert_eq!(*m.get((2, 0)), 2.0);
+    }
+}

@@ -1,0 +1,263 @@
+//! Fitting and predicting with libxgboost through the `xgb` crate.
+
+use std::sync::Mutex;
+
+use forecastlab_core::{
+    interval, inventory,
+    taxonomy::{InputKind, ModelFamily},
+    CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
+    TrainingData,
+};
+use serde::{Deserialize, Serialize};
+use xgb::{parameters::BoosterParameters, Booster, DMatrix};
+
+use crate::{
+    calibration::{holdout_split, prediction_matrix, Holdout},
+    XgboostConfig, MODEL_TYPE,
+};
+
+/// Version of the payload layout written by [`FittedXgboost::to_payload`].
+const PAYLOAD_VERSION: u32 = 1;
+
+/// Unfitted XGBoost model.
+#[derive(Debug, Clone)]
+pub(crate) struct Xgboost {
+    config: XgboostConfig,
+}
+
+/// What the payload holds: XGBoost's own JSON model plus our metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Payload {
+    payload_version: u32,
+    /// Feature column names, in training order.
+    columns: Vec<String>,
+    /// XGBoost's JSON model.
+    model: String,
+    /// Absolute one-step errors on the held-out tail (interval calibration).
+    holdout_errors: Vec<f64>,
+}
+
+/// Fitted XGBoost model: the payload and the loaded booster (XGBoost's
+/// handle may move between threads but not be shared, hence the mutex).
+pub(crate) struct FittedXgboost {
+    payload: Payload,
+    booster: Mutex<Booster>,
+}
+
+impl std::fmt::Debug for FittedXgboost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FittedXgboost")
+            .field("columns", &self.payload.columns)
+            .field("model_bytes", &self.payload.model.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn xgb_error(error: xgb::XGBError) -> CoreError {
+    CoreError::input(format!("XGBoost: {error}"))
+}
+
+/// Row-major `f64` values as the `f32` XGBoost reads (NaN stays NaN =
+/// missing).
+fn dmatrix(x: &[f64], n_rows: usize) -> Result<DMatrix, CoreError> {
+    let values: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    DMatrix::from_dense(&values, n_rows).map_err(xgb_error)
+}
+
+/// The spec's `XGBRegressor(n_estimators, learning_rate, max_depth,
+/// random_state, n_jobs = 1, tree_method = "hist", verbosity = 0)`: every
+/// other parameter is the library default (the `xgb` crate writes its own
+/// defaults, so the ones that differ from the library's are set back here;
+/// `base_score` is the target mean, which is what XGBoost ≥ 2 estimates
+/// for squared error).
+pub(crate) fn parameters(
+    config: &XgboostConfig,
+    seed: u64,
+    y: &[f64],
+) -> Vec<(&'static str, String)> {
+    let mean = y.iter().sum::<f64>() / y.len().max(1) as f64;
+    vec![
+        ("objective", "reg:squarederror".to_owned()),
+        ("eta", config.learning_rate.to_string()),
+        ("max_depth", config.max_depth.to_string()),
+        ("seed", (seed % (i32::MAX as u64)).to_string()),
+        ("nthread", "1".to_owned()),
+        ("tree_method", "hist".to_owned()),
+        ("verbosity", "0".to_owned()),
+        ("base_score", mean.to_string()),
+    ]
+}
+
+/// Trains one booster on row-major `x` (`n_rows` rows) and `y`.
+pub(crate) fn train(
+    x: &[f64],
+    y: &[f64],
+    n_rows: usize,
+    config: &XgboostConfig,
+    seed: u64,
+) -> Result<Booster, CoreError> {
+    let mut dtrain = dmatrix(x, n_rows)?;
+    let labels: Vec<f32> = y.iter().map(|&v| v as f32).collect();
+    dtrain.set_labels(&labels).map_err(xgb_error)?;
+    let mut booster = Booster::new_with_cached_dmats(&BoosterParameters::default(), &[&dtrain])
+        .map_err(xgb_error)?;
+    for (name, value) in parameters(config, seed, y) {
+        booster.set_param(name, &value).map_err(xgb_error)?;
+    }
+    for round in 0..config.n_estimators {
+        booster.update(&dtrain, round as i32).map_err(xgb_error)?;
+    }
+    Ok(booster)
+}
+
+fn predict_rows(booster: &Booster, x: &[f64], n_rows: usize) -> Result<Vec<f64>, CoreError> {
+    let matrix = dmatrix(x, n_rows)?;
+    let predicted = booster.predict(&matrix).map_err(xgb_error)?;
+    Ok(predicted.into_iter().map(f64::from).collect())
+}
+
+fn training_matrix<'a>(data: &TrainingData<'a>) -> Result<&'a FeatureMatrix, CoreError> {
+    let x = data.features.ok_or_else(|| {
+        CoreError::input("xgboost requires a feature matrix (it is a feature-aware model)")
+    })?;
+    let n = data.target.len();
+    if n == 0 {
+        return Err(CoreError::insufficient(MODEL_TYPE, 1, 0));
+    }
+    if x.n_rows() != n {
+        return Err(CoreError::input(format!(
+            "feature matrix has {} rows, target has {n}",
+            x.n_rows()
+        )));
+    }
+    if x.n_cols() == 0 {
+        return Err(CoreError::input("feature matrix has no columns"));
+    }
+    if data.target.iter().any(|v| !v.is_finite()) {
+        return Err(CoreError::input("target values must be finite"));
+    }
+    Ok(x)
+}
+
+impl Forecaster for Xgboost {
+    fn model_type(&self) -> &'static str {
+        MODEL_TYPE
+    }
+
+    fn config_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or_default()
+    }
+
+    fn fit(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
+        let x = training_matrix(data)?;
+        let width = x.n_cols();
+        let n = data.target.len();
+        let booster = train(x.values(), data.target, n, &self.config, data.seed)?;
+        let model_bytes = booster.save_buffer(false).map_err(xgb_error)?;
+        let model = String::from_utf8(model_bytes)
+            .map_err(|e| CoreError::Artifact(format!("XGBoost model is not UTF-8: {e}")))?;
+
+        let holdout_errors = match holdout_split(n) {
+            Some(Holdout { fit, hold }) => {
+                let calibration = train(
+                    &x.values()[fit.start * width..fit.end * width],
+                    &data.target[fit.clone()],
+                    fit.len(),
+                    &self.config,
+                    data.seed,
+                )?;
+                let predicted = predict_rows(
+                    &calibration,
+                    &x.values()[hold.start * width..hold.end * width],
+                    hold.len(),
+                )?;
+                predicted
+                    .iter()
+                    .zip(&data.target[hold])
+                    .map(|(p, a)| (a - p).abs())
+                    .filter(|e| e.is_finite())
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+
+        Ok(Box::new(FittedXgboost {
+            payload: Payload {
+                payload_version: PAYLOAD_VERSION,
+                columns: x.columns().to_vec(),
+                model,
+                holdout_errors,
+            },
+            booster: Mutex::new(booster),
+        }))
+    }
+}
+
+impl FittedModel for FittedXgboost {
+    fn model_type(&self) -> &'static str {
+        MODEL_TYPE
+    }
+
+    fn predict(&self, request: &PredictRequest<'_>) -> Result<Forecast, CoreError> {
+        let x = prediction_matrix(request, &self.payload.columns, MODEL_TYPE)?;
+        if let Some(level) = request.interval_level {
+            interval::validate_level(level)?;
+        }
+        let point = {
+            let booster = self
+                .booster
+                .lock()
+                .map_err(|_| CoreError::input("XGBoost booster is poisoned"))?;
+            predict_rows(&booster, x.values(), x.n_rows())?
+        };
+        let interval = request.interval_level.map(|level| {
+            let widths =
+                interval::scaled_half_widths(&self.payload.holdout_errors, point.len(), level);
+            interval::symmetric(&point, &widths, level)
+        });
+        Ok(Forecast { point, interval })
+    }
+
+    fn to_payload(&self) -> Result<Vec<u8>, CoreError> {
+        serde_json::to_vec(&self.payload).map_err(|e| CoreError::Artifact(e.to_string()))
+    }
+}
+
+fn build(config: &serde_json::Value) -> Result<Box<dyn Forecaster>, CoreError> {
+    Ok(Box::new(Xgboost {
+        config: XgboostConfig::from_json(config)?,
+    }))
+}
+
+fn load(bytes: &[u8]) -> Result<Box<dyn FittedModel>, CoreError> {
+    let payload: Payload =
+        serde_json::from_slice(bytes).map_err(|e| CoreError::Artifact(e.to_string()))?;
+    if payload.payload_version != PAYLOAD_VERSION {
+        return Err(CoreError::Artifact(format!(
+            "xgboost payload version {} is not supported (expected {PAYLOAD_VERSION})",
+            payload.payload_version
+        )));
+    }
+    let mut booster = Booster::load_buffer(payload.model.as_bytes())
+        .map_err(|e| CoreError::Artifact(format!("XGBoost model: {e}")))?;
+    // Keep a reloaded booster single-threaded, like a freshly trained one.
+    booster
+        .set_param("nthread", "1")
+        .map_err(|e| CoreError::Artifact(format!("XGBoost model: {e}")))?;
+    Ok(Box::new(FittedXgboost {
+        payload,
+        booster: Mutex::new(booster),
+    }))
+}
+
+inventory::submit! {
+    ModelRegistration {
+        name: MODEL_TYPE,
+        family: ModelFamily::Tree,
+        input: InputKind::FeatureAware,
+        flag: Some("forecast_enable_xgboost"),
+        version: env!("CARGO_PKG_VERSION"),
+        build,
+        load,
+    }
+}

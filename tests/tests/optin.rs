@@ -1,0 +1,444 @@
+//! The opt-in models (LightGBM, XGBoost, random forest) over HTTP.
+//!
+//! In the default build (no Cargo features) each opt-in model must be
+//! refused with a 400 that names the Cargo feature. Built with a feature
+//! (`cargo test -p forecastlab-tests --features lightgbm --test optin`, or
+//! `--features lightgbm,xgboost,random-forest` for all three), the model must be refused
+//! while its runtime flag is off (400 naming the flag), and with the flag on
+//! it must train, predict with intervals, backtest — beating
+//! `seasonal_naive` on seeded retail data — and be listed as enabled.
+
+use chrono::{Datelike, Days, NaiveDate};
+use forecastlab_tests::{
+    both_backends,
+    fixtures::{self, Sale},
+    Backend, TestApp,
+};
+use serde_json::{json, Value};
+
+/// Series start.
+const START: &str = "2024-01-01";
+/// Days of sales seeded.
+const DAYS: u64 = 240;
+
+fn day(offset: u64) -> NaiveDate {
+    fixtures::d(START) + Days::new(offset)
+}
+
+/// A small deterministic generator (xorshift) so the data is fixed.
+struct Rng(u64);
+
+impl Rng {
+    fn uniform(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Seeds one store and one product with `DAYS` days of retail sales: a
+/// weekly pattern, a slow trend, noise, and unannounced price cuts (a
+/// quarter of the days, 35 % off) that lift demand by 80 %. The price is in
+/// the feature frame (`price_factor`); `seasonal_naive` cannot see it.
+/// Returns `(store_id, product_id)`.
+async fn seed_retail(app: &TestApp) -> (i64, i64) {
+    let store = fixtures::store(app, "S-OPT").insert().await;
+    let product = fixtures::product(app, "SKU-OPT")
+        .base_price("10.00")
+        .insert()
+        .await;
+    fixtures::calendar(app, day(0), day(DAYS + 30)).await;
+    let weekly = [0.0, -2.0, -1.0, 1.0, 4.0, 12.0, 8.0];
+    let mut rng = Rng(0x5EED_0F0F_1234_5678);
+    let rows: Vec<Sale> = (0..DAYS)
+        .map(|offset| {
+            let date = day(offset);
+            let promo = rng.uniform() < 0.25;
+            let base = 20.0
+                + offset as f64 * 0.02
+                + weekly[date.weekday().num_days_from_monday() as usize];
+            let lift = if promo { 1.8 } else { 1.0 };
+            let noise = (rng.uniform() - 0.5) * 4.0;
+            let quantity = (base * lift + noise).round().max(0.0) as i64;
+            let price = if promo { "6.50" } else { "10.00" };
+            let cents: i64 = if promo { 650 } else { 1000 };
+            let total = format!("{}.{:02}", quantity * cents / 100, quantity * cents % 100);
+            Sale::new(
+                &date.format("%Y-%m-%d").to_string(),
+                store,
+                product,
+                quantity,
+                price,
+                &total,
+            )
+        })
+        .collect();
+    fixtures::sales(app, &rows).await;
+    (store, product)
+}
+
+fn train_body(store: i64, product: i64, config: Value) -> Value {
+    json!({
+        "store_id": store,
+        "product_id": product,
+        "train_start_date": START,
+        "train_end_date": day(DAYS - 1).to_string(),
+        "config": config,
+    })
+}
+
+fn backtest_body(store: i64, product: i64, model_config: Value) -> Value {
+    json!({
+        "store_id": store,
+        "product_id": product,
+        "start_date": START,
+        "end_date": day(DAYS - 1).to_string(),
+        "config": {
+            "split_config": {"strategy": "expanding", "n_splits": 4, "min_train_size": 90, "horizon": 14},
+            "model_config_main": model_config,
+            "include_baselines": true,
+        },
+    })
+}
+
+/// The catalog entry of `model`.
+async fn catalog_entry(app: &TestApp, model: &str) -> Value {
+    let catalog = app.get("/forecasting/models").await;
+    catalog.assert_ok()["models"]
+        .as_array()
+        .expect("models array")
+        .iter()
+        .find(|m| m["model_type"] == model)
+        .cloned()
+        .unwrap_or_else(|| panic!("{model} missing from the catalog: {}", catalog.text))
+}
+
+/// Compiled out: train and backtest are 400s naming the Cargo feature, and
+/// nothing is written.
+#[allow(dead_code)]
+async fn refused_as_compiled_out(backend: Backend, model: &str, cargo_feature: &str) {
+    let app = TestApp::spawn(backend).await;
+    let (store, product) = seed_retail(&app).await;
+    let hint = format!("Cargo feature '{cargo_feature}'");
+    let train = app
+        .post(
+            "/forecasting/train",
+            &train_body(store, product, json!({"model_type": model})),
+        )
+        .await;
+    let body = train.assert_problem(400, "BAD_REQUEST");
+    assert!(
+        body["detail"].as_str().unwrap().contains(&hint),
+        "{}",
+        train.text
+    );
+    let backtest = app
+        .post(
+            "/backtesting/run",
+            &backtest_body(store, product, json!({"model_type": model})),
+        )
+        .await;
+    let body = backtest.assert_problem(400, "BAD_REQUEST");
+    assert!(
+        body["detail"].as_str().unwrap().contains(&hint),
+        "{}",
+        backtest.text
+    );
+    let entry = catalog_entry(&app, model).await;
+    assert_eq!(entry["compiled_in"], false);
+    assert_eq!(entry["enabled"], false);
+    assert_eq!(entry["cargo_feature"], cargo_feature);
+    let artifacts = app.dir.path().join("artifacts").join("models");
+    let written = std::fs::read_dir(&artifacts)
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(written, 0, "a refused train wrote an artifact");
+}
+
+/// Compiled in, flag off: 400 naming the flag's environment variable.
+#[allow(dead_code)]
+async fn refused_while_flag_off(backend: Backend, model: &str, flag_env: &str) {
+    let app = TestApp::spawn(backend).await;
+    let (store, product) = seed_retail(&app).await;
+    let train = app
+        .post(
+            "/forecasting/train",
+            &train_body(store, product, json!({"model_type": model})),
+        )
+        .await;
+    let body = train.assert_problem(400, "BAD_REQUEST");
+    assert!(
+        body["detail"].as_str().unwrap().contains(flag_env),
+        "{}",
+        train.text
+    );
+    let backtest = app
+        .post(
+            "/backtesting/run",
+            &backtest_body(store, product, json!({"model_type": model})),
+        )
+        .await;
+    let body = backtest.assert_problem(400, "BAD_REQUEST");
+    assert!(
+        body["detail"].as_str().unwrap().contains(flag_env),
+        "{}",
+        backtest.text
+    );
+    let entry = catalog_entry(&app, model).await;
+    assert_eq!(entry["compiled_in"], true);
+    assert_eq!(entry["enabled"], false);
+    assert_eq!(entry["family"], "tree");
+    assert_eq!(entry["requires_features"], true);
+}
+
+/// Compiled in, flag on: config validation, train, predict with an
+/// interval, determinism, backtest beating `seasonal_naive`.
+#[allow(dead_code)]
+async fn works_when_enabled(backend: Backend, model: &str, flag_env: &str, config: Value) {
+    let app = TestApp::spawn_with(
+        backend,
+        &[(flag_env, "true"), ("FORECAST_RANDOM_SEED", "42")],
+    )
+    .await;
+    let (store, product) = seed_retail(&app).await;
+    let entry = catalog_entry(&app, model).await;
+    assert_eq!(entry["enabled"], true);
+
+    // Extra keys and out-of-range values are rejected before any work.
+    let mut extra = config.clone();
+    extra["no_such_key"] = json!(1);
+    let bad = app
+        .post("/forecasting/train", &train_body(store, product, extra))
+        .await;
+    assert_eq!(bad.status.as_u16(), 422, "{}", bad.text);
+    let mut out_of_range = config.clone();
+    out_of_range["n_estimators"] = json!(5);
+    let bad = app
+        .post(
+            "/forecasting/train",
+            &train_body(store, product, out_of_range),
+        )
+        .await;
+    assert_eq!(bad.status.as_u16(), 422, "{}", bad.text);
+
+    // Train twice: same seed, same data → same forecasts.
+    let mut paths = Vec::new();
+    for _ in 0..2 {
+        let train = app
+            .post(
+                "/forecasting/train",
+                &train_body(store, product, config.clone()),
+            )
+            .await;
+        let body = train.assert_ok();
+        assert_eq!(body["model_type"], model);
+        assert_eq!(body["n_observations"], DAYS);
+        assert_eq!(body["config_hash"].as_str().unwrap().len(), 16);
+        paths.push(body["model_path"].as_str().unwrap().to_owned());
+    }
+    let mut forecasts = Vec::new();
+    for path in &paths {
+        let predict = app
+            .post(
+                "/forecasting/predict",
+                &json!({
+                    "store_id": store,
+                    "product_id": product,
+                    "horizon": 7,
+                    "model_path": path,
+                    "interval_level": 0.9,
+                }),
+            )
+            .await;
+        let body = predict.assert_ok();
+        assert_eq!(body["model_type"], model);
+        let points = body["forecasts"].as_array().unwrap();
+        assert_eq!(points.len(), 7);
+        assert_eq!(points[0]["date"], day(DAYS).to_string());
+        for point in points {
+            let value = point["forecast"].as_f64().expect("finite forecast");
+            let lower = point["lower_bound"].as_f64().expect("lower bound");
+            let upper = point["upper_bound"].as_f64().expect("upper bound");
+            assert!(lower <= value && value <= upper, "{point}");
+            assert!((0.0..200.0).contains(&value), "{point}");
+        }
+        forecasts.push(
+            points
+                .iter()
+                .map(|p| p["forecast"].clone())
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(forecasts[0], forecasts[1], "same seed, different forecasts");
+
+    // Backtest: the feature-aware model sees the price cuts, the seasonal
+    // naive baseline does not.
+    let backtest = app
+        .post(
+            "/backtesting/run",
+            &backtest_body(store, product, config.clone()),
+        )
+        .await;
+    let body = backtest.assert_ok();
+    let main = &body["main_model_results"];
+    assert_eq!(main["model_type"], model);
+    assert_eq!(main["feature_aware"], true);
+    let main_wape = main["aggregated_metrics"]["wape"]
+        .as_f64()
+        .expect("main WAPE");
+    let seasonal = body["baseline_results"]
+        .as_array()
+        .expect("baselines")
+        .iter()
+        .find(|b| b["model_type"] == "seasonal_naive")
+        .expect("seasonal_naive baseline");
+    let seasonal_wape = seasonal["aggregated_metrics"]["wape"]
+        .as_f64()
+        .expect("baseline WAPE");
+    assert!(
+        main_wape < seasonal_wape,
+        "{model} WAPE {main_wape} does not beat seasonal_naive {seasonal_wape}"
+    );
+
+    // A background train job fits (and registers) the model too.
+    let job = app
+        .post(
+            "/jobs",
+            &json!({
+                "job_type": "train",
+                "params": {
+                    "model_type": model,
+                    "config": config,
+                    "store_id": store,
+                    "product_id": product,
+                    "start_date": START,
+                    "end_date": day(DAYS - 1).to_string(),
+                },
+            }),
+        )
+        .await;
+    let job_id = job.assert_ok()["job_id"]
+        .as_str()
+        .expect("job_id")
+        .to_owned();
+    let started = std::time::Instant::now();
+    let finished = loop {
+        let state = app.get(&format!("/jobs/{job_id}")).await;
+        let body = state.assert_ok().clone();
+        let status = body["status"].as_str().unwrap_or("").to_ascii_lowercase();
+        if ["completed", "failed", "cancelled"].contains(&status.as_str()) {
+            break body;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(180),
+            "job still {status}: {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        finished["status"]
+            .as_str()
+            .unwrap_or("")
+            .to_ascii_lowercase(),
+        "completed",
+        "{finished}"
+    );
+    assert!(finished["result"].is_object(), "{finished}");
+}
+
+#[cfg(not(feature = "lightgbm"))]
+mod lightgbm_compiled_out {
+    use super::*;
+
+    async fn lightgbm_is_refused(backend: Backend) {
+        refused_as_compiled_out(backend, "lightgbm", "lightgbm").await;
+    }
+
+    both_backends!(lightgbm_is_refused);
+}
+
+#[cfg(not(feature = "xgboost"))]
+mod xgboost_compiled_out {
+    use super::*;
+
+    async fn xgboost_is_refused(backend: Backend) {
+        refused_as_compiled_out(backend, "xgboost", "xgboost").await;
+    }
+
+    both_backends!(xgboost_is_refused);
+}
+
+#[cfg(not(feature = "random-forest"))]
+mod random_forest_compiled_out {
+    use super::*;
+
+    async fn random_forest_is_refused(backend: Backend) {
+        refused_as_compiled_out(backend, "random_forest", "random-forest").await;
+    }
+
+    both_backends!(random_forest_is_refused);
+}
+
+#[cfg(feature = "lightgbm")]
+mod lightgbm {
+    use super::*;
+
+    async fn lightgbm_flag_off(backend: Backend) {
+        refused_while_flag_off(backend, "lightgbm", "FORECAST_ENABLE_LIGHTGBM").await;
+    }
+
+    async fn lightgbm_end_to_end(backend: Backend) {
+        works_when_enabled(
+            backend,
+            "lightgbm",
+            "FORECAST_ENABLE_LIGHTGBM",
+            json!({"model_type": "lightgbm", "n_estimators": 100, "max_depth": 4, "learning_rate": 0.1}),
+        )
+        .await;
+    }
+
+    both_backends!(lightgbm_flag_off, lightgbm_end_to_end);
+}
+
+#[cfg(feature = "xgboost")]
+mod xgboost {
+    use super::*;
+
+    async fn xgboost_flag_off(backend: Backend) {
+        refused_while_flag_off(backend, "xgboost", "FORECAST_ENABLE_XGBOOST").await;
+    }
+
+    async fn xgboost_end_to_end(backend: Backend) {
+        works_when_enabled(
+            backend,
+            "xgboost",
+            "FORECAST_ENABLE_XGBOOST",
+            json!({"model_type": "xgboost", "n_estimators": 100, "max_depth": 4, "learning_rate": 0.1}),
+        )
+        .await;
+    }
+
+    both_backends!(xgboost_flag_off, xgboost_end_to_end);
+}
+
+#[cfg(feature = "random-forest")]
+mod random_forest {
+    use super::*;
+
+    async fn random_forest_flag_off(backend: Backend) {
+        refused_while_flag_off(backend, "random_forest", "FORECAST_ENABLE_RANDOM_FOREST").await;
+    }
+
+    async fn random_forest_end_to_end(backend: Backend) {
+        works_when_enabled(
+            backend,
+            "random_forest",
+            "FORECAST_ENABLE_RANDOM_FOREST",
+            json!({"model_type": "random_forest", "n_estimators": 50, "max_depth": 8, "min_samples_leaf": 2}),
+        )
+        .await;
+    }
+
+    both_backends!(random_forest_flag_off, random_forest_end_to_end);
+}
