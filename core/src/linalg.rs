@@ -108,6 +108,86 @@ pub fn ridge(x: &[f64], n_cols: usize, y: &[f64], alpha: f64) -> Result<RidgeFit
     Ok(RidgeFit { coef, intercept })
 }
 
+/// Running moments (`XᵀX`, `Xᵀy`, column sums) of a design matrix fed one
+/// sparse row at a time. Designs made mostly of one-hot columns (trend +
+/// weekday + month) touch only a few Gram entries per row, so fitting costs
+/// O(n·k²) for k non-zeros per row instead of O(n·p²).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moments {
+    p: usize,
+    n: usize,
+    xtx: Vec<f64>,
+    xty: Vec<f64>,
+    x_sum: Vec<f64>,
+    y_sum: f64,
+}
+
+impl Moments {
+    /// Empty moments of a `p`-column design.
+    pub fn new(p: usize) -> Self {
+        Self {
+            p,
+            n: 0,
+            xtx: vec![0.0; p * p],
+            xty: vec![0.0; p],
+            x_sum: vec![0.0; p],
+            y_sum: 0.0,
+        }
+    }
+
+    /// Adds one row given as `(column, value)` pairs (distinct columns).
+    pub fn add_sparse_row(&mut self, row: &[(usize, f64)], y: f64) {
+        self.n += 1;
+        self.y_sum += y;
+        for &(i, vi) in row {
+            self.x_sum[i] += vi;
+            self.xty[i] += vi * y;
+            for &(j, vj) in row {
+                self.xtx[i * self.p + j] += vi * vj;
+            }
+        }
+    }
+
+    /// Rows added so far.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// True when no row was added.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The ridge fit with an unpenalised intercept (same result as
+    /// [`ridge`] on the dense rows).
+    pub fn ridge(&self, alpha: f64) -> Result<RidgeFit, CoreError> {
+        if self.n == 0 {
+            return Err(CoreError::insufficient("ridge regression", 1, 0));
+        }
+        if !alpha.is_finite() || alpha < 0.0 {
+            return Err(CoreError::config(format!(
+                "alpha: must be a finite number >= 0, got {alpha}"
+            )));
+        }
+        let p = self.p;
+        let n = self.n as f64;
+        let x_mean: Vec<f64> = self.x_sum.iter().map(|s| s / n).collect();
+        let y_mean = self.y_sum / n;
+        let mut gram = vec![0.0; p * p];
+        let mut rhs = vec![0.0; p];
+        for i in 0..p {
+            rhs[i] = self.xty[i] - n * x_mean[i] * y_mean;
+            for j in 0..p {
+                gram[i * p + j] = self.xtx[i * p + j] - n * x_mean[i] * x_mean[j];
+            }
+            gram[i * p + i] += alpha;
+        }
+        let coef = if p == 0 { Vec::new() } else { solve_spd(&gram, &rhs, p) };
+        let intercept = y_mean - dot(&x_mean, &coef);
+        Ok(RidgeFit { coef, intercept })
+    }
+}
+
 /// Solves `a·w = b` for a symmetric positive semi-definite `a` (p × p,
 /// row-major): Cholesky when `a` is positive definite, otherwise the
 /// minimum-norm least-squares solution from an eigendecomposition.
@@ -308,6 +388,31 @@ mod tests {
         assert!(close(fit.coef[0], 2.0, 1e-6), "{fit:?}");
         assert!(close(fit.coef[1], 2.0, 1e-6));
         assert!(close(fit.intercept, 1.0, 1e-6));
+    }
+
+    #[test]
+    fn sparse_moments_match_the_dense_fit() {
+        let mut dense = Vec::new();
+        let mut moments = Moments::new(4);
+        let mut y = Vec::new();
+        for e in 0..40usize {
+            let d = e % 3;
+            let target = 0.5 * e as f64 + [3.0, -1.0, 0.5][d] + ((e * 7) % 5) as f64 * 0.1;
+            let mut row = vec![e as f64, 0.0, 0.0, 0.0];
+            row[1 + d] = 1.0;
+            dense.extend_from_slice(&row);
+            moments.add_sparse_row(&[(0, e as f64), (1 + d, 1.0)], target);
+            y.push(target);
+        }
+        for alpha in [0.0, 1.0, 25.0] {
+            let a = ridge(&dense, 4, &y, alpha).unwrap();
+            let b = moments.ridge(alpha).unwrap();
+            assert!(close(a.intercept, b.intercept, 1e-8), "{a:?} {b:?}");
+            for (x, z) in a.coef.iter().zip(&b.coef) {
+                assert!(close(*x, *z, 1e-8));
+            }
+        }
+        assert!(Moments::new(2).ridge(1.0).is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use forecastlab_core::{
     inventory,
-    linalg::{self, RidgeFit},
+    linalg::{Moments, RidgeFit},
     model_config::{self, check_float_range},
     target_only::{self, TargetOnlyMethod},
     taxonomy::{InputKind, ModelFamily},
@@ -80,11 +80,23 @@ impl TargetOnlyMethod for TrendRegressionConfig {
     }
 
     fn fit_state(&self, y: &[f64]) -> Result<RidgeFit, CoreError> {
-        let mut x = Vec::with_capacity(y.len() * self.n_cols());
-        for e in 0..y.len() {
-            self.design_row(e, &mut x);
+        // The design is sparse (trend + one weekday + one month per row):
+        // accumulate its moments row by row instead of a dense X.
+        let mut moments = Moments::new(self.n_cols());
+        let month_base = if self.include_dow { 8 } else { 1 };
+        let mut row = Vec::with_capacity(3);
+        for (e, &target) in y.iter().enumerate() {
+            row.clear();
+            row.push((0, e as f64));
+            if self.include_dow {
+                row.push((1 + e % 7, 1.0));
+            }
+            if self.include_month {
+                row.push((month_base + (e / 30) % 12, 1.0));
+            }
+            moments.add_sparse_row(&row, target);
         }
-        linalg::ridge(&x, self.n_cols(), y, self.alpha)
+        moments.ridge(self.alpha)
     }
 
     fn forecast(&self, fit: &RidgeFit, n: usize, horizon: usize) -> Vec<f64> {

@@ -74,9 +74,10 @@ pub(crate) async fn train(
 /// Feature-aware models (unlike the upstream, which refuses them) forecast
 /// from what is known at the training cutoff: calendar and lifecycle
 /// columns from the dates, lags from the stored history tail, price and
-/// promotion at their cutoff values. `strategy` = `direct` (default: one
-/// future frame, lags beyond the known history are missing values) or
-/// `recursive` (each step's prediction fills the next steps' lags).
+/// promotion from listed prices and planned promotions (else the last known
+/// price). `strategy` = `recursive` (default: each step's prediction fills
+/// the following steps' lags) or `direct` (one future frame; lags beyond the
+/// known history are missing values, which the models handle natively).
 #[utoipa::path(
     post,
     path = "/forecasting/predict",

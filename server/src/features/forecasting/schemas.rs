@@ -169,7 +169,8 @@ pub struct PredictRequest {
     /// (e.g. 0.8, 0.95); omitted → no interval (bounds null).
     #[serde(default)]
     pub interval_level: Option<f64>,
-    /// Feature-aware models only: `direct` (default) or `recursive`.
+    /// Feature-aware models only: `direct` or `recursive` (default
+    /// `recursive`, the more accurate one on the seeded holdout comparison).
     #[serde(default)]
     pub strategy: Option<Strategy>,
 }

@@ -9,20 +9,26 @@
 
 use std::{
     path::{Component, Path, PathBuf},
+    sync::Arc,
     time::Instant,
 };
 
 use chrono::{Days, NaiveDate, Utc};
 use forecastlab_core::{
     artifact::{self, Artifact, ReadError},
+    frame::{FeatureAwareMetadata, MultiStepStrategy},
     model_config,
     taxonomy::InputKind,
-    CoreError, FittedModel, Forecast, ModelRegistration, SeriesKey, TrainingData,
+    CoreError, FeatureMatrix, FittedModel, Forecast, ModelRegistration, SeriesKey,
+    TrainingData,
 };
 use serde_json::json;
 
-use super::schemas::{
+use super::{
+    feature_aware,
+    schemas::{
     finite, ForecastPoint, PredictRequest, PredictResponse, Strategy, TrainRequest, TrainResponse,
+    },
 };
 use crate::{data::series::load_series, models, problem::Problem, state::AppState};
 
@@ -159,17 +165,39 @@ pub async fn train(state: &AppState, request: TrainRequest) -> Result<TrainRespo
 
 /// Feature-aware training: builds (X, y) through the feature-frame
 /// builders and fits. Returns the fitted model, the row count and the
-/// feature metadata to store in the artifact.
+/// feature metadata to store in the artifact (merged into its metadata).
 async fn train_feature_aware(
     state: &AppState,
     request: &TrainRequest,
     model: Box<dyn forecastlab_core::Forecaster>,
     seed: u64,
 ) -> Result<(Box<dyn FittedModel>, usize, serde_json::Value), Problem> {
-    let _ = (state, request, model, seed);
-    Err(Problem::bad_request(
-        "Feature-aware training is not available in this build yet.",
-    ))
+    let key = SeriesKey {
+        store_id: request.store_id,
+        product_id: request.product_id,
+    };
+    let version = u8::try_from(request.feature_frame_version).unwrap_or(1);
+    let training = feature_aware::build_training_set(
+        &state.db,
+        key,
+        request.train_start_date,
+        request.train_end_date,
+        version,
+        request.feature_groups.as_deref(),
+    )
+    .await?;
+    let n = training.y.len();
+    let metadata = serde_json::to_value(&training.metadata).map_err(Problem::internal)?;
+    let fitted = tokio::task::spawn_blocking(move || {
+        model.fit(&TrainingData {
+            target: &training.y,
+            features: Some(&training.x),
+            seed,
+        })
+    })
+    .await?
+    .map_err(model_problem)?;
+    Ok((fitted, n, metadata))
 }
 
 /// A loaded, verified artifact and its fitted model.
@@ -329,6 +357,9 @@ pub async fn predict(state: &AppState, request: PredictRequest) -> Result<Predic
     let origin = loaded
         .train_end_date()
         .unwrap_or_else(|| Utc::now().date_naive());
+    let model_type = loaded.header.model_type.clone();
+    let config_hash = loaded.header.config_hash.clone();
+    let artifact_key = loaded.key.clone();
     let (forecast, strategy) = match input {
         InputKind::TargetOnly => {
             let fitted = loaded.fitted;
@@ -344,8 +375,20 @@ pub async fn predict(state: &AppState, request: PredictRequest) -> Result<Predic
             (forecast, None)
         }
         InputKind::FeatureAware => {
-            let strategy = request.strategy.unwrap_or(Strategy::Direct);
-            let forecast = predict_feature_aware(state, &loaded, horizon, level, strategy).await?;
+            let strategy = request.strategy.unwrap_or(match MultiStepStrategy::DEFAULT {
+                MultiStepStrategy::Direct => Strategy::Direct,
+                MultiStepStrategy::Recursive => Strategy::Recursive,
+            });
+            let multi = match strategy {
+                Strategy::Direct => MultiStepStrategy::Direct,
+                Strategy::Recursive => MultiStepStrategy::Recursive,
+            };
+            let key = SeriesKey {
+                store_id: request.store_id,
+                product_id: request.product_id,
+            };
+            let forecast =
+                predict_feature_aware(state, loaded, key, origin, horizon, level, multi).await?;
             (forecast, Some(strategy))
         }
     };
@@ -354,29 +397,77 @@ pub async fn predict(state: &AppState, request: PredictRequest) -> Result<Predic
         store_id: request.store_id,
         product_id: request.product_id,
         forecasts,
-        model_type: loaded.header.model_type.clone(),
-        config_hash: loaded.header.config_hash.clone(),
+        model_type,
+        config_hash,
         horizon,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         interval_level: level,
         interval_method: level.map(|_| interval_method(input).to_owned()),
         strategy,
-        artifact_key: loaded.key,
+        artifact_key,
     })
 }
 
-/// Feature-aware prediction from what is known at the training cutoff.
+/// Feature-aware prediction from what is known at the training cutoff,
+/// through the feature-frame builders. The interval (if asked for) has the
+/// half-widths the model's calibration gives for each step, centred on the
+/// strategy's point forecast.
 async fn predict_feature_aware(
     state: &AppState,
-    loaded: &LoadedModel,
+    loaded: LoadedModel,
+    key: SeriesKey,
+    origin: NaiveDate,
     horizon: usize,
     level: Option<f64>,
-    strategy: Strategy,
+    strategy: MultiStepStrategy,
 ) -> Result<Forecast, Problem> {
-    let _ = (state, loaded, horizon, level, strategy);
-    Err(Problem::bad_request(
-        "Feature-aware prediction is not available in this build yet.",
-    ))
+    let metadata: FeatureAwareMetadata = serde_json::from_value(loaded.header.metadata.clone())
+        .map_err(|e| {
+            Problem::bad_request(format!(
+                "Corrupt or incompatible model artifact: feature metadata unreadable: {e}"
+            ))
+        })?;
+    let model: Arc<dyn FittedModel> = Arc::from(loaded.fitted);
+    let mut forecast = feature_aware::forecast_feature_aware(
+        &state.db,
+        Arc::clone(&model),
+        &metadata,
+        key,
+        origin,
+        horizon,
+        strategy,
+    )
+    .await?;
+    if let Some(level) = level {
+        let columns = metadata.feature_columns.clone();
+        let calibration = tokio::task::spawn_blocking(move || {
+            let blank = FeatureMatrix::from_row_major(
+                columns.clone(),
+                vec![f64::NAN; columns.len() * horizon],
+            )?;
+            model.predict(&forecastlab_core::PredictRequest {
+                horizon,
+                features: Some(&blank),
+                interval_level: Some(level),
+            })
+        })
+        .await?
+        .map_err(model_problem)?;
+        if let Some(interval) = calibration.interval {
+            let widths: Vec<f64> = interval
+                .upper
+                .iter()
+                .zip(&calibration.point)
+                .map(|(u, p)| u - p)
+                .collect();
+            forecast.interval = Some(forecastlab_core::interval::symmetric(
+                &forecast.point,
+                &widths,
+                level,
+            ));
+        }
+    }
+    Ok(forecast)
 }
 
 fn forecast_points(
