@@ -732,7 +732,84 @@ async fn service_runs_without_http_with_progress_and_cancellation(backend: Backe
     assert_eq!(error.status.as_u16(), 422);
 }
 
+fn fold_predictions(body: &Value) -> Vec<Value> {
+    body["main_model_results"]["fold_results"]
+        .as_array()
+        .map(|folds| folds.iter().map(|f| f["predictions"].clone()).collect())
+        .unwrap_or_default()
+}
+
+async fn feature_aware_folds_never_see_test_targets(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (store, product) = weekly_fixture(&app).await;
+    let mut body = request(store, product, json!({"model_type": "prophet_like"}));
+    body["config"]["split_config"] = json!({"n_splits": 3, "gap": 2, "horizon": 14});
+    let response = app.post("/backtesting/run", &body).await;
+    let first = response.assert_ok().clone();
+    let main = &first["main_model_results"];
+    assert_eq!(main["model_type"], "prophet_like");
+    assert_eq!(main["feature_aware"], true);
+    assert_eq!(main["exogenous_policy"], "observed");
+    assert_eq!(first["leakage_check_passed"], true);
+    let folds = main["fold_results"].as_array().expect("folds").clone();
+    assert_eq!(folds.len(), 3);
+    for fold in &folds {
+        let predictions = fold["predictions"].as_array().expect("predictions");
+        assert_eq!(predictions.len(), 14);
+        assert!(predictions.iter().all(Value::is_f64), "{fold}");
+    }
+    // The weekly pattern is learnable from lags and weekday columns: the
+    // feature-aware model must beat naive by a wide margin.
+    assert!(
+        first["comparison_summary"]["mae"]["vs_naive_pct"]
+            .as_f64()
+            .unwrap_or(0.0)
+            > 50.0,
+        "{}",
+        first["comparison_summary"]
+    );
+
+    // Poison every target from the first test date of the last fold on
+    // (these rows are in no fold's training window): every fold's
+    // predictions must stay exactly the same while the last fold's actuals
+    // and metrics change.
+    let last = &folds[2];
+    let cutoff = last["split"]["test_start"]
+        .as_str()
+        .expect("date")
+        .to_owned();
+    app.exec(&format!(
+        "UPDATE sales_daily SET quantity = quantity * 100 + 7 WHERE date >= '{cutoff}'"
+    ))
+    .await;
+    let response = app.post("/backtesting/run", &body).await;
+    let second = response.assert_ok().clone();
+    assert_eq!(fold_predictions(&first), fold_predictions(&second));
+    let second_last = &second["main_model_results"]["fold_results"][2];
+    assert_ne!(second_last["actuals"], last["actuals"]);
+    assert_ne!(second_last["metrics"], last["metrics"]);
+    assert_eq!(
+        second["main_model_results"]["fold_results"][0]["metrics"],
+        folds[0]["metrics"]
+    );
+}
+
+async fn feature_aware_model_needs_thirty_training_rows(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (store, product) = weekly_fixture(&app).await;
+    let mut body = request(store, product, json!({"model_type": "prophet_like"}));
+    body["config"]["split_config"] = json!({"min_train_size": 29});
+    let response = app.post("/backtesting/run", &body).await;
+    let problem = response.assert_problem(400, "BAD_REQUEST");
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap_or("")
+        .contains("min_train_size >= 30"));
+}
+
 both_backends!(
+    feature_aware_folds_never_see_test_targets,
+    feature_aware_model_needs_thirty_training_rows,
     seasonal_naive_beats_naive_on_a_weekly_pattern,
     metrics_match_a_hand_computed_fold,
     fold_details_can_be_left_out_and_gap_is_respected,
