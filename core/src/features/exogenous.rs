@@ -99,17 +99,17 @@ impl FeatureGroup for Exogenous {
         }
         if e.include_inventory {
             if let Some(column) = columns.next() {
-                for i in 1..n {
-                    column[i] = series
-                        .inventory_on(series.dates[i - 1])
+                for (value, previous) in column.iter_mut().skip(1).zip(&series.dates) {
+                    *value = series
+                        .inventory_on(*previous)
                         .map_or(f64::NAN, |day| day.on_hand);
                 }
             }
         }
         if e.include_stockout_flag {
             if let Some(column) = columns.next() {
-                for i in 1..n {
-                    column[i] = match series.inventory_on(series.dates[i - 1]) {
+                for (value, previous) in column.iter_mut().skip(1).zip(&series.dates) {
+                    *value = match series.inventory_on(*previous) {
                         Some(day) if day.is_stockout => 1.0,
                         _ => 0.0,
                     };

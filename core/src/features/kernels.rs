@@ -102,6 +102,7 @@ fn moments(
     }
 }
 
+#[allow(clippy::needless_range_loop)] // index arithmetic over the window
 fn extremes(values: &[f64], w: usize, min_periods: usize, max: bool, out: &mut [f64]) {
     let min_periods = min_periods.max(1);
     let mut deque: VecDeque<usize> = VecDeque::with_capacity(w + 1);

@@ -49,8 +49,8 @@ impl FeatureGroup for Lifecycle {
         let mut fill = |anchor: Option<chrono::NaiveDate>| {
             if let Some(column) = columns.next() {
                 let Some(anchor) = anchor else { return };
-                for i in l.lag_days..series.len() {
-                    column[i] = (series.dates[i - l.lag_days] - anchor).num_days() as f64;
+                for (value, source) in column.iter_mut().skip(l.lag_days).zip(&series.dates) {
+                    *value = (*source - anchor).num_days() as f64;
                 }
             }
         };

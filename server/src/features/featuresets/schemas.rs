@@ -1,0 +1,726 @@
+//! Request and response bodies of `/featuresets/*` (§2.1, §2.2, §2.6).
+//!
+//! Every config object is strict: unknown keys are a 422, integers must be
+//! JSON integers, booleans JSON booleans. Field order is the serialisation
+//! order of `config_hash` (16 hex of SHA-256 over the compact JSON of the
+//! config with defaults filled in and null members left out).
+
+use chrono::NaiveDate;
+use forecastlab_core::{
+    features::{
+        Aggregation, CalendarSpec, ExogenousSpec, FeatureSpec, Imputation, ImputedColumn, LagSpec,
+        LifecycleSpec, PromotionSpec, ReplenishmentSpec, RollingSpec,
+    },
+    frame::PromoKind,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::extract::{Validate, Violations};
+
+fn schema_version() -> String {
+    "1.0".to_owned()
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn check_schema_version(v: &mut Violations, field: &str, value: &str) {
+    let parts: Vec<&str> = value.split('.').collect();
+    let ok = (2..=3).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if !ok {
+        v.push(
+            field,
+            "String should match pattern '^\\d+\\.\\d+(\\.\\d+)?$'",
+            "string_pattern_mismatch",
+        );
+    }
+}
+
+fn check_positive(v: &mut Violations, field: &str, values: &[i64]) {
+    for (i, value) in values.iter().enumerate() {
+        if *value <= 0 {
+            v.push(
+                &format!("{field}.{i}"),
+                "Value error, every value must be a positive integer",
+                "value_error",
+            );
+        }
+    }
+}
+
+fn to_usize(values: &[i64]) -> Vec<usize> {
+    values
+        .iter()
+        .map(|v| usize::try_from(*v).unwrap_or(0))
+        .collect()
+}
+
+/// Lag features: `lag_{k}` = target `k` rows earlier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LagConfig {
+    /// Schema version (`^\d+\.\d+(\.\d+)?$`).
+    #[serde(default = "schema_version")]
+    pub schema_version: String,
+    /// Lags in rows (non-empty, each > 0 and ≤ `FEATURE_MAX_LAG`).
+    #[serde(default = "default_lags")]
+    pub lags: Vec<i64>,
+    /// Source column (only `quantity`).
+    #[serde(default = "quantity")]
+    pub target_column: String,
+    /// Replaces NaN lag values when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill_value: Option<f64>,
+}
+
+fn default_lags() -> Vec<i64> {
+    vec![1, 7, 14, 28]
+}
+
+fn quantity() -> String {
+    "quantity".to_owned()
+}
+
+/// Rolling statistics of the one-row-shifted target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollingConfig {
+    /// Schema version.
+    #[serde(default = "schema_version")]
+    pub schema_version: String,
+    /// Windows in rows (non-empty, each > 0 and ≤ `FEATURE_MAX_WINDOW`).
+    #[serde(default = "default_windows")]
+    pub windows: Vec<i64>,
+    /// Aggregations: `mean`, `std` (sample), `min`, `max`, `sum`.
+    #[serde(default = "default_aggregations")]
+    pub aggregations: Vec<AggregationName>,
+    /// Source column (only `quantity`).
+    #[serde(default = "quantity")]
+    pub target_column: String,
+    /// Minimum non-null values per window (default: the window; 1 … the
+    /// smallest window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_periods: Option<i64>,
+}
+
+fn default_windows() -> Vec<i64> {
+    vec![7, 14, 28]
+}
+
+fn default_aggregations() -> Vec<AggregationName> {
+    vec![AggregationName::Mean, AggregationName::Std]
+}
+
+/// A rolling aggregation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AggregationName {
+    /// Mean.
+    Mean,
+    /// Sample standard deviation.
+    Std,
+    /// Minimum.
+    Min,
+    /// Maximum.
+    Max,
+    /// Sum.
+    Sum,
+}
+
+impl From<AggregationName> for Aggregation {
+    fn from(value: AggregationName) -> Self {
+        match value {
+            AggregationName::Mean => Self::Mean,
+            AggregationName::Std => Self::Std,
+            AggregationName::Min => Self::Min,
+            AggregationName::Max => Self::Max,
+            AggregationName::Sum => Self::Sum,
+        }
+    }
+}
+
+/// Calendar columns (pure functions of the date, plus `is_holiday` from the
+/// calendar table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct CalendarConfig {
+    /// Schema version.
+    #[serde(default = "schema_version")]
+    pub schema_version: String,
+    /// `dow_sin`/`dow_cos` (cyclical) or `day_of_week` (0 = Monday).
+    #[serde(default = "yes")]
+    pub include_day_of_week: bool,
+    /// `month_sin`/`month_cos` (cyclical) or `month`.
+    #[serde(default = "yes")]
+    pub include_month: bool,
+    /// `quarter`.
+    #[serde(default = "yes")]
+    pub include_quarter: bool,
+    /// `year`.
+    #[serde(default)]
+    pub include_year: bool,
+    /// `is_weekend`.
+    #[serde(default = "yes")]
+    pub include_is_weekend: bool,
+    /// `is_month_end`.
+    #[serde(default = "yes")]
+    pub include_is_month_end: bool,
+    /// `is_holiday` (1 when the calendar table marks the date a holiday).
+    #[serde(default = "yes")]
+    pub include_is_holiday: bool,
+    /// sin/cos encodings instead of raw values.
+    #[serde(default = "yes")]
+    pub use_cyclical_encoding: bool,
+}
+
+/// Price, promotion and inventory columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct ExogenousConfig {
+    /// Schema version.
+    #[serde(default = "schema_version")]
+    pub schema_version: String,
+    /// Emit `price_lag_{k}` for each of `price_lags`.
+    #[serde(default = "yes")]
+    pub include_price: bool,
+    /// Price lags in rows (each > 0 and ≤ `FEATURE_MAX_LAG`; may be empty).
+    #[serde(default = "default_price_lags")]
+    pub price_lags: Vec<i64>,
+    /// Emit `price_pct_change_7d` = p[i−1]/p[i−8] − 1.
+    #[serde(default = "yes")]
+    pub include_price_change: bool,
+    /// Emit `promo_active`: 1 when a promotion of the product (this store or
+    /// chain-wide) covers the row date, from the promotion table.
+    #[serde(default = "yes")]
+    pub include_promo: bool,
+    /// Emit `inventory_on_hand_lag_1`: the previous row's on-hand units from
+    /// the inventory snapshots (null when no snapshot).
+    #[serde(default)]
+    pub include_inventory: bool,
+    /// Emit `stockout_lag_1`: the previous row's stockout flag from the
+    /// inventory snapshots (0 when no snapshot).
+    #[serde(default = "yes")]
+    pub include_stockout_flag: bool,
+}
+
+fn default_price_lags() -> Vec<i64> {
+    vec![7, 28]
+}
+
+/// Product lifecycle columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleConfig {
+    /// Schema version.
+    #[serde(default = "schema_version")]
+    pub schema_version: String,
+    /// `days_since_launch_lag{N}`.
+    #[serde(default = "yes")]
+    pub include_days_since_launch: bool,
+    /// `days_since_discontinue_lag{N}` (negative before discontinuation).
+    #[serde(default = "yes")]
+    pub include_days_since_discontinue: bool,
+    /// N, 1 … 30.
+    #[serde(default = "one")]
+    pub lag_days: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// Replenishment columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplenishmentConfig {
+    /// Schema version.
+    #[serde(default = "schema_version")]
+    pub schema_version: String,
+    /// `days_since_last_replenishment_lag{N}`.
+    #[serde(default = "yes")]
+    pub include_days_since_last: bool,
+    /// `replenishment_count_w{W}_lag{N}`.
+    #[serde(default = "yes")]
+    pub include_count_window: bool,
+    /// N, 1 … 30.
+    #[serde(default = "one")]
+    pub lag_days: i64,
+    /// W, 7 … 60.
+    #[serde(default = "fourteen")]
+    pub count_window_days: i64,
+}
+
+fn fourteen() -> i64 {
+    14
+}
+
+/// Promotion columns per kind, from the promotion table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromotionConfig {
+    /// Schema version.
+    #[serde(default = "schema_version")]
+    pub schema_version: String,
+    /// Kinds (non-empty, no duplicates; columns are emitted alphabetically).
+    #[serde(default = "default_kinds")]
+    pub kinds_to_track: Vec<PromoKindName>,
+    /// `promo_{kind}_active_lag{N}`.
+    #[serde(default = "yes")]
+    pub include_active: bool,
+    /// `promo_{kind}_intensity_lag{N}` (largest `discount_pct`).
+    #[serde(default = "yes")]
+    pub include_intensity: bool,
+    /// N, 1 … 30.
+    #[serde(default = "one")]
+    pub lag_days: i64,
+}
+
+fn default_kinds() -> Vec<PromoKindName> {
+    vec![PromoKindName::Markdown]
+}
+
+/// A promotion kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PromoKindName {
+    /// Percentage off.
+    PctOff,
+    /// Buy one get one.
+    Bogo,
+    /// Bundle.
+    Bundle,
+    /// Markdown.
+    Markdown,
+}
+
+impl From<PromoKindName> for PromoKind {
+    fn from(value: PromoKindName) -> Self {
+        match value {
+            PromoKindName::PctOff => Self::PctOff,
+            PromoKindName::Bogo => Self::Bogo,
+            PromoKindName::Bundle => Self::Bundle,
+            PromoKindName::Markdown => Self::Markdown,
+        }
+    }
+}
+
+/// Imputation strategies per input column (run before any feature).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImputationConfig {
+    /// Schema version.
+    #[serde(default = "schema_version")]
+    pub schema_version: String,
+    /// Column → strategy. `bfill` and `mean` read later rows of the window
+    /// (a leakage risk, allowed as upstream does). Columns other than
+    /// `quantity`, `unit_price`, `total_amount` are skipped.
+    /// Values: `zero`, `ffill`, `bfill`, `mean`, `expanding_mean`, `drop`;
+    /// applied in the order given.
+    #[serde(default = "default_strategies")]
+    #[schema(value_type = Object)]
+    pub strategies: serde_json::Map<String, serde_json::Value>,
+}
+
+fn default_strategies() -> serde_json::Map<String, serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    for (column, strategy) in [
+        ("quantity", "zero"),
+        ("unit_price", "ffill"),
+        ("total_amount", "zero"),
+    ] {
+        map.insert(column.to_owned(), serde_json::Value::from(strategy));
+    }
+    map
+}
+
+fn parse_imputation(value: &serde_json::Value) -> Option<ImputationName> {
+    serde_json::from_value(value.clone()).ok()
+}
+
+/// An imputation strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImputationName {
+    /// NaN := 0.
+    Zero,
+    /// Forward fill.
+    Ffill,
+    /// Backward fill.
+    Bfill,
+    /// Series mean.
+    Mean,
+    /// Mean of earlier values.
+    ExpandingMean,
+    /// Drop the row.
+    Drop,
+}
+
+impl From<ImputationName> for Imputation {
+    fn from(value: ImputationName) -> Self {
+        match value {
+            ImputationName::Zero => Self::Zero,
+            ImputationName::Ffill => Self::Ffill,
+            ImputationName::Bfill => Self::Bfill,
+            ImputationName::Mean => Self::Mean,
+            ImputationName::ExpandingMean => Self::ExpandingMean,
+            ImputationName::Drop => Self::Drop,
+        }
+    }
+}
+
+/// A feature set: which families to compute and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureSetConfig {
+    /// Schema version.
+    #[serde(default = "schema_version")]
+    pub schema_version: String,
+    /// Name, 1–100 characters.
+    pub name: String,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Grouping keys (subset of `store_id`, `product_id`).
+    #[serde(default = "default_entities")]
+    pub entity_columns: Vec<String>,
+    /// Date column (only `date`).
+    #[serde(default = "date_column")]
+    pub date_column: String,
+    /// Target column (only `quantity`).
+    #[serde(default = "quantity")]
+    pub target_column: String,
+    /// Lags (null = off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_config: Option<LagConfig>,
+    /// Rolling statistics (null = off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rolling_config: Option<RollingConfig>,
+    /// Calendar (null = off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar_config: Option<CalendarConfig>,
+    /// Price / promotion / inventory (null = off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exogenous_config: Option<ExogenousConfig>,
+    /// Lifecycle (null = off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_config: Option<LifecycleConfig>,
+    /// Replenishment (null = off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replenishment_config: Option<ReplenishmentConfig>,
+    /// Promotions per kind (null = off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promotion_config: Option<PromotionConfig>,
+    /// Imputation (null = off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imputation_config: Option<ImputationConfig>,
+}
+
+fn default_entities() -> Vec<String> {
+    vec!["store_id".to_owned(), "product_id".to_owned()]
+}
+
+fn date_column() -> String {
+    "date".to_owned()
+}
+
+impl FeatureSetConfig {
+    /// `config_hash`: 16 hex of SHA-256 over the compact JSON, nulls
+    /// excluded, defaults included, keys in declaration order.
+    pub fn config_hash(&self) -> String {
+        let canonical = serde_json::to_string(self).unwrap_or_default();
+        forecastlab_core::model_config::hash16(&canonical)
+    }
+
+    /// Checks the rules of §2.2; field names are prefixed with `prefix`.
+    fn check(&self, v: &mut Violations, prefix: &str) {
+        let f = |name: &str| format!("{prefix}.{name}");
+        check_schema_version(v, &f("schema_version"), &self.schema_version);
+        v.length(&f("name"), &self.name, 1, 100);
+        for (i, column) in self.entity_columns.iter().enumerate() {
+            v.one_of(
+                &f(&format!("entity_columns.{i}")),
+                column,
+                &["store_id", "product_id"],
+            );
+        }
+        v.one_of(&f("date_column"), &self.date_column, &["date"]);
+        v.one_of(&f("target_column"), &self.target_column, &["quantity"]);
+        if let Some(c) = &self.lag_config {
+            check_schema_version(v, &f("lag_config.schema_version"), &c.schema_version);
+            if c.lags.is_empty() {
+                v.push(
+                    &f("lag_config.lags"),
+                    "List should have at least 1 item after validation, not 0",
+                    "too_short",
+                );
+            }
+            check_positive(v, &f("lag_config.lags"), &c.lags);
+            v.one_of(
+                &f("lag_config.target_column"),
+                &c.target_column,
+                &["quantity"],
+            );
+            if c.fill_value.is_some_and(|x| !x.is_finite()) {
+                v.push(
+                    &f("lag_config.fill_value"),
+                    "Input should be a finite number",
+                    "finite_number",
+                );
+            }
+        }
+        if let Some(c) = &self.rolling_config {
+            check_schema_version(v, &f("rolling_config.schema_version"), &c.schema_version);
+            if c.windows.is_empty() {
+                v.push(
+                    &f("rolling_config.windows"),
+                    "List should have at least 1 item after validation, not 0",
+                    "too_short",
+                );
+            }
+            check_positive(v, &f("rolling_config.windows"), &c.windows);
+            v.one_of(
+                &f("rolling_config.target_column"),
+                &c.target_column,
+                &["quantity"],
+            );
+            if let Some(min_periods) = c.min_periods {
+                let smallest = c.windows.iter().copied().min().unwrap_or(1).max(1);
+                v.range(&f("rolling_config.min_periods"), min_periods, 1, smallest);
+            }
+        }
+        if let Some(c) = &self.calendar_config {
+            check_schema_version(v, &f("calendar_config.schema_version"), &c.schema_version);
+        }
+        if let Some(c) = &self.exogenous_config {
+            check_schema_version(v, &f("exogenous_config.schema_version"), &c.schema_version);
+            check_positive(v, &f("exogenous_config.price_lags"), &c.price_lags);
+        }
+        if let Some(c) = &self.lifecycle_config {
+            check_schema_version(v, &f("lifecycle_config.schema_version"), &c.schema_version);
+            v.range(&f("lifecycle_config.lag_days"), c.lag_days, 1, 30);
+        }
+        if let Some(c) = &self.replenishment_config {
+            check_schema_version(
+                v,
+                &f("replenishment_config.schema_version"),
+                &c.schema_version,
+            );
+            v.range(&f("replenishment_config.lag_days"), c.lag_days, 1, 30);
+            v.range(
+                &f("replenishment_config.count_window_days"),
+                c.count_window_days,
+                7,
+                60,
+            );
+        }
+        if let Some(c) = &self.promotion_config {
+            check_schema_version(v, &f("promotion_config.schema_version"), &c.schema_version);
+            if c.kinds_to_track.is_empty() {
+                v.push(
+                    &f("promotion_config.kinds_to_track"),
+                    "List should have at least 1 item after validation, not 0",
+                    "too_short",
+                );
+            }
+            let mut seen = Vec::new();
+            for kind in &c.kinds_to_track {
+                if seen.contains(kind) {
+                    v.push(
+                        &f("promotion_config.kinds_to_track"),
+                        "Value error, kinds_to_track must not contain duplicates",
+                        "value_error",
+                    );
+                    break;
+                }
+                seen.push(*kind);
+            }
+            v.range(&f("promotion_config.lag_days"), c.lag_days, 1, 30);
+        }
+        if let Some(c) = &self.imputation_config {
+            check_schema_version(v, &f("imputation_config.schema_version"), &c.schema_version);
+            for (column, strategy) in &c.strategies {
+                if parse_imputation(strategy).is_none() {
+                    v.push(
+                        &f(&format!("imputation_config.strategies.{column}")),
+                        "Input should be 'zero', 'ffill', 'bfill', 'mean', 'expanding_mean' or 'drop'",
+                        "enum",
+                    );
+                }
+            }
+        }
+    }
+
+    /// The engine's form of this (validated) config.
+    pub fn to_spec(&self) -> FeatureSpec {
+        let days = |n: i64| usize::try_from(n).unwrap_or(1);
+        FeatureSpec {
+            lag: self.lag_config.as_ref().map(|c| LagSpec {
+                lags: to_usize(&c.lags),
+                fill_value: c.fill_value,
+            }),
+            rolling: self.rolling_config.as_ref().map(|c| RollingSpec {
+                windows: to_usize(&c.windows),
+                aggregations: c.aggregations.iter().map(|a| (*a).into()).collect(),
+                min_periods: c.min_periods.map(days),
+            }),
+            calendar: self.calendar_config.as_ref().map(|c| CalendarSpec {
+                day_of_week: c.include_day_of_week,
+                month: c.include_month,
+                quarter: c.include_quarter,
+                year: c.include_year,
+                is_weekend: c.include_is_weekend,
+                is_month_end: c.include_is_month_end,
+                is_holiday: c.include_is_holiday,
+                cyclical: c.use_cyclical_encoding,
+            }),
+            exogenous: self.exogenous_config.as_ref().map(|c| ExogenousSpec {
+                include_price: c.include_price,
+                price_lags: to_usize(&c.price_lags),
+                include_price_change: c.include_price_change,
+                include_promo: c.include_promo,
+                include_inventory: c.include_inventory,
+                include_stockout_flag: c.include_stockout_flag,
+            }),
+            lifecycle: self.lifecycle_config.as_ref().map(|c| LifecycleSpec {
+                include_days_since_launch: c.include_days_since_launch,
+                include_days_since_discontinue: c.include_days_since_discontinue,
+                lag_days: days(c.lag_days),
+            }),
+            replenishment: self
+                .replenishment_config
+                .as_ref()
+                .map(|c| ReplenishmentSpec {
+                    include_days_since_last: c.include_days_since_last,
+                    include_count_window: c.include_count_window,
+                    lag_days: days(c.lag_days),
+                    count_window_days: days(c.count_window_days),
+                }),
+            promotion: self.promotion_config.as_ref().map(|c| PromotionSpec {
+                kinds: c.kinds_to_track.iter().map(|k| (*k).into()).collect(),
+                include_active: c.include_active,
+                include_intensity: c.include_intensity,
+                lag_days: days(c.lag_days),
+            }),
+            imputation: self
+                .imputation_config
+                .as_ref()
+                .map(|c| {
+                    c.strategies
+                        .iter()
+                        .filter_map(|(column, strategy)| {
+                            let column = match column.as_str() {
+                                "quantity" => ImputedColumn::Quantity,
+                                "unit_price" => ImputedColumn::UnitPrice,
+                                "total_amount" => ImputedColumn::TotalAmount,
+                                _ => return None,
+                            };
+                            Some((column, parse_imputation(strategy)?.into()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// `POST /featuresets/compute` body.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComputeFeaturesRequest {
+    /// Store id (≥ 1).
+    pub store_id: i64,
+    /// Product id (≥ 1).
+    pub product_id: i64,
+    /// Last date included (inclusive); nothing after it is read.
+    pub cutoff_date: NaiveDate,
+    /// Days before the cutoff to load, 1 … 1095 (default 365).
+    #[serde(default = "default_lookback")]
+    pub lookback_days: i64,
+    /// The feature set.
+    pub config: FeatureSetConfig,
+}
+
+fn default_lookback() -> i64 {
+    365
+}
+
+impl Validate for ComputeFeaturesRequest {
+    fn validate(&self, v: &mut Violations) {
+        v.min("store_id", self.store_id, 1);
+        v.min("product_id", self.product_id, 1);
+        v.range("lookback_days", self.lookback_days, 1, 1095);
+        self.config.check(v, "config");
+    }
+}
+
+/// `POST /featuresets/preview` body.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewFeaturesRequest {
+    /// Store id (≥ 1).
+    pub store_id: i64,
+    /// Product id (≥ 1).
+    pub product_id: i64,
+    /// Last date included (inclusive).
+    pub cutoff_date: NaiveDate,
+    /// The feature set.
+    pub config: FeatureSetConfig,
+    /// Rows returned (the last ones), 1 … 100 (default 10).
+    #[serde(default = "default_sample_rows")]
+    pub sample_rows: i64,
+}
+
+fn default_sample_rows() -> i64 {
+    10
+}
+
+impl Validate for PreviewFeaturesRequest {
+    fn validate(&self, v: &mut Violations) {
+        v.min("store_id", self.store_id, 1);
+        v.min("product_id", self.product_id, 1);
+        v.range("sample_rows", self.sample_rows, 1, 100);
+        self.config.check(v, "config");
+    }
+}
+
+/// One output row.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FeatureRow {
+    /// Row date.
+    pub date: NaiveDate,
+    /// Store id.
+    pub store_id: i64,
+    /// Product id.
+    pub product_id: i64,
+    /// Feature values by column (integers for flags, counts and calendar
+    /// parts; null for NaN).
+    #[schema(value_type = Object)]
+    pub features: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Response of both endpoints.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ComputeFeaturesResponse {
+    /// Rows in ascending date order (preview: the last `sample_rows`).
+    pub rows: Vec<FeatureRow>,
+    /// Produced columns in pipeline order.
+    pub feature_columns: Vec<String>,
+    /// 16-hex hash of the config (nulls excluded).
+    pub config_hash: String,
+    /// Echo of the cutoff.
+    pub cutoff_date: NaiveDate,
+    /// Number of entries in `rows`.
+    pub row_count: usize,
+    /// Nulls per column over the whole computed frame (also for preview).
+    #[schema(value_type = Object)]
+    pub null_counts: serde_json::Map<String, serde_json::Value>,
+    /// Wall time in milliseconds, rounded to 2 decimals.
+    pub duration_ms: f64,
+}

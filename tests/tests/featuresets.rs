@@ -1,0 +1,683 @@
+//! `/featuresets/compute` and `/featuresets/preview` through HTTP on both
+//! databases: hand-checked values on a tiny fixture (lags, rolling
+//! statistics, calendar, price and promotion features from real rows),
+//! every validation error, the enforced limits, preview sampling and
+//! `config_hash` stability.
+
+use forecastlab_tests::{
+    both_backends,
+    fixtures::{self, d, Sale, Snapshot},
+    Backend, TestApp,
+};
+use serde_json::{json, Value};
+
+/// Quantities of the ten fixture days 2024-01-01 … 2024-01-10.
+const QUANTITIES: [i64; 10] = [3, 5, 4, 6, 8, 7, 9, 12, 10, 11];
+
+/// Store and product ids of the fixture series (plus a second store).
+struct Fixture {
+    store: i64,
+    other_store: i64,
+    product: i64,
+}
+
+/// Ten days of sales (price 10.00, then 12.00 from 2024-01-08), a holiday
+/// on 2024-01-01, promotions (this store, chain-wide, another store), a
+/// stockout on 2024-01-05, a replenishment on 2024-01-02 and product
+/// lifecycle dates.
+async fn fixture(app: &TestApp) -> Fixture {
+    fixtures::calendar(app, d("2023-12-01"), d("2024-01-31")).await;
+    app.exec("UPDATE calendar SET is_holiday = TRUE, holiday_name = 'New Year' WHERE date = '2024-01-01'")
+        .await;
+    let store = fixtures::store(app, "S1").insert().await;
+    let other_store = fixtures::store(app, "S2").insert().await;
+    let product = fixtures::product(app, "P1")
+        .launch_date("2023-12-01")
+        .discontinue_date("2024-03-01")
+        .insert()
+        .await;
+    let rows: Vec<Sale> = QUANTITIES
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let price = if i >= 7 { "12.00" } else { "10.00" };
+            Sale::new(
+                &format!("2024-01-{:02}", i + 1),
+                store,
+                product,
+                *q,
+                price,
+                "1.00",
+            )
+        })
+        .collect();
+    fixtures::sales(app, &rows).await;
+    app.exec(&format!(
+        "INSERT INTO promotion (product_id, store_id, name, discount_pct, start_date, end_date, kind) VALUES \
+         ({product}, {store}, 'own markdown', 0.25, '2024-01-03', '2024-01-04', 'markdown'), \
+         ({product}, NULL, 'chain pct', 0.10, '2024-01-05', '2024-01-05', 'pct_off'), \
+         ({product}, {other_store}, 'other store', 0.50, '2024-01-07', '2024-01-07', 'markdown')"
+    ))
+    .await;
+    fixtures::inventory(
+        app,
+        &[Snapshot {
+            date: "2024-01-05".into(),
+            store_id: store,
+            product_id: product,
+            on_hand_qty: 0,
+            on_order_qty: 5,
+            is_stockout: true,
+        }],
+    )
+    .await;
+    app.exec(&format!(
+        "INSERT INTO replenishment_event (date, store_id, product_id, lead_time_days, ordered_qty, received_qty) \
+         VALUES ('2024-01-02', {store}, {product}, 2, 20, 20)"
+    ))
+    .await;
+    Fixture {
+        store,
+        other_store,
+        product,
+    }
+}
+
+fn body(f: &Fixture, config: Value) -> Value {
+    json!({
+        "store_id": f.store,
+        "product_id": f.product,
+        "cutoff_date": "2024-01-10",
+        "lookback_days": 30,
+        "config": config,
+    })
+}
+
+fn feature(response: &Value, row: usize, column: &str) -> Value {
+    response["rows"][row]["features"][column].clone()
+}
+
+fn approx(value: &Value, expected: f64) {
+    let got = value
+        .as_f64()
+        .unwrap_or_else(|| panic!("expected {expected}, got {value}"));
+    assert!(
+        (got - expected).abs() < 1e-9,
+        "expected {expected}, got {got}"
+    );
+}
+
+async fn lags_and_rolling_hand_checked(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let f = fixture(&app).await;
+    let resp = app
+        .post(
+            "/featuresets/compute",
+            &body(
+                &f,
+                json!({
+                    "name": "basic",
+                    "lag_config": {"lags": [1, 2]},
+                    "rolling_config": {"windows": [3], "aggregations": ["mean", "std", "max"]},
+                }),
+            ),
+        )
+        .await;
+    let r = resp.assert_ok();
+    assert_eq!(
+        r["feature_columns"],
+        json!([
+            "lag_1",
+            "lag_2",
+            "rolling_mean_3",
+            "rolling_std_3",
+            "rolling_max_3"
+        ])
+    );
+    assert_eq!(r["row_count"], 10);
+    assert_eq!(r["rows"].as_array().unwrap().len(), 10);
+    assert_eq!(r["cutoff_date"], "2024-01-10");
+    assert_eq!(r["rows"][0]["date"], "2024-01-01");
+    assert_eq!(r["rows"][0]["store_id"], f.store);
+    assert_eq!(r["rows"][9]["product_id"], f.product);
+    // Lags: NaN → null for the first k rows.
+    assert_eq!(feature(r, 0, "lag_1"), Value::Null);
+    approx(&feature(r, 2, "lag_1"), 5.0);
+    approx(&feature(r, 2, "lag_2"), 3.0);
+    approx(&feature(r, 9, "lag_1"), 10.0);
+    // Rolling over the three rows before: row 3 sees 3, 5, 4.
+    assert_eq!(feature(r, 2, "rolling_mean_3"), Value::Null);
+    approx(&feature(r, 3, "rolling_mean_3"), 4.0);
+    approx(&feature(r, 3, "rolling_std_3"), 1.0);
+    approx(&feature(r, 4, "rolling_mean_3"), 5.0);
+    approx(&feature(r, 9, "rolling_mean_3"), (9.0 + 12.0 + 10.0) / 3.0);
+    approx(&feature(r, 9, "rolling_std_3"), (7.0f64 / 3.0).sqrt());
+    approx(&feature(r, 9, "rolling_max_3"), 12.0);
+    assert_eq!(
+        r["null_counts"],
+        json!({"lag_1": 1, "lag_2": 2, "rolling_mean_3": 3, "rolling_std_3": 3, "rolling_max_3": 3})
+    );
+    assert!(r["duration_ms"].as_f64().unwrap() >= 0.0);
+    let hash = r["config_hash"].as_str().unwrap();
+    assert_eq!(hash.len(), 16);
+    assert!(hash
+        .chars()
+        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+
+    // The cutoff is inclusive and nothing after it is read.
+    let mut earlier = body(&f, json!({"name": "basic", "lag_config": {"lags": [1]}}));
+    earlier["cutoff_date"] = json!("2024-01-05");
+    let resp = app.post("/featuresets/compute", &earlier).await;
+    let r = resp.assert_ok();
+    assert_eq!(r["row_count"], 5);
+    assert_eq!(r["rows"][4]["date"], "2024-01-05");
+    approx(&feature(r, 4, "lag_1"), 6.0);
+
+    // fill_value replaces the NaN lags.
+    let resp = app
+        .post(
+            "/featuresets/compute",
+            &body(
+                &f,
+                json!({"name": "fill", "lag_config": {"lags": [2], "fill_value": -1.0}}),
+            ),
+        )
+        .await;
+    approx(&feature(resp.assert_ok(), 0, "lag_2"), -1.0);
+}
+
+async fn calendar_columns_hand_checked(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let f = fixture(&app).await;
+    let resp = app
+        .post(
+            "/featuresets/compute",
+            &body(&f, json!({"name": "cal", "calendar_config": {}})),
+        )
+        .await;
+    let r = resp.assert_ok();
+    assert_eq!(
+        r["feature_columns"],
+        json!([
+            "dow_sin",
+            "dow_cos",
+            "month_sin",
+            "month_cos",
+            "quarter",
+            "is_weekend",
+            "is_month_end",
+            "is_holiday"
+        ])
+    );
+    // 2024-01-01 is a Monday (dow 0) and a holiday in the calendar table.
+    approx(&feature(r, 0, "dow_sin"), 0.0);
+    approx(&feature(r, 0, "dow_cos"), 1.0);
+    approx(
+        &feature(r, 0, "month_sin"),
+        (std::f64::consts::TAU / 12.0).sin(),
+    );
+    assert_eq!(feature(r, 0, "quarter"), json!(1));
+    assert_eq!(feature(r, 0, "is_holiday"), json!(1));
+    assert_eq!(feature(r, 1, "is_holiday"), json!(0));
+    assert_eq!(feature(r, 5, "is_weekend"), json!(1));
+    assert_eq!(feature(r, 4, "is_weekend"), json!(0));
+    assert_eq!(feature(r, 9, "is_month_end"), json!(0));
+    approx(
+        &feature(r, 2, "dow_sin"),
+        (std::f64::consts::TAU * 2.0 / 7.0).sin(),
+    );
+
+    let resp = app
+        .post(
+            "/featuresets/compute",
+            &body(
+                &f,
+                json!({"name": "raw", "calendar_config": {
+                    "use_cyclical_encoding": false, "include_year": true, "include_is_holiday": false
+                }}),
+            ),
+        )
+        .await;
+    let r = resp.assert_ok();
+    assert_eq!(
+        r["feature_columns"],
+        json!([
+            "day_of_week",
+            "month",
+            "quarter",
+            "year",
+            "is_weekend",
+            "is_month_end"
+        ])
+    );
+    assert_eq!(feature(r, 6, "day_of_week"), json!(6));
+    assert_eq!(feature(r, 6, "month"), json!(1));
+    assert_eq!(feature(r, 6, "year"), json!(2024));
+}
+
+async fn price_promotion_inventory_from_real_rows(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let f = fixture(&app).await;
+    let resp = app
+        .post(
+            "/featuresets/compute",
+            &body(
+                &f,
+                json!({
+                    "name": "exo",
+                    "exogenous_config": {"price_lags": [7]},
+                    "lifecycle_config": {},
+                    "promotion_config": {"kinds_to_track": ["pct_off", "markdown"]},
+                    "replenishment_config": {},
+                }),
+            ),
+        )
+        .await;
+    let r = resp.assert_ok();
+    assert_eq!(
+        r["feature_columns"],
+        json!([
+            "price_lag_7",
+            "price_pct_change_7d",
+            "promo_active",
+            "stockout_lag_1",
+            "days_since_launch_lag1",
+            "days_since_discontinue_lag1",
+            "promo_markdown_active_lag1",
+            "promo_markdown_intensity_lag1",
+            "promo_pct_off_active_lag1",
+            "promo_pct_off_intensity_lag1",
+            "days_since_last_replenishment_lag1",
+            "replenishment_count_w14_lag1",
+        ])
+    );
+    // Prices: 10.00 for seven rows, then 12.00.
+    assert_eq!(feature(r, 6, "price_lag_7"), Value::Null);
+    approx(&feature(r, 7, "price_lag_7"), 10.0);
+    assert_eq!(feature(r, 7, "price_pct_change_7d"), Value::Null);
+    approx(&feature(r, 8, "price_pct_change_7d"), 12.0 / 10.0 - 1.0);
+    // Same-day promotion flag: own store (01-03, 01-04) and chain-wide
+    // (01-05) count; another store's promotion (01-07) does not.
+    let promo: Vec<Value> = (0..10).map(|i| feature(r, i, "promo_active")).collect();
+    assert_eq!(
+        promo,
+        [0, 0, 1, 1, 1, 0, 0, 0, 0, 0].map(|v| json!(v)).to_vec()
+    );
+    // Stockout on 01-05 shows on the next row.
+    assert_eq!(feature(r, 0, "stockout_lag_1"), Value::Null);
+    assert_eq!(feature(r, 5, "stockout_lag_1"), json!(1));
+    assert_eq!(feature(r, 4, "stockout_lag_1"), json!(0));
+    // Lifecycle, one row back: launch 2023-12-01, discontinue 2024-03-01.
+    assert_eq!(feature(r, 0, "days_since_launch_lag1"), Value::Null);
+    approx(&feature(r, 1, "days_since_launch_lag1"), 31.0);
+    approx(&feature(r, 1, "days_since_discontinue_lag1"), -60.0);
+    // Kinds alphabetically; markdown active on 01-03/04 → rows 3, 4.
+    assert_eq!(feature(r, 0, "promo_markdown_active_lag1"), Value::Null);
+    assert_eq!(feature(r, 2, "promo_markdown_active_lag1"), json!(0));
+    assert_eq!(feature(r, 3, "promo_markdown_active_lag1"), json!(1));
+    approx(&feature(r, 4, "promo_markdown_intensity_lag1"), 0.25);
+    assert_eq!(feature(r, 5, "promo_markdown_intensity_lag1"), Value::Null);
+    assert_eq!(feature(r, 7, "promo_markdown_active_lag1"), json!(0));
+    assert_eq!(feature(r, 5, "promo_pct_off_active_lag1"), json!(1));
+    approx(&feature(r, 5, "promo_pct_off_intensity_lag1"), 0.1);
+    // Replenishment on 01-02.
+    assert_eq!(
+        feature(r, 1, "days_since_last_replenishment_lag1"),
+        Value::Null
+    );
+    approx(&feature(r, 2, "days_since_last_replenishment_lag1"), 0.0);
+    approx(&feature(r, 4, "days_since_last_replenishment_lag1"), 2.0);
+    assert_eq!(feature(r, 1, "replenishment_count_w14_lag1"), json!(0));
+    assert_eq!(feature(r, 2, "replenishment_count_w14_lag1"), json!(1));
+
+    // On-hand units from the snapshots.
+    let resp = app
+        .post(
+            "/featuresets/compute",
+            &body(
+                &f,
+                json!({"name": "inv", "exogenous_config": {
+                    "include_price": false, "include_price_change": false, "include_promo": false,
+                    "include_inventory": true, "include_stockout_flag": false
+                }}),
+            ),
+        )
+        .await;
+    let r = resp.assert_ok();
+    assert_eq!(r["feature_columns"], json!(["inventory_on_hand_lag_1"]));
+    approx(&feature(r, 5, "inventory_on_hand_lag_1"), 0.0);
+    assert_eq!(feature(r, 6, "inventory_on_hand_lag_1"), Value::Null);
+    assert_eq!(r["null_counts"]["inventory_on_hand_lag_1"], 9);
+    let _ = f.other_store;
+}
+
+async fn preview_returns_last_rows(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let f = fixture(&app).await;
+    let request = json!({
+        "store_id": f.store,
+        "product_id": f.product,
+        "cutoff_date": "2024-01-10",
+        "sample_rows": 3,
+        "config": {"name": "p", "lag_config": {"lags": [1]}},
+    });
+    let resp = app.post("/featuresets/preview", &request).await;
+    let r = resp.assert_ok();
+    assert_eq!(r["row_count"], 3);
+    let dates: Vec<&str> = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(dates, ["2024-01-08", "2024-01-09", "2024-01-10"]);
+    approx(&feature(r, 0, "lag_1"), 9.0);
+    // Null counts cover the whole computed frame, not only the sample.
+    assert_eq!(r["null_counts"]["lag_1"], 1);
+    // Default sample is 10 rows.
+    let mut default = request.clone();
+    default.as_object_mut().unwrap().remove("sample_rows");
+    let resp = app.post("/featuresets/preview", &default).await;
+    assert_eq!(resp.assert_ok()["row_count"], 10);
+    // Preview has no lookback_days.
+    let mut extra = request.clone();
+    extra["lookback_days"] = json!(30);
+    app.post("/featuresets/preview", &extra)
+        .await
+        .assert_problem(422, "VALIDATION_ERROR");
+    for bad in [0, 101] {
+        let mut wrong = request.clone();
+        wrong["sample_rows"] = json!(bad);
+        let resp = app.post("/featuresets/preview", &wrong).await;
+        resp.assert_problem(422, "VALIDATION_ERROR");
+        assert_eq!(resp.error_fields(), ["sample_rows"]);
+    }
+}
+
+async fn validation_errors(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let f = fixture(&app).await;
+    let ok = body(&f, json!({"name": "v", "lag_config": {"lags": [1]}}));
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"store_id": 0}), "store_id"),
+        (json!({"product_id": -1}), "product_id"),
+        (json!({"store_id": "1"}), "store_id"),
+        (json!({"lookback_days": 0}), "lookback_days"),
+        (json!({"lookback_days": 1096}), "lookback_days"),
+        (json!({"cutoff_date": "2024-13-01"}), "cutoff_date"),
+        (json!({"unexpected": true}), "unexpected"),
+        (json!({"config": {"name": ""}}), "config.name"),
+        (json!({"config": {"name": "x".repeat(101)}}), "config.name"),
+        (
+            json!({"config": {"name": "x", "schema_version": "v1"}}),
+            "config.schema_version",
+        ),
+        (json!({"config": {"name": "x", "extra": 1}}), "config.extra"),
+        (
+            json!({"config": {"name": "x", "target_column": "price"}}),
+            "config.target_column",
+        ),
+        (
+            json!({"config": {"name": "x", "lag_config": {"lags": []}}}),
+            "config.lag_config.lags",
+        ),
+        (
+            json!({"config": {"name": "x", "lag_config": {"lags": [1, 0]}}}),
+            "config.lag_config.lags.1",
+        ),
+        (
+            json!({"config": {"name": "x", "lag_config": {"lags": [1], "bogus": 2}}}),
+            "config.lag_config.bogus",
+        ),
+        (
+            json!({"config": {"name": "x", "lag_config": {"lags": [1.5]}}}),
+            "config.lag_config.lags.0",
+        ),
+        (
+            json!({"config": {"name": "x", "lag_config": {"schema_version": "1.0.0.1"}}}),
+            "config.lag_config.schema_version",
+        ),
+        (
+            json!({"config": {"name": "x", "rolling_config": {"windows": []}}}),
+            "config.rolling_config.windows",
+        ),
+        (
+            json!({"config": {"name": "x", "rolling_config": {"windows": [-3]}}}),
+            "config.rolling_config.windows.0",
+        ),
+        (
+            json!({"config": {"name": "x", "rolling_config": {"aggregations": ["median"]}}}),
+            "config.rolling_config.aggregations.0",
+        ),
+        (
+            json!({"config": {"name": "x", "rolling_config": {"windows": [3], "min_periods": 4}}}),
+            "config.rolling_config.min_periods",
+        ),
+        (
+            json!({"config": {"name": "x", "calendar_config": {"include_year": "yes"}}}),
+            "config.calendar_config.include_year",
+        ),
+        (
+            json!({"config": {"name": "x", "exogenous_config": {"price_lags": [0]}}}),
+            "config.exogenous_config.price_lags.0",
+        ),
+        (
+            json!({"config": {"name": "x", "lifecycle_config": {"lag_days": 31}}}),
+            "config.lifecycle_config.lag_days",
+        ),
+        (
+            json!({"config": {"name": "x", "replenishment_config": {"count_window_days": 6}}}),
+            "config.replenishment_config.count_window_days",
+        ),
+        (
+            json!({"config": {"name": "x", "replenishment_config": {"lag_days": 0}}}),
+            "config.replenishment_config.lag_days",
+        ),
+        (
+            json!({"config": {"name": "x", "promotion_config": {"kinds_to_track": []}}}),
+            "config.promotion_config.kinds_to_track",
+        ),
+        (
+            json!({"config": {"name": "x", "promotion_config": {"kinds_to_track": ["bogo", "bogo"]}}}),
+            "config.promotion_config.kinds_to_track",
+        ),
+        (
+            json!({"config": {"name": "x", "promotion_config": {"kinds_to_track": ["flash"]}}}),
+            "config.promotion_config.kinds_to_track.0",
+        ),
+        (
+            json!({"config": {"name": "x", "imputation_config": {"strategies": {"quantity": "median"}}}}),
+            "config.imputation_config.strategies.quantity",
+        ),
+    ];
+    for (patch, field) in cases {
+        let mut request = ok.clone();
+        for (key, value) in patch.as_object().unwrap() {
+            request[key] = value.clone();
+        }
+        let resp = app.post("/featuresets/compute", &request).await;
+        resp.assert_problem(422, "VALIDATION_ERROR");
+        assert!(
+            resp.error_fields().iter().any(|f| f == field),
+            "{patch}: expected an error on {field}, got {:?}",
+            resp.body["errors"]
+        );
+    }
+    // Missing required fields.
+    let resp = app
+        .post(
+            "/featuresets/compute",
+            &json!({"store_id": 1, "product_id": 1, "cutoff_date": "2024-01-01"}),
+        )
+        .await;
+    resp.assert_problem(422, "VALIDATION_ERROR");
+    assert_eq!(resp.error_fields(), ["config"]);
+    let mut no_name = ok.clone();
+    no_name["config"] = json!({});
+    let resp = app.post("/featuresets/compute", &no_name).await;
+    assert_eq!(resp.error_fields(), ["config.name"]);
+}
+
+async fn limits_name_the_setting(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let f = fixture(&app).await;
+    let resp = app
+        .post(
+            "/featuresets/compute",
+            &body(&f, json!({"name": "big", "lag_config": {"lags": [1, 366]}})),
+        )
+        .await;
+    let problem = resp.assert_problem(422, "VALIDATION_ERROR");
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains("FEATURE_MAX_LAG"));
+    assert_eq!(problem["settings"], json!(["FEATURE_MAX_LAG"]));
+    assert_eq!(resp.error_fields(), ["config.lag_config.lags.1"]);
+
+    let resp = app
+        .post(
+            "/featuresets/compute",
+            &body(
+                &f,
+                json!({"name": "wide", "rolling_config": {"windows": [91]}}),
+            ),
+        )
+        .await;
+    let problem = resp.assert_problem(422, "VALIDATION_ERROR");
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains("FEATURE_MAX_WINDOW"));
+    assert_eq!(resp.error_fields(), ["config.rolling_config.windows.0"]);
+
+    let resp = app
+        .post(
+            "/featuresets/compute",
+            &body(
+                &f,
+                json!({"name": "price", "exogenous_config": {"price_lags": [400]}}),
+            ),
+        )
+        .await;
+    resp.assert_problem(422, "VALIDATION_ERROR");
+    assert_eq!(
+        resp.error_fields(),
+        ["config.exogenous_config.price_lags.0"]
+    );
+
+    // The limits come from the settings.
+    let strict = TestApp::spawn_with(
+        backend,
+        &[("FEATURE_MAX_LAG", "5"), ("FEATURE_MAX_WINDOW", "3")],
+    )
+    .await;
+    let g = fixture(&strict).await;
+    let resp = strict
+        .post(
+            "/featuresets/compute",
+            &body(
+                &g,
+                json!({"name": "s", "lag_config": {"lags": [6]}, "rolling_config": {"windows": [4]}}),
+            ),
+        )
+        .await;
+    let problem = resp.assert_problem(422, "VALIDATION_ERROR");
+    assert_eq!(
+        problem["settings"],
+        json!(["FEATURE_MAX_LAG", "FEATURE_MAX_WINDOW"])
+    );
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains("FEATURE_MAX_LAG=5"));
+    let resp = strict
+        .post(
+            "/featuresets/compute",
+            &body(&g, json!({"name": "s", "lag_config": {"lags": [5]}, "rolling_config": {"windows": [3]}})),
+        )
+        .await;
+    resp.assert_ok();
+}
+
+async fn no_data_is_404(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let f = fixture(&app).await;
+    let mut request = body(&f, json!({"name": "n", "lag_config": {}}));
+    request["store_id"] = json!(f.other_store);
+    let resp = app.post("/featuresets/compute", &request).await;
+    let problem = resp.assert_problem(404, "NOT_FOUND");
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains("No data found"));
+    // A cutoff before the first sale.
+    let mut early = body(&f, json!({"name": "n"}));
+    early["cutoff_date"] = json!("2023-12-31");
+    app.post("/featuresets/compute", &early)
+        .await
+        .assert_problem(404, "NOT_FOUND");
+    // Unknown ids are 404 too, not a database error.
+    let mut unknown = body(&f, json!({"name": "n"}));
+    unknown["product_id"] = json!(999_999);
+    app.post("/featuresets/preview", &{
+        let mut p = unknown.clone();
+        p.as_object_mut().unwrap().remove("lookback_days");
+        p
+    })
+    .await
+    .assert_problem(404, "NOT_FOUND");
+}
+
+async fn config_hash_is_stable(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let f = fixture(&app).await;
+    let hash = |response: &Value| response["config_hash"].as_str().unwrap().to_owned();
+    let minimal = app
+        .post("/featuresets/compute", &body(&f, json!({"name": "x"})))
+        .await;
+    // 16 hex of SHA-256 over the compact JSON with defaults, nulls left out.
+    assert_eq!(hash(minimal.assert_ok()), "6c12b1a783eccdd4");
+    assert_eq!(minimal.body["feature_columns"], json!([]));
+    let explicit = app
+        .post(
+            "/featuresets/compute",
+            &body(
+                &f,
+                json!({
+                    "schema_version": "1.0", "name": "x", "description": null,
+                    "entity_columns": ["store_id", "product_id"], "date_column": "date",
+                    "target_column": "quantity", "lag_config": null, "promotion_config": null
+                }),
+            ),
+        )
+        .await;
+    assert_eq!(hash(explicit.assert_ok()), "6c12b1a783eccdd4");
+    let lagged = app
+        .post(
+            "/featuresets/compute",
+            &body(&f, json!({"name": "x", "lag_config": {"fill_value": 0.0}})),
+        )
+        .await;
+    assert_eq!(hash(lagged.assert_ok()), "0ccbc6975c98c2a1");
+    // The same config always hashes the same, on compute and preview.
+    let mut preview = body(&f, json!({"name": "x", "lag_config": {"fill_value": 0.0}}));
+    preview.as_object_mut().unwrap().remove("lookback_days");
+    let again = app.post("/featuresets/preview", &preview).await;
+    assert_eq!(hash(again.assert_ok()), "0ccbc6975c98c2a1");
+    let other = app
+        .post("/featuresets/compute", &body(&f, json!({"name": "y"})))
+        .await;
+    assert_ne!(hash(other.assert_ok()), "6c12b1a783eccdd4");
+}
+
+both_backends!(
+    lags_and_rolling_hand_checked,
+    calendar_columns_hand_checked,
+    price_promotion_inventory_from_real_rows,
+    preview_returns_last_rows,
+    validation_errors,
+    limits_name_the_setting,
+    no_data_is_404,
+    config_hash_is_stable,
+);
