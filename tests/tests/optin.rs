@@ -296,6 +296,7 @@ async fn works_when_enabled(backend: Backend, model: &str, flag_env: &str, confi
     let seasonal_wape = seasonal["aggregated_metrics"]["wape"]
         .as_f64()
         .expect("baseline WAPE");
+    eprintln!("{model}: backtest WAPE {main_wape:.2} vs seasonal_naive {seasonal_wape:.2}");
     assert!(
         main_wape < seasonal_wape,
         "{model} WAPE {main_wape} does not beat seasonal_naive {seasonal_wape}"
