@@ -348,6 +348,66 @@ async fn works_when_enabled(backend: Backend, model: &str, flag_env: &str, confi
     assert!(finished["result"].is_object(), "{finished}");
 }
 
+/// On the seeder's `retail_standard` data (fixed seed), the model's
+/// backtest WAPE, averaged over three series, beats `seasonal_naive`'s.
+#[allow(dead_code)]
+async fn beats_seasonal_naive_on_seeder_data(
+    backend: Backend,
+    model: &str,
+    flag_env: &str,
+    config: Value,
+) {
+    let app = TestApp::spawn_with(
+        backend,
+        &[(flag_env, "true"), ("FORECAST_RANDOM_SEED", "42")],
+    )
+    .await;
+    let seeded = app
+        .post(
+            "/seeder/generate",
+            &json!({"scenario": "retail_standard", "seed": 42, "stores": 1, "products": 3,
+                    "start_date": "2024-01-01", "end_date": "2024-10-31"}),
+        )
+        .await;
+    seeded.assert_ok();
+    let (mut main_total, mut seasonal_total) = (0.0, 0.0);
+    for product in 1..=3 {
+        let body = json!({
+            "store_id": 1,
+            "product_id": product,
+            "start_date": "2024-01-01",
+            "end_date": "2024-10-31",
+            "config": {
+                "split_config": {"n_splits": 4, "min_train_size": 120, "horizon": 14},
+                "model_config_main": config,
+            },
+        });
+        let backtest = app.post("/backtesting/run", &body).await;
+        let result = backtest.assert_ok();
+        let main = result["main_model_results"]["aggregated_metrics"]["wape"]
+            .as_f64()
+            .expect("main WAPE");
+        let seasonal = result["baseline_results"]
+            .as_array()
+            .expect("baselines")
+            .iter()
+            .find(|b| b["model_type"] == "seasonal_naive")
+            .and_then(|b| b["aggregated_metrics"]["wape"].as_f64())
+            .expect("seasonal_naive WAPE");
+        eprintln!(
+            "{model} on seeded product {product}: WAPE {main:.2} vs seasonal_naive {seasonal:.2}"
+        );
+        main_total += main;
+        seasonal_total += seasonal;
+    }
+    assert!(
+        main_total < seasonal_total,
+        "{model}: mean WAPE {} does not beat seasonal_naive {}",
+        main_total / 3.0,
+        seasonal_total / 3.0
+    );
+}
+
 #[cfg(not(feature = "lightgbm"))]
 mod lightgbm_compiled_out {
     use super::*;
@@ -399,7 +459,21 @@ mod lightgbm {
         .await;
     }
 
-    both_backends!(lightgbm_flag_off, lightgbm_end_to_end);
+    async fn lightgbm_beats_seasonal_naive_on_seeded_data(backend: Backend) {
+        beats_seasonal_naive_on_seeder_data(
+            backend,
+            "lightgbm",
+            "FORECAST_ENABLE_LIGHTGBM",
+            json!({"model_type": "lightgbm"}),
+        )
+        .await;
+    }
+
+    both_backends!(
+        lightgbm_flag_off,
+        lightgbm_end_to_end,
+        lightgbm_beats_seasonal_naive_on_seeded_data
+    );
 }
 
 #[cfg(feature = "xgboost")]
@@ -420,7 +494,21 @@ mod xgboost {
         .await;
     }
 
-    both_backends!(xgboost_flag_off, xgboost_end_to_end);
+    async fn xgboost_beats_seasonal_naive_on_seeded_data(backend: Backend) {
+        beats_seasonal_naive_on_seeder_data(
+            backend,
+            "xgboost",
+            "FORECAST_ENABLE_XGBOOST",
+            json!({"model_type": "xgboost"}),
+        )
+        .await;
+    }
+
+    both_backends!(
+        xgboost_flag_off,
+        xgboost_end_to_end,
+        xgboost_beats_seasonal_naive_on_seeded_data
+    );
 }
 
 #[cfg(feature = "random-forest")]
@@ -441,5 +529,19 @@ mod random_forest {
         .await;
     }
 
-    both_backends!(random_forest_flag_off, random_forest_end_to_end);
+    async fn random_forest_beats_seasonal_naive_on_seeded_data(backend: Backend) {
+        beats_seasonal_naive_on_seeder_data(
+            backend,
+            "random_forest",
+            "FORECAST_ENABLE_RANDOM_FOREST",
+            json!({"model_type": "random_forest", "n_estimators": 50}),
+        )
+        .await;
+    }
+
+    both_backends!(
+        random_forest_flag_off,
+        random_forest_end_to_end,
+        random_forest_beats_seasonal_naive_on_seeded_data
+    );
 }

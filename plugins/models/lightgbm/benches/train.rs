@@ -13,7 +13,7 @@
 //! * `platform fit`: the registered `lightgbm` model's `fit` (booster plus
 //!   interval calibration), as `/forecasting/train` runs it;
 //! * `booster only`: the same booster training without calibration;
-//! * `python`: `benches/train_python.py` (`lightgbm.LGBMRegressor`, same
+//! * `python`: `benches/train_python.py` (`lightgbm.train`, the same
 //!   parameters) on the exported matrix, if `python3 -c "import lightgbm"`
 //!   works.
 //!
@@ -193,7 +193,7 @@ fn main() {
         let python_median = median(times.clone());
         println!(
             "{:<40} {:>10.3}  {:?}",
-            "python lightgbm.LGBMRegressor.fit", python_median, times
+            "python lightgbm.train", python_median, times
         );
         println!(
             "ratio platform fit / python: {:.2}",
