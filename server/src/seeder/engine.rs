@@ -313,6 +313,10 @@ fn nouns(category: &str) -> &'static [&'static str] {
     }
 }
 
+fn pick_str(rng: &mut ChaCha8Rng, items: &[&'static str]) -> &'static str {
+    items[rng.gen_range(0..items.len())]
+}
+
 fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
     &items[rng.gen_range(0..items.len())]
 }
@@ -345,9 +349,9 @@ pub(crate) fn generate_stores(seed: u64, n: u32) -> Result<Vec<StoreRow>, String
         out.push(StoreRow {
             code: format!("S{number:04}"),
             name: format!("{prefix} {suffix}"),
-            region: *pick(&mut rng, &REGIONS),
-            city: *pick(&mut rng, &CITIES),
-            store_type: *pick(&mut rng, &STORE_TYPES),
+            region: pick_str(&mut rng, &REGIONS),
+            city: pick_str(&mut rng, &CITIES),
+            store_type: pick_str(&mut rng, &STORE_TYPES),
         });
     }
     Ok(out)
@@ -887,8 +891,8 @@ impl Plan {
                 let mut covered = vec![false; n];
                 let mut last_end: Option<usize> = None;
                 let price = round_cents(product.base_cents as f64 * (1.0 - MARKDOWN_DEPTH)).max(1);
-                for day in 0..n {
-                    if !stockouts[pi][day] || day == 0 {
+                for (day, &out) in stockouts[pi].iter().enumerate() {
+                    if !out || day == 0 {
                         continue;
                     }
                     let end = day - 1;
