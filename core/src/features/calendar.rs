@@ -68,48 +68,60 @@ impl FeatureGroup for Calendar {
         let Some(c) = &spec.calendar else {
             return Ok(());
         };
-        let mut next = 0usize;
-        let mut column = |f: &dyn Fn(chrono::NaiveDate) -> f64| {
-            if let Some(values) = out.get_mut(next) {
-                for (value, date) in values.iter_mut().zip(&series.dates) {
-                    *value = f(*date);
+        // One pass over the dates into small integer parts, then every
+        // column from lookup tables (no trigonometry per row).
+        let n = series.len();
+        let mut dow = Vec::with_capacity(n);
+        let mut month = Vec::with_capacity(n);
+        let mut month_end = Vec::with_capacity(n);
+        for date in &series.dates {
+            dow.push(date.weekday().num_days_from_monday() as usize);
+            month.push(date.month() as usize);
+            month_end.push(crate::frame::is_month_end(*date));
+        }
+        let dow_sin: [f64; 7] = std::array::from_fn(|d| (TAU * d as f64 / 7.0).sin());
+        let dow_cos: [f64; 7] = std::array::from_fn(|d| (TAU * d as f64 / 7.0).cos());
+        let month_sin: [f64; 13] = std::array::from_fn(|m| (TAU * m as f64 / 12.0).sin());
+        let month_cos: [f64; 13] = std::array::from_fn(|m| (TAU * m as f64 / 12.0).cos());
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
+        let mut columns = out.iter_mut();
+        let mut fill = |f: &dyn Fn(usize) -> f64| {
+            if let Some(values) = columns.next() {
+                for (i, value) in values.iter_mut().enumerate() {
+                    *value = f(i);
                 }
             }
-            next += 1;
         };
-        let dow = |d: chrono::NaiveDate| f64::from(d.weekday().num_days_from_monday());
-        let month = |d: chrono::NaiveDate| f64::from(d.month());
-        let flag = |b: bool| if b { 1.0 } else { 0.0 };
         if c.day_of_week {
             if c.cyclical {
-                column(&|d| (TAU * dow(d) / 7.0).sin());
-                column(&|d| (TAU * dow(d) / 7.0).cos());
+                fill(&|i| dow_sin[dow[i]]);
+                fill(&|i| dow_cos[dow[i]]);
             } else {
-                column(&dow);
+                fill(&|i| dow[i] as f64);
             }
         }
         if c.month {
             if c.cyclical {
-                column(&|d| (TAU * month(d) / 12.0).sin());
-                column(&|d| (TAU * month(d) / 12.0).cos());
+                fill(&|i| month_sin[month[i]]);
+                fill(&|i| month_cos[month[i]]);
             } else {
-                column(&month);
+                fill(&|i| month[i] as f64);
             }
         }
         if c.quarter {
-            column(&|d| f64::from((d.month() - 1) / 3 + 1));
+            fill(&|i| ((month[i] - 1) / 3 + 1) as f64);
         }
         if c.year {
-            column(&|d| f64::from(d.year()));
+            fill(&|i| f64::from(series.dates[i].year()));
         }
         if c.is_weekend {
-            column(&|d| flag(dow(d) >= 5.0));
+            fill(&|i| flag(dow[i] >= 5));
         }
         if c.is_month_end {
-            column(&|d| flag(crate::frame::is_month_end(d)));
+            fill(&|i| flag(month_end[i]));
         }
         if c.is_holiday {
-            column(&|d| flag(series.is_holiday(d)));
+            fill(&|i| flag(series.is_holiday(series.dates[i])));
         }
         Ok(())
     }

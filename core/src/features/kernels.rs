@@ -19,8 +19,8 @@ pub fn lag_into(values: &[f64], k: usize, out: &mut [f64]) {
 /// Rolling aggregation of the one-row-shifted input: `out[i]` aggregates
 /// the non-null values of rows `i − w … i − 1` (clipped at row 0), and is
 /// NaN unless at least `min_periods` of them are non-null. Mean, sum and
-/// standard deviation run in O(n) with a Welford add/remove update; min and
-/// max with a monotonic deque.
+/// standard deviation run in O(n) ([`shifted_moments_into`]); min and max
+/// with a monotonic deque.
 pub fn shifted_rolling_into(
     values: &[f64],
     window: usize,
@@ -30,9 +30,33 @@ pub fn shifted_rolling_into(
 ) {
     debug_assert_eq!(values.len(), out.len());
     match aggregation {
-        Aggregation::Mean | Aggregation::Sum | Aggregation::Std => {
-            moments(values, window, min_periods, aggregation, out);
-        }
+        Aggregation::Mean => shifted_moments_into(
+            values,
+            window,
+            min_periods,
+            Moments {
+                mean: Some(out),
+                ..Moments::default()
+            },
+        ),
+        Aggregation::Sum => shifted_moments_into(
+            values,
+            window,
+            min_periods,
+            Moments {
+                sum: Some(out),
+                ..Moments::default()
+            },
+        ),
+        Aggregation::Std => shifted_moments_into(
+            values,
+            window,
+            min_periods,
+            Moments {
+                std: Some(out),
+                ..Moments::default()
+            },
+        ),
         Aggregation::Min | Aggregation::Max => {
             extremes(
                 values,
@@ -45,60 +69,76 @@ pub fn shifted_rolling_into(
     }
 }
 
-fn moments(
-    values: &[f64],
-    w: usize,
-    min_periods: usize,
-    aggregation: Aggregation,
-    out: &mut [f64],
-) {
+/// Output columns of [`shifted_moments_into`]; `None` = not wanted.
+#[derive(Debug, Default)]
+pub struct Moments<'a> {
+    /// Rolling mean.
+    pub mean: Option<&'a mut [f64]>,
+    /// Rolling sample standard deviation.
+    pub std: Option<&'a mut [f64]>,
+    /// Rolling sum.
+    pub sum: Option<&'a mut [f64]>,
+}
+
+/// Rolling mean, sample standard deviation and sum of the one-row-shifted
+/// input in one O(n) pass. The sum is Kahan-compensated (so the mean of
+/// integer data is exact); the variance uses sums of deviations from the
+/// series' first value (the shifted-data algorithm), reset whenever the
+/// window empties.
+pub fn shifted_moments_into(values: &[f64], w: usize, min_periods: usize, mut out: Moments<'_>) {
     let min_periods = min_periods.max(1);
-    let mut count = 0usize;
-    let mut mean = 0.0f64;
-    let mut m2 = 0.0f64;
-    let mut sum = 0.0f64;
+    let reference = values.iter().copied().find(|v| !v.is_nan()).unwrap_or(0.0);
+    let (mut count, mut sum, mut compensation, mut d1, mut d2) =
+        (0usize, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    let mut kahan = |sum: &mut f64, compensation: &mut f64, x: f64| {
+        let y = x - *compensation;
+        let t = *sum + y;
+        *compensation = (t - *sum) - y;
+        *sum = t;
+    };
     for i in 0..values.len() {
         if i >= 1 {
             let x = values[i - 1];
             if !x.is_nan() {
                 count += 1;
-                sum += x;
-                let delta = x - mean;
-                mean += delta / count as f64;
-                m2 += delta * (x - mean);
+                kahan(&mut sum, &mut compensation, x);
+                let d = x - reference;
+                d1 += d;
+                d2 += d * d;
             }
             if i > w {
                 let old = values[i - 1 - w];
                 if !old.is_nan() {
                     count -= 1;
-                    sum -= old;
                     if count == 0 {
-                        mean = 0.0;
-                        m2 = 0.0;
                         sum = 0.0;
+                        compensation = 0.0;
+                        d1 = 0.0;
+                        d2 = 0.0;
                     } else {
-                        let delta = old - mean;
-                        mean -= delta / count as f64;
-                        m2 -= delta * (old - mean);
+                        kahan(&mut sum, &mut compensation, -old);
+                        let d = old - reference;
+                        d1 -= d;
+                        d2 -= d * d;
                     }
                 }
             }
         }
-        out[i] = if count >= min_periods {
-            match aggregation {
-                Aggregation::Mean => mean,
-                Aggregation::Sum => sum,
-                _ => {
-                    if count < 2 {
-                        f64::NAN
-                    } else {
-                        (m2.max(0.0) / (count - 1) as f64).sqrt()
-                    }
-                }
-            }
-        } else {
-            f64::NAN
-        };
+        let ready = count >= min_periods;
+        if let Some(mean) = out.mean.as_deref_mut() {
+            mean[i] = if ready { sum / count as f64 } else { f64::NAN };
+        }
+        if let Some(total) = out.sum.as_deref_mut() {
+            total[i] = if ready { sum } else { f64::NAN };
+        }
+        if let Some(std) = out.std.as_deref_mut() {
+            std[i] = if ready && count >= 2 {
+                let n = count as f64;
+                ((d2 - d1 * d1 / n) / (n - 1.0)).max(0.0).sqrt()
+            } else {
+                f64::NAN
+            };
+        }
     }
 }
 
