@@ -81,7 +81,7 @@ fn column_medians(x: &[f64], n_cols: usize) -> Vec<f64> {
             }
             column.sort_unstable_by(f64::total_cmp);
             let mid = column.len() / 2;
-            if column.len() % 2 == 0 {
+            if column.len().is_multiple_of(2) {
                 (column[mid - 1] + column[mid]) / 2.0
             } else {
                 column[mid]
