@@ -151,6 +151,48 @@ fn main() {
             });
         }
     }
+    // Per-family breakdown (one thread).
+    let families: [(&str, FeatureSpec); 3] = [
+        (
+            "lags",
+            FeatureSpec {
+                rolling: None,
+                calendar: None,
+                ..spec.clone()
+            },
+        ),
+        (
+            "rolling",
+            FeatureSpec {
+                lag: None,
+                calendar: None,
+                ..spec.clone()
+            },
+        ),
+        (
+            "calendar",
+            FeatureSpec {
+                lag: None,
+                rolling: None,
+                ..spec.clone()
+            },
+        ),
+    ];
+    for (name, family) in &families {
+        let times: Vec<f64> = (0..reps)
+            .map(|_| {
+                let started = Instant::now();
+                for one in &series {
+                    let _ = compute(family, one);
+                }
+                started.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        println!(
+            "rust one thread, {name} only: median {:.1} ms",
+            median(times)
+        );
+    }
     let rust_parallel = median(parallel);
     let rust_sequential = median(sequential);
 
@@ -169,7 +211,10 @@ fn main() {
             .ok()?;
         let text = String::from_utf8_lossy(&output.stdout).to_string();
         if !output.status.success() {
-            eprintln!("pandas run failed: {}", String::from_utf8_lossy(&output.stderr));
+            eprintln!(
+                "pandas run failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
             return None;
         }
         for line in text.lines().filter(|l| l.starts_with("pandas rep")) {

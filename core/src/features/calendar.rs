@@ -85,43 +85,36 @@ impl FeatureGroup for Calendar {
         let month_cos: [f64; 13] = std::array::from_fn(|m| (TAU * m as f64 / 12.0).cos());
         let flag = |b: bool| if b { 1.0 } else { 0.0 };
         let mut columns = out.iter_mut();
-        let mut fill = |f: &dyn Fn(usize) -> f64| {
-            if let Some(values) = columns.next() {
-                for (i, value) in values.iter_mut().enumerate() {
-                    *value = f(i);
-                }
-            }
-        };
         if c.day_of_week {
             if c.cyclical {
-                fill(&|i| dow_sin[dow[i]]);
-                fill(&|i| dow_cos[dow[i]]);
+                fill(columns.next(), |i| dow_sin[dow[i]]);
+                fill(columns.next(), |i| dow_cos[dow[i]]);
             } else {
-                fill(&|i| dow[i] as f64);
+                fill(columns.next(), |i| dow[i] as f64);
             }
         }
         if c.month {
             if c.cyclical {
-                fill(&|i| month_sin[month[i]]);
-                fill(&|i| month_cos[month[i]]);
+                fill(columns.next(), |i| month_sin[month[i]]);
+                fill(columns.next(), |i| month_cos[month[i]]);
             } else {
-                fill(&|i| month[i] as f64);
+                fill(columns.next(), |i| month[i] as f64);
             }
         }
         if c.quarter {
-            fill(&|i| ((month[i] - 1) / 3 + 1) as f64);
+            fill(columns.next(), |i| ((month[i] - 1) / 3 + 1) as f64);
         }
         if c.year {
-            fill(&|i| f64::from(series.dates[i].year()));
+            fill(columns.next(), |i| f64::from(series.dates[i].year()));
         }
         if c.is_weekend {
-            fill(&|i| flag(dow[i] >= 5));
+            fill(columns.next(), |i| flag(dow[i] >= 5));
         }
         if c.is_month_end {
-            fill(&|i| flag(month_end[i]));
+            fill(columns.next(), |i| flag(month_end[i]));
         }
         if c.is_holiday {
-            fill(&|i| flag(series.is_holiday(series.dates[i])));
+            fill(columns.next(), |i| flag(series.is_holiday(series.dates[i])));
         }
         Ok(())
     }
@@ -129,4 +122,13 @@ impl FeatureGroup for Calendar {
 
 inventory::submit! {
     FeatureGroupRegistration { name: "calendar", order: 30, build: || Box::new(Calendar) }
+}
+
+/// Writes `f(i)` into every row of `column` (statically dispatched).
+fn fill(column: Option<&mut Vec<f64>>, f: impl Fn(usize) -> f64) {
+    if let Some(values) = column {
+        for (i, value) in values.iter_mut().enumerate() {
+            *value = f(i);
+        }
+    }
 }

@@ -85,26 +85,67 @@ pub struct Moments<'a> {
 /// integer data is exact); the variance uses sums of deviations from the
 /// series' first value (the shifted-data algorithm), reset whenever the
 /// window empties.
-pub fn shifted_moments_into(values: &[f64], w: usize, min_periods: usize, mut out: Moments<'_>) {
+pub fn shifted_moments_into(values: &[f64], w: usize, min_periods: usize, out: Moments<'_>) {
+    let mut empty_mean: [f64; 0] = [];
+    let mut empty_std: [f64; 0] = [];
+    let mut empty_sum: [f64; 0] = [];
+    let (want_mean, want_std, want_sum) =
+        (out.mean.is_some(), out.std.is_some(), out.sum.is_some());
+    let mean = out.mean.unwrap_or(&mut empty_mean);
+    let std = out.std.unwrap_or(&mut empty_std);
+    let sum = out.sum.unwrap_or(&mut empty_sum);
+    // Monomorphised per combination so the per-row loop has no branches on
+    // which outputs are wanted.
+    match (want_mean, want_std, want_sum) {
+        (true, true, true) => moments::<true, true, true>(values, w, min_periods, mean, std, sum),
+        (true, true, false) => moments::<true, true, false>(values, w, min_periods, mean, std, sum),
+        (true, false, true) => moments::<true, false, true>(values, w, min_periods, mean, std, sum),
+        (true, false, false) => {
+            moments::<true, false, false>(values, w, min_periods, mean, std, sum)
+        }
+        (false, true, true) => moments::<false, true, true>(values, w, min_periods, mean, std, sum),
+        (false, true, false) => {
+            moments::<false, true, false>(values, w, min_periods, mean, std, sum)
+        }
+        (false, false, true) => {
+            moments::<false, false, true>(values, w, min_periods, mean, std, sum)
+        }
+        (false, false, false) => {}
+    }
+}
+
+#[inline(always)]
+fn kahan_add(sum: &mut f64, compensation: &mut f64, x: f64) {
+    let y = x - *compensation;
+    let t = *sum + y;
+    *compensation = (t - *sum) - y;
+    *sum = t;
+}
+
+#[allow(clippy::needless_range_loop)] // index arithmetic over the window
+fn moments<const MEAN: bool, const STD: bool, const SUM: bool>(
+    values: &[f64],
+    w: usize,
+    min_periods: usize,
+    mean: &mut [f64],
+    std: &mut [f64],
+    total: &mut [f64],
+) {
     let min_periods = min_periods.max(1);
     let reference = values.iter().copied().find(|v| !v.is_nan()).unwrap_or(0.0);
     let (mut count, mut sum, mut compensation, mut d1, mut d2) =
         (0usize, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    let mut kahan = |sum: &mut f64, compensation: &mut f64, x: f64| {
-        let y = x - *compensation;
-        let t = *sum + y;
-        *compensation = (t - *sum) - y;
-        *sum = t;
-    };
     for i in 0..values.len() {
         if i >= 1 {
             let x = values[i - 1];
             if !x.is_nan() {
                 count += 1;
-                kahan(&mut sum, &mut compensation, x);
-                let d = x - reference;
-                d1 += d;
-                d2 += d * d;
+                kahan_add(&mut sum, &mut compensation, x);
+                if STD {
+                    let d = x - reference;
+                    d1 += d;
+                    d2 += d * d;
+                }
             }
             if i > w {
                 let old = values[i - 1 - w];
@@ -116,22 +157,24 @@ pub fn shifted_moments_into(values: &[f64], w: usize, min_periods: usize, mut ou
                         d1 = 0.0;
                         d2 = 0.0;
                     } else {
-                        kahan(&mut sum, &mut compensation, -old);
-                        let d = old - reference;
-                        d1 -= d;
-                        d2 -= d * d;
+                        kahan_add(&mut sum, &mut compensation, -old);
+                        if STD {
+                            let d = old - reference;
+                            d1 -= d;
+                            d2 -= d * d;
+                        }
                     }
                 }
             }
         }
         let ready = count >= min_periods;
-        if let Some(mean) = out.mean.as_deref_mut() {
+        if MEAN {
             mean[i] = if ready { sum / count as f64 } else { f64::NAN };
         }
-        if let Some(total) = out.sum.as_deref_mut() {
+        if SUM {
             total[i] = if ready { sum } else { f64::NAN };
         }
-        if let Some(std) = out.std.as_deref_mut() {
+        if STD {
             std[i] = if ready && count >= 2 {
                 let n = count as f64;
                 ((d2 - d1 * d1 / n) / (n - 1.0)).max(0.0).sqrt()
