@@ -19,8 +19,9 @@ use super::{
     train::{self, TrainedArtifact},
 };
 use crate::{
-    data::series::{load_many, load_series},
+    data::series::load_many,
     features::{
+        backtesting::{schemas::BacktestRequest, service as backtesting},
         forecasting::{
             schemas::{TrainRequest, TrainResponse},
             service as forecasting,
@@ -338,7 +339,8 @@ fn backtest_series(
     Ok((metrics::aggregate(&per_fold), per_fold))
 }
 
-/// `backtest`: expanding-window cross-validation of one model.
+/// `backtest`: time-series cross-validation of one model through the
+/// backtesting slice.
 #[derive(Debug, Clone, Copy)]
 pub struct Backtest;
 
@@ -354,51 +356,47 @@ impl JobHandler for Backtest {
 async fn run_backtest(ctx: JobContext, params: BacktestParams) -> Result<Value, JobFailure> {
     let started = Instant::now();
     let state = ctx.state().clone();
-    let (_, forecaster) = build_model(&state, &params.model())?;
-    let key = SeriesKey {
-        store_id: params.store_id,
-        product_id: params.product_id,
-    };
-    let series = load_series(&state.db, key, params.start_date, params.end_date).await?;
-    if series.is_empty() {
-        return Err(Problem::bad_request(format!(
-            "No data found for store {} product {} between {} and {}",
-            key.store_id, key.product_id, params.start_date, params.end_date
-        ))
-        .into());
-    }
-    let folds = expanding_folds(
-        series.len(),
-        params.n_splits as usize,
-        params.min_train_size as usize,
-        params.gap as usize,
-        params.test_size as usize,
-    )?;
-    ctx.set_total(folds.len());
-    let seed = state.settings.forecast_random_seed;
-    let model_type = forecaster.model_type();
-    let task_ctx = ctx.clone();
-    let task_folds = folds.clone();
-    let (aggregated, per_fold) = tokio::task::spawn_blocking(move || {
-        backtest_series(
-            &task_ctx,
-            forecaster.as_ref(),
-            &series.quantity,
-            &task_folds,
-            seed,
-            true,
-        )
-    })
-    .await??;
-    let backtest_id = registry::new_id()[..16].to_owned();
+    ctx.set_total(1);
+    ctx.checkpoint()?;
+    // The backtesting slice runs the spec's splitter and metrics (and
+    // feature-aware main models); the job asks for the main model only.
+    let request: BacktestRequest = serde_json::from_value(json!({
+        "store_id": params.store_id,
+        "product_id": params.product_id,
+        "start_date": params.start_date,
+        "end_date": params.end_date,
+        "config": {
+            "split_config": {
+                "n_splits": params.n_splits,
+                "min_train_size": params.min_train_size,
+                "gap": params.gap,
+                "horizon": params.test_size,
+            },
+            "model_config_main": params.model().config_value(),
+            "include_baselines": params.include_baselines,
+            "store_fold_details": false,
+        },
+    }))
+    .map_err(|error| Problem::invalid_field("params", error.to_string(), "value_error"))?;
+    let response = backtesting::run(&state, request).await?;
+    ctx.checkpoint()?;
+    let response = serde_json::to_value(&response).map_err(Problem::internal)?;
+    let main = &response["main_model_results"];
+    let fold_metrics: Vec<Value> = main["fold_results"]
+        .as_array()
+        .map(|folds| folds.iter().map(|fold| fold["metrics"].clone()).collect())
+        .unwrap_or_default();
+    ctx.add_done(1);
     Ok(json!({
-        "backtest_id": backtest_id,
-        "model_type": model_type,
-        "store_id": key.store_id,
-        "product_id": key.product_id,
-        "n_splits": per_fold.len(),
-        "aggregated_metrics": metrics_json(&aggregated),
-        "fold_metrics": per_fold.iter().map(metrics_json).collect::<Vec<_>>(),
+        "backtest_id": response["backtest_id"],
+        "model_type": main["model_type"],
+        "store_id": params.store_id,
+        "product_id": params.product_id,
+        "n_splits": fold_metrics.len(),
+        "aggregated_metrics": main["aggregated_metrics"],
+        "fold_metrics": fold_metrics,
+        "comparison_summary": response["comparison_summary"],
+        "leakage_check_passed": response["leakage_check_passed"],
         "duration_ms": elapsed_ms(started),
     }))
 }

@@ -27,9 +27,11 @@ use crate::{
 /// - `predict`: `run_id` (12-hex artifact key or 32-hex registry run id),
 ///   `horizon` (default 14).
 /// - `backtest`: model selection as for train, series and dates,
-///   `n_splits` (5), `test_size` (14), `gap` (0), `min_train_size` (30);
-///   result `{backtest_id, model_type, n_splits, aggregated_metrics,
-///   fold_metrics, duration_ms}`.
+///   `n_splits` (5), `test_size` (14, the split horizon), `gap` (0),
+///   `min_train_size` (30), `include_baselines` (false); runs through the
+///   backtesting slice; result `{backtest_id, model_type, n_splits,
+///   aggregated_metrics, fold_metrics, comparison_summary,
+///   leakage_check_passed, duration_ms}`.
 /// - `batch`: model selection, `start_date`, `end_date`, optional
 ///   `store_ids` / `product_ids` (default every series with sales in the
 ///   window), `backtest` (false), `n_splits` (3), `test_size` (14). Fits the

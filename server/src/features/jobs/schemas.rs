@@ -324,6 +324,10 @@ pub struct BacktestParams {
     /// Minimum training rows (≥ 7, default 30).
     #[serde(default = "default_min_train")]
     pub min_train_size: i64,
+    /// Also run the naive and seasonal-naive baselines and report the
+    /// comparison (default false).
+    #[serde(default)]
+    pub include_baselines: bool,
 }
 
 impl BacktestParams {
@@ -347,6 +351,13 @@ impl Validate for BacktestParams {
         v.range("test_size", self.test_size, 1, 90);
         v.min("gap", self.gap, 0);
         v.range("min_train_size", self.min_train_size, 7, 100_000);
+        if self.test_size <= self.gap {
+            v.push(
+                "test_size",
+                "test_size must be greater than gap",
+                "value_error",
+            );
+        }
     }
 }
 

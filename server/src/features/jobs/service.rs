@@ -77,7 +77,7 @@ pub fn validate_params(state: &AppState, job_type: JobType, params: &Value) -> R
             );
             v.max("gap", params.gap, settings.backtest_max_gap as i64);
             v.into_result()?;
-            check_model(state, &params.model(), false)?;
+            check_model(state, &params.model(), true)?;
         }
         JobType::Batch => {
             let params: BatchParams = parse_params(params)?;
