@@ -81,10 +81,10 @@ pub struct Moments<'a> {
 }
 
 /// Rolling mean, sample standard deviation and sum of the one-row-shifted
-/// input in one O(n) pass. The sum is Kahan-compensated (so the mean of
+/// input in one O(n) pass. Running sums are refreshed exactly from the
+/// window every `max(w, 32)` rows (so drift is bounded and the mean of
 /// integer data is exact); the variance uses sums of deviations from the
-/// series' first value (the shifted-data algorithm), reset whenever the
-/// window empties.
+/// series' first value (the shifted-data algorithm).
 pub fn shifted_moments_into(values: &[f64], w: usize, min_periods: usize, out: Moments<'_>) {
     let mut empty_mean: [f64; 0] = [];
     let mut empty_std: [f64; 0] = [];
@@ -114,14 +114,6 @@ pub fn shifted_moments_into(values: &[f64], w: usize, min_periods: usize, out: M
     }
 }
 
-#[inline(always)]
-fn kahan_add(sum: &mut f64, compensation: &mut f64, x: f64) {
-    let y = x - *compensation;
-    let t = *sum + y;
-    *compensation = (t - *sum) - y;
-    *sum = t;
-}
-
 #[allow(clippy::needless_range_loop)] // index arithmetic over the window
 fn moments<const MEAN: bool, const STD: bool, const SUM: bool>(
     values: &[f64],
@@ -133,14 +125,31 @@ fn moments<const MEAN: bool, const STD: bool, const SUM: bool>(
 ) {
     let min_periods = min_periods.max(1);
     let reference = values.iter().copied().find(|v| !v.is_nan()).unwrap_or(0.0);
-    let (mut count, mut sum, mut compensation, mut d1, mut d2) =
-        (0usize, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    let (mut count, mut sum, mut d1, mut d2) = (0usize, 0.0f64, 0.0f64, 0.0f64);
+    // Running sums are recomputed exactly from the window every `refresh`
+    // rows, so rounding drift never outlives a window (no compensated
+    // summation on the hot path).
+    let refresh = w.max(32);
     for i in 0..values.len() {
+        if i >= 1 && i % refresh == 0 {
+            let window = &values[i.saturating_sub(w + 1)..i - 1];
+            count = 0;
+            sum = 0.0;
+            d1 = 0.0;
+            d2 = 0.0;
+            for x in window.iter().copied().filter(|x| !x.is_nan()) {
+                count += 1;
+                sum += x;
+                let d = x - reference;
+                d1 += d;
+                d2 += d * d;
+            }
+        }
         if i >= 1 {
             let x = values[i - 1];
             if !x.is_nan() {
                 count += 1;
-                kahan_add(&mut sum, &mut compensation, x);
+                sum += x;
                 if STD {
                     let d = x - reference;
                     d1 += d;
@@ -153,11 +162,10 @@ fn moments<const MEAN: bool, const STD: bool, const SUM: bool>(
                     count -= 1;
                     if count == 0 {
                         sum = 0.0;
-                        compensation = 0.0;
                         d1 = 0.0;
                         d2 = 0.0;
                     } else {
-                        kahan_add(&mut sum, &mut compensation, -old);
+                        sum -= old;
                         if STD {
                             let d = old - reference;
                             d1 -= d;
@@ -287,6 +295,34 @@ mod tests {
                         assert!(
                             (a.is_nan() && b.is_nan()) || (a - b).abs() < 1e-9,
                             "{aggregation:?} w={w} mp={min_periods}: {out:?} vs {expected:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn long_windows_survive_the_periodic_refresh() {
+        let values: Vec<f64> = (0..300)
+            .map(|i| {
+                if i % 37 == 5 {
+                    f64::NAN
+                } else {
+                    ((i * 7919) % 101) as f64 * 0.37 + 1e4
+                }
+            })
+            .collect();
+        for aggregation in [Aggregation::Mean, Aggregation::Sum, Aggregation::Std] {
+            for w in [1, 7, 28, 31, 32, 33, 90] {
+                for min_periods in [1, w] {
+                    let mut out = vec![0.0; values.len()];
+                    shifted_rolling_into(&values, w, min_periods, aggregation, &mut out);
+                    let expected = naive(&values, w, min_periods, aggregation);
+                    for (i, (a, b)) in out.iter().zip(&expected).enumerate() {
+                        assert!(
+                            (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                            "{aggregation:?} w={w} mp={min_periods} row {i}: {a} vs {b}"
                         );
                     }
                 }
