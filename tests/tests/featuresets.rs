@@ -671,7 +671,130 @@ async fn config_hash_is_stable(backend: Backend) {
     assert_ne!(hash(other.assert_ok()), "6c12b1a783eccdd4");
 }
 
+/// The feature-aware data path (`forecasting::feature_aware`) reads every
+/// side table on both databases: a V2 frame with all groups trains and
+/// forecasts with both multi-step strategies; fewer than 30 rows is a 400.
+async fn feature_aware_frames_read_every_side_table(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    fixtures::calendar(&app, d("2023-12-01"), d("2024-03-31")).await;
+    let store = fixtures::store(&app, "S1").insert().await;
+    let product = fixtures::product(&app, "P1")
+        .launch_date("2023-12-15")
+        .discontinue_date("2024-06-01")
+        .insert()
+        .await;
+    let start = d("2024-01-01");
+    let rows: Vec<Sale> = (0..60u64)
+        .map(|i| {
+            let date = start + chrono::Days::new(i);
+            let price = if i % 20 < 10 { "10.00" } else { "12.00" };
+            let quantity = 20 + (i % 7) as i64 * 3 - if i % 20 < 10 { 0 } else { 5 };
+            Sale::new(&date.to_string(), store, product, quantity, price, "1.00")
+        })
+        .collect();
+    fixtures::sales(&app, &rows).await;
+    let snapshots: Vec<Snapshot> = (0..60u64)
+        .step_by(3)
+        .map(|i| Snapshot {
+            date: (start + chrono::Days::new(i)).to_string(),
+            store_id: store,
+            product_id: product,
+            on_hand_qty: (i % 11) as i64,
+            on_order_qty: 0,
+            is_stockout: i % 11 == 0,
+        })
+        .collect();
+    fixtures::inventory(&app, &snapshots).await;
+    app.exec(&format!(
+        "INSERT INTO promotion (product_id, store_id, name, discount_pct, start_date, end_date, kind, bundle_member_product_ids) VALUES \
+         ({product}, {store}, 'md', 0.30, '2024-01-10', '2024-01-14', 'markdown', NULL), \
+         ({product}, NULL, 'bundle', NULL, '2024-03-02', '2024-03-04', 'bundle', '[1]')"
+    ))
+    .await;
+    app.exec(&format!(
+        "INSERT INTO price_history (product_id, store_id, price, valid_from, valid_to) VALUES \
+         ({product}, NULL, 11.00, '2024-01-01', NULL), \
+         ({product}, {store}, 15.00, '2024-03-03', '2024-03-10')"
+    ))
+    .await;
+    app.exec(&format!(
+        "INSERT INTO exogenous_signal (date, signal_name, store_id, is_global, value) VALUES \
+         ('2024-01-05', 'weather_temp_c', NULL, TRUE, 3.5), \
+         ('2024-01-05', 'weather_temp_c', {store}, FALSE, 4.5), \
+         ('2024-02-20', 'macro_index', NULL, TRUE, 101.0), \
+         ('2024-03-02', 'weather_precip_mm', NULL, TRUE, 2.0)"
+    ))
+    .await;
+    app.exec(&format!(
+        "INSERT INTO sales_returns (date, store_id, product_id, return_quantity, return_reason) VALUES \
+         ('2024-02-10', {store}, {product}, 2, 'damaged'), ('2024-02-10', {store}, {product}, 1, 'other')"
+    ))
+    .await;
+    app.exec(&format!(
+        "INSERT INTO replenishment_event (date, store_id, product_id, lead_time_days, ordered_qty, received_qty) \
+         VALUES ('2024-02-01', {store}, {product}, 3, 50, 40), ('2024-02-25', {store}, {product}, 3, 50, 50)"
+    ))
+    .await;
+    let groups = [
+        "target_history",
+        "calendar",
+        "rolling",
+        "trend",
+        "price_promo",
+        "inventory",
+        "lifecycle",
+        "replenishment",
+        "returns",
+        "exogenous_weather",
+        "exogenous_macro",
+    ];
+    let train = app
+        .post(
+            "/forecasting/train",
+            &json!({
+                "store_id": store, "product_id": product,
+                "train_start_date": "2024-01-01", "train_end_date": "2024-02-29",
+                "config": {"model_type": "prophet_like"},
+                "feature_frame_version": 2, "feature_groups": groups,
+            }),
+        )
+        .await;
+    let trained = train.assert_ok();
+    assert_eq!(trained["n_observations"], 60);
+    let model_path = trained["model_path"].clone();
+    for strategy in ["direct", "recursive"] {
+        let predict = app
+            .post(
+                "/forecasting/predict",
+                &json!({
+                    "store_id": store, "product_id": product, "horizon": 7,
+                    "model_path": model_path, "strategy": strategy,
+                }),
+            )
+            .await;
+        let forecasts = predict.assert_ok()["forecasts"].as_array().unwrap().clone();
+        assert_eq!(forecasts.len(), 7);
+        assert_eq!(forecasts[0]["date"], "2024-03-01");
+        assert!(forecasts
+            .iter()
+            .all(|f| f["forecast"].as_f64().is_some_and(f64::is_finite)));
+    }
+    // Fewer than 30 rows for a feature-aware model is a 400.
+    let short = app
+        .post(
+            "/forecasting/train",
+            &json!({
+                "store_id": store, "product_id": product,
+                "train_start_date": "2024-01-01", "train_end_date": "2024-01-20",
+                "config": {"model_type": "prophet_like"},
+            }),
+        )
+        .await;
+    short.assert_problem(400, "BAD_REQUEST");
+}
+
 both_backends!(
+    feature_aware_frames_read_every_side_table,
     lags_and_rolling_hand_checked,
     calendar_columns_hand_checked,
     price_promotion_inventory_from_real_rows,
