@@ -202,6 +202,6 @@ mod tests {
         let sql = sqlite_upsert_sql(3);
         assert_eq!(sql.matches("(?,?,?,?,?,?)").count(), 3);
         assert!(sql.contains("ON CONFLICT (date, store_id, product_id) DO UPDATE"));
-        assert!(SQLITE_ROWS_PER_STATEMENT * 6 < 32_766);
+        const { assert!(SQLITE_ROWS_PER_STATEMENT * 6 < 32_766) };
     }
 }

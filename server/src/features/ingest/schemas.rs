@@ -128,6 +128,7 @@ impl Validate for IngestRequest {
 /// Why a row was not written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(clippy::enum_variant_names)] // The names are the wire codes.
 pub(crate) enum IngestErrorCode {
     /// `store_code` matches no store.
     UnknownStore,
