@@ -135,6 +135,29 @@ impl Moments {
         }
     }
 
+    /// Moments from precomputed sums: `xtx` (p × p, row-major, symmetric),
+    /// `xty`, `x_sum` (length p), `y_sum` over `n` rows.
+    pub fn from_sums(
+        n: usize,
+        xtx: Vec<f64>,
+        xty: Vec<f64>,
+        x_sum: Vec<f64>,
+        y_sum: f64,
+    ) -> Result<Self, CoreError> {
+        let p = xty.len();
+        if xtx.len() != p * p || x_sum.len() != p {
+            return Err(CoreError::input("moment sums have inconsistent sizes"));
+        }
+        Ok(Self {
+            p,
+            n,
+            xtx,
+            xty,
+            x_sum,
+            y_sum,
+        })
+    }
+
     /// Adds one row given as `(column, value)` pairs (distinct columns).
     pub fn add_sparse_row(&mut self, row: &[(usize, f64)], y: f64) {
         self.n += 1;

@@ -67,6 +67,63 @@ impl TrendRegressionConfig {
     }
 }
 
+/// One-pass sums of the trend design: e, weekday d, month m, target y.
+#[derive(Debug, Default)]
+struct Sums {
+    ee: f64,
+    ey: f64,
+    e: f64,
+    y: f64,
+    e_d: [f64; 7],
+    n_d: [f64; 7],
+    y_d: [f64; 7],
+    e_m: [f64; 12],
+    n_m: [f64; 12],
+    y_m: [f64; 12],
+    n_dm: [[f64; 12]; 7],
+}
+
+impl TrendRegressionConfig {
+    /// Assembles `XᵀX`, `Xᵀy` and the column sums from [`Sums`].
+    fn moments(&self, s: &Sums, n: usize) -> Result<Moments, CoreError> {
+        let p = self.n_cols();
+        let month_base = if self.include_dow { 8 } else { 1 };
+        let mut xtx = vec![0.0; p * p];
+        let mut xty = vec![0.0; p];
+        let mut x_sum = vec![0.0; p];
+        xtx[0] = s.ee;
+        xty[0] = s.ey;
+        x_sum[0] = s.e;
+        if self.include_dow {
+            for d in 0..7 {
+                let i = 1 + d;
+                xtx[i] = s.e_d[d];
+                xtx[i * p] = s.e_d[d];
+                xtx[i * p + i] = s.n_d[d];
+                xty[i] = s.y_d[d];
+                x_sum[i] = s.n_d[d];
+            }
+        }
+        if self.include_month {
+            for m in 0..12 {
+                let j = month_base + m;
+                xtx[j] = s.e_m[m];
+                xtx[j * p] = s.e_m[m];
+                xtx[j * p + j] = s.n_m[m];
+                xty[j] = s.y_m[m];
+                x_sum[j] = s.n_m[m];
+                if self.include_dow {
+                    for d in 0..7 {
+                        xtx[(1 + d) * p + j] = s.n_dm[d][m];
+                        xtx[j * p + 1 + d] = s.n_dm[d][m];
+                    }
+                }
+            }
+        }
+        Moments::from_sums(n, xtx, xty, x_sum, s.y)
+    }
+}
+
 impl TargetOnlyMethod for TrendRegressionConfig {
     const MODEL_TYPE: &'static str = MODEL_TYPE;
     type State = RidgeFit;
@@ -80,23 +137,26 @@ impl TargetOnlyMethod for TrendRegressionConfig {
     }
 
     fn fit_state(&self, y: &[f64]) -> Result<RidgeFit, CoreError> {
-        // The design is sparse (trend + one weekday + one month per row):
-        // accumulate its moments row by row instead of a dense X.
-        let mut moments = Moments::new(self.n_cols());
-        let month_base = if self.include_dow { 8 } else { 1 };
-        let mut row = Vec::with_capacity(3);
+        // The design is sparse (trend + one weekday + one month per row), so
+        // its moments reduce to per-weekday / per-month sums accumulated in
+        // one pass; the dense X is never built.
+        let mut s = Sums::default();
         for (e, &target) in y.iter().enumerate() {
-            row.clear();
-            row.push((0, e as f64));
-            if self.include_dow {
-                row.push((1 + e % 7, 1.0));
-            }
-            if self.include_month {
-                row.push((month_base + (e / 30) % 12, 1.0));
-            }
-            moments.add_sparse_row(&row, target);
+            let x = e as f64;
+            let (d, m) = (e % 7, (e / 30) % 12);
+            s.ee += x * x;
+            s.ey += x * target;
+            s.e += x;
+            s.y += target;
+            s.e_d[d] += x;
+            s.n_d[d] += 1.0;
+            s.y_d[d] += target;
+            s.e_m[m] += x;
+            s.n_m[m] += 1.0;
+            s.y_m[m] += target;
+            s.n_dm[d][m] += 1.0;
         }
-        moments.ridge(self.alpha)
+        self.moments(&s, y.len())?.ridge(self.alpha)
     }
 
     fn forecast(&self, fit: &RidgeFit, n: usize, horizon: usize) -> Vec<f64> {
@@ -146,6 +206,30 @@ mod tests {
         let f = forecast(config, &y, 3).unwrap();
         for (got, want) in f.iter().zip([10.93413174, 11.92215569, 12.91017964]) {
             assert!((got - want).abs() < 1e-7, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn one_pass_sums_match_the_dense_ridge() {
+        let y: Vec<f64> = (0..400).map(|i| f64::from((i * 37) % 11) + f64::from(i) * 0.05).collect();
+        for (dow, month) in [(true, true), (true, false), (false, true), (false, false)] {
+            let config = TrendRegressionConfig {
+                schema_version: "1.0".into(),
+                model_type: MODEL_TYPE.into(),
+                alpha: 2.0,
+                include_dow: dow,
+                include_month: month,
+            };
+            let mut x = Vec::new();
+            for e in 0..y.len() {
+                config.design_row(e, &mut x);
+            }
+            let dense = forecastlab_core::linalg::ridge(&x, config.n_cols(), &y, 2.0).unwrap();
+            let fast = config.fit_state(&y).unwrap();
+            assert!((dense.intercept - fast.intercept).abs() < 1e-7, "{dense:?} {fast:?}");
+            for (a, b) in dense.coef.iter().zip(&fast.coef) {
+                assert!((a - b).abs() < 1e-7);
+            }
         }
     }
 
