@@ -774,6 +774,43 @@ async fn exogenous_reads(backend: Backend) {
     assert_eq!(records[9]["date"], "2024-01-10");
 }
 
+async fn exogenous_read_is_capped(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let calendar = match backend {
+        Backend::Postgres => {
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 500) \
+             INSERT INTO calendar (date, day_of_week, month, quarter, year, is_holiday) \
+             SELECT DATE '2020-01-01' + i, 0, 1, 1, 2020, false FROM n"
+        }
+        Backend::Sqlite => {
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 500) \
+             INSERT INTO calendar (date, day_of_week, month, quarter, year, is_holiday) \
+             SELECT date('2020-01-01', '+' || i || ' days'), 0, 1, 1, 2020, false FROM n"
+        }
+    };
+    app.exec(calendar).await;
+    app.exec(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) \
+         INSERT INTO store (code, name) SELECT 'X' || CAST(i AS TEXT), 'x' FROM n",
+    )
+    .await;
+    app.exec(
+        "INSERT INTO exogenous_signal (date, signal_name, store_id, is_global, value) \
+         SELECT c.date, 'weather_temp_c', s.id, false, 1.5 FROM calendar c CROSS JOIN store s",
+    )
+    .await;
+    assert_eq!(
+        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM exogenous_signal")
+            .await,
+        50_100
+    );
+    let all = app.get("/seeder/exogenous?signal_name=weather_temp_c&start_date=2020-01-01&end_date=2021-12-31").await;
+    let body = all.assert_problem(400, "BAD_REQUEST");
+    assert!(body["detail"].as_str().unwrap().contains("50000"));
+    let one = app.get("/seeder/exogenous?signal_name=weather_temp_c&start_date=2020-01-01&end_date=2021-12-31&store_id=1").await;
+    assert_eq!(one.assert_ok()["total"], 501);
+}
+
 async fn phase2_enrichment_is_idempotent(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let empty = app.post("/seeder/phase2-enrichment", &json!({})).await;
@@ -891,6 +928,7 @@ both_backends!(
     verify_reports_checks,
     append_extends_the_window,
     exogenous_reads,
+    exogenous_read_is_capped,
     phase2_enrichment_is_idempotent,
     production_guard,
 );
