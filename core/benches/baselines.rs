@@ -25,7 +25,10 @@ use forecastlab_model_weighted_moving_average as _;
 const HORIZON: usize = 28;
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Retail-like daily series: level × weekday profile × noise, with some
@@ -33,19 +36,25 @@ fn env(name: &str, default: usize) -> usize {
 fn generate(n_series: usize, days: usize) -> Vec<f64> {
     let profile = [0.8, 0.85, 0.9, 1.0, 1.2, 1.5, 1.3];
     let mut out = vec![0.0; n_series * days];
-    out.par_chunks_mut(days).enumerate().for_each(|(i, series)| {
-        let mut state = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let level = 2.0 + (i % 97) as f64;
-        for (t, value) in series.iter_mut().enumerate() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
-            let trend = 1.0 + 0.0003 * t as f64;
-            let mean = level * profile[t % 7] * trend;
-            *value = if u < 0.05 { 0.0 } else { (mean * (0.7 + 0.6 * u)).round() };
-        }
-    });
+    out.par_chunks_mut(days)
+        .enumerate()
+        .for_each(|(i, series)| {
+            let mut state = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let level = 2.0 + (i % 97) as f64;
+            for (t, value) in series.iter_mut().enumerate() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+                let trend = 1.0 + 0.0003 * t as f64;
+                let mean = level * profile[t % 7] * trend;
+                *value = if u < 0.05 {
+                    0.0
+                } else {
+                    (mean * (0.7 + 0.6 * u)).round()
+                };
+            }
+        });
     out
 }
 
@@ -71,11 +80,26 @@ fn main() {
 
     let cases = [
         ("naive", serde_json::json!({"model_type": "naive"})),
-        ("seasonal_naive", serde_json::json!({"model_type": "seasonal_naive", "season_length": 7})),
-        ("moving_average", serde_json::json!({"model_type": "moving_average", "window_size": 7})),
-        ("weighted_moving_average", serde_json::json!({"model_type": "weighted_moving_average", "window_size": 7})),
-        ("seasonal_average", serde_json::json!({"model_type": "seasonal_average", "season_length": 7, "lookback_cycles": 4})),
-        ("trend_regression_baseline", serde_json::json!({"model_type": "trend_regression_baseline"})),
+        (
+            "seasonal_naive",
+            serde_json::json!({"model_type": "seasonal_naive", "season_length": 7}),
+        ),
+        (
+            "moving_average",
+            serde_json::json!({"model_type": "moving_average", "window_size": 7}),
+        ),
+        (
+            "weighted_moving_average",
+            serde_json::json!({"model_type": "weighted_moving_average", "window_size": 7}),
+        ),
+        (
+            "seasonal_average",
+            serde_json::json!({"model_type": "seasonal_average", "season_length": 7, "lookback_cycles": 4}),
+        ),
+        (
+            "trend_regression_baseline",
+            serde_json::json!({"model_type": "trend_regression_baseline"}),
+        ),
     ];
     println!(
         "{n_series} series x {days} days, horizon {HORIZON}, {} threads, median of {reps}",
@@ -94,7 +118,9 @@ fn main() {
                 .par_chunks(days)
                 .map(|y| {
                     let fitted = model.fit(&TrainingData::target_only(y, 42)).expect("fit");
-                    let forecast = fitted.predict(&PredictRequest::horizon(HORIZON)).expect("predict");
+                    let forecast = fitted
+                        .predict(&PredictRequest::horizon(HORIZON))
+                        .expect("predict");
                     forecast.point[HORIZON - 1]
                 })
                 .sum::<f64>();
@@ -106,7 +132,10 @@ fn main() {
             med * 1e3,
             n_series as f64 / med
         );
-        results.insert(name.to_owned(), serde_json::json!({"median_s": med, "times_s": times}));
+        results.insert(
+            name.to_owned(),
+            serde_json::json!({"median_s": med, "times_s": times}),
+        );
     }
     let summary = serde_json::json!({
         "n_series": n_series, "days": days, "horizon": HORIZON, "reps": reps,

@@ -144,7 +144,9 @@ impl Artifact {
             return Err(corrupt("trailing bytes after the checksum"));
         }
         if Sha256::digest(&bytes[..body_end]).as_slice() != checksum {
-            return Err(corrupt("checksum mismatch: the file is corrupt or was modified"));
+            return Err(corrupt(
+                "checksum mismatch: the file is corrupt or was modified",
+            ));
         }
         let header: ArtifactHeader = serde_json::from_slice(header_bytes)
             .map_err(|e| corrupt(format!("unreadable header: {e}")))?;
@@ -255,7 +257,10 @@ pub fn new_key() -> String {
 
 /// True when `key` looks like an artifact key (12 lowercase hex).
 pub fn is_key(key: &str) -> bool {
-    key.len() == 12 && key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    key.len() == 12
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// File name of the artifact with `key`.

@@ -205,7 +205,11 @@ impl Moments {
             }
             gram[i * p + i] += alpha;
         }
-        let coef = if p == 0 { Vec::new() } else { solve_spd(&gram, &rhs, p) };
+        let coef = if p == 0 {
+            Vec::new()
+        } else {
+            solve_spd(&gram, &rhs, p)
+        };
         let intercept = y_mean - dot(&x_mean, &coef);
         Ok(RidgeFit { coef, intercept })
     }

@@ -37,7 +37,10 @@ pub fn field_of(message: &str) -> Option<(&str, &str)> {
 /// Parses a model config: unknown keys, wrong types and a `model_type`
 /// other than `model_type` are errors naming the field. `null` or a missing
 /// config means "all defaults".
-pub fn parse<T: DeserializeOwned>(value: &serde_json::Value, model_type: &str) -> Result<T, CoreError> {
+pub fn parse<T: DeserializeOwned>(
+    value: &serde_json::Value,
+    model_type: &str,
+) -> Result<T, CoreError> {
     let value = match value {
         serde_json::Value::Null => serde_json::Value::Object(serde_json::Map::new()),
         other => other.clone(),

@@ -32,7 +32,9 @@ pub fn training_inputs<'a>(
         )));
     }
     if x.n_cols() == 0 {
-        return Err(CoreError::input(format!("{what} needs at least one feature column")));
+        return Err(CoreError::input(format!(
+            "{what} needs at least one feature column"
+        )));
     }
     if y.iter().any(|v| !v.is_finite()) {
         return Err(CoreError::input("the target contains non-finite values"));
@@ -48,7 +50,9 @@ pub fn prediction_inputs<'a>(
     what: &str,
 ) -> Result<&'a FeatureMatrix, CoreError> {
     let x = request.features.ok_or_else(|| {
-        CoreError::input(format!("{what} requires future feature rows (X) to predict"))
+        CoreError::input(format!(
+            "{what} requires future feature rows (X) to predict"
+        ))
     })?;
     if x.n_rows() != request.horizon {
         return Err(CoreError::input(format!(

@@ -59,7 +59,9 @@ fn check_series(y: &[f64], needed: usize, what: &str) -> Result<(), CoreError> {
         return Err(CoreError::insufficient(what, needed.max(1), y.len()));
     }
     if y.iter().any(|v| !v.is_finite()) {
-        return Err(CoreError::input("the target series contains non-finite values"));
+        return Err(CoreError::input(
+            "the target series contains non-finite values",
+        ));
     }
     Ok(())
 }
@@ -224,15 +226,23 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.point, vec![2.0; 3]);
         let interval = a.interval.unwrap();
-        assert!(interval.lower.iter().zip(&interval.upper).all(|(l, u)| l < u));
+        assert!(interval
+            .lower
+            .iter()
+            .zip(&interval.upper)
+            .all(|(l, u)| l < u));
     }
 
     #[test]
     fn short_series_and_bad_level() {
         let model = build::<Mean>(&serde_json::json!({})).unwrap();
-        let error = model.fit(&TrainingData::target_only(&[1.0], 1)).unwrap_err();
+        let error = model
+            .fit(&TrainingData::target_only(&[1.0], 1))
+            .unwrap_err();
         assert!(error.to_string().contains("at least 2"));
-        let fitted = model.fit(&TrainingData::target_only(&[1.0, 2.0], 1)).unwrap();
+        let fitted = model
+            .fit(&TrainingData::target_only(&[1.0, 2.0], 1))
+            .unwrap();
         let request = PredictRequest {
             horizon: 1,
             features: None,

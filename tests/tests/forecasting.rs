@@ -11,7 +11,9 @@ use serde_json::{json, Value};
 fn quantity(day: i64) -> i64 {
     let dow = (day % 7) as f64; // 2024-01-01 is a Monday
     let promo = if in_promo(day) { 25.0 } else { 0.0 };
-    let mut state = (day as u64).wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = (day as u64)
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     state ^= state >> 29;
     let noise = ((state % 1000) as f64 / 1000.0 - 0.5) * 6.0;
     (20.0 + 5.0 * dow + promo + noise).round().max(0.0) as i64
@@ -22,7 +24,8 @@ fn in_promo(day: i64) -> bool {
 }
 
 fn date(day: i64) -> String {
-    (chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Days::new(day as u64)).to_string()
+    (chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Days::new(day as u64))
+        .to_string()
 }
 
 async fn seed(app: &TestApp) {
@@ -33,7 +36,8 @@ async fn seed(app: &TestApp) {
     .await;
     let calendar: Vec<String> = (0..366)
         .map(|d| {
-            let dt = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Days::new(d as u64);
+            let dt =
+                chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Days::new(d as u64);
             use chrono::Datelike;
             format!(
                 "('{}', {}, {}, {}, {}, FALSE)",
@@ -54,7 +58,11 @@ async fn seed(app: &TestApp) {
         .map(|d| {
             let price = if in_promo(d) { 8.0 } else { 10.0 };
             let q = quantity(d);
-            format!("('{}', 1, 1, {q}, {price:.2}, {:.2})", date(d), price * q as f64)
+            format!(
+                "('{}', 1, 1, {q}, {price:.2}, {:.2})",
+                date(d),
+                price * q as f64
+            )
         })
         .collect();
     sales.extend((0..10).map(|d| format!("('{}', 1, 2, 5, 3.00, 15.00)", date(d))));
@@ -94,7 +102,8 @@ async fn train(app: &TestApp, config: Value) -> Value {
 }
 
 async fn predict(app: &TestApp, model_path: &str, horizon: i64, extra: Value) -> Value {
-    let mut body = json!({"store_id": 1, "product_id": 1, "horizon": horizon, "model_path": model_path});
+    let mut body =
+        json!({"store_id": 1, "product_id": 1, "horizon": horizon, "model_path": model_path});
     if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), extra) {
         b.extend(extra);
     }
@@ -153,7 +162,9 @@ async fn every_target_only_model_trains_and_predicts(backend: Backend) {
         let forecasts = predicted["forecasts"].as_array().unwrap();
         assert_eq!(forecasts[0]["date"], "2024-10-01");
         assert_eq!(forecasts[6]["date"], "2024-10-07");
-        assert!(forecasts.iter().all(|f| f["lower_bound"].is_null() && f["upper_bound"].is_null()));
+        assert!(forecasts
+            .iter()
+            .all(|f| f["lower_bound"].is_null() && f["upper_bound"].is_null()));
         let values = points(&predicted);
         match model_type {
             "naive" => assert_eq!(values, vec![quantity(END) as f64; 7]),
@@ -162,7 +173,10 @@ async fn every_target_only_model_trains_and_predicts(backend: Backend) {
                 let mean = last_week.iter().sum::<f64>() / 7.0;
                 assert!(values.iter().all(|v| (v - mean).abs() < 1e-9));
             }
-            _ => assert!(values.iter().all(|v| v.is_finite() && *v > 0.0), "{values:?}"),
+            _ => assert!(
+                values.iter().all(|v| v.is_finite() && *v > 0.0),
+                "{values:?}"
+            ),
         }
         // The key works in place of the path, and reloading is deterministic.
         let again = predict(&app, key, 7, json!({})).await;
@@ -170,8 +184,16 @@ async fn every_target_only_model_trains_and_predicts(backend: Backend) {
     }
     // Same config → same hash; defaults are filled in before hashing.
     let a = train(&app, json!({"model_type": "moving_average"})).await;
-    let b = train(&app, json!({"model_type": "moving_average", "window_size": 7, "schema_version": "1.0"})).await;
-    let c = train(&app, json!({"model_type": "moving_average", "window_size": 8})).await;
+    let b = train(
+        &app,
+        json!({"model_type": "moving_average", "window_size": 7, "schema_version": "1.0"}),
+    )
+    .await;
+    let c = train(
+        &app,
+        json!({"model_type": "moving_average", "window_size": 8}),
+    )
+    .await;
     assert_eq!(a["config_hash"], b["config_hash"]);
     assert_ne!(a["config_hash"], c["config_hash"]);
     assert_ne!(a["artifact_key"], b["artifact_key"]);
@@ -180,13 +202,22 @@ async fn every_target_only_model_trains_and_predicts(backend: Backend) {
 async fn intervals_cover_the_forecast_and_widen(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     seed(&app).await;
-    for model in ["naive", "seasonal_naive", "trend_regression_baseline", "regression", "prophet_like"] {
+    for model in [
+        "naive",
+        "seasonal_naive",
+        "trend_regression_baseline",
+        "regression",
+        "prophet_like",
+    ] {
         let trained = train(&app, json!({"model_type": model})).await;
         let path = trained["model_path"].as_str().unwrap();
         let narrow = predict(&app, path, 28, json!({"interval_level": 0.8})).await;
         let wide = predict(&app, path, 28, json!({"interval_level": 0.95})).await;
         assert_eq!(narrow["interval_level"], 0.8);
-        assert!(narrow["interval_method"].as_str().unwrap().starts_with("split_conformal"));
+        assert!(narrow["interval_method"]
+            .as_str()
+            .unwrap()
+            .starts_with("split_conformal"));
         let width = |r: &Value, h: usize| {
             let f = &r["forecasts"][h];
             let (lo, hi, p) = (
@@ -198,9 +229,15 @@ async fn intervals_cover_the_forecast_and_widen(backend: Backend) {
             hi - lo
         };
         for h in 0..28 {
-            assert!(width(&wide, h) >= width(&narrow, h) - 1e-9, "{model} step {h}");
+            assert!(
+                width(&wide, h) >= width(&narrow, h) - 1e-9,
+                "{model} step {h}"
+            );
         }
-        assert!(width(&narrow, 27) >= width(&narrow, 0), "{model}: intervals never shrink");
+        assert!(
+            width(&narrow, 27) >= width(&narrow, 0),
+            "{model}: intervals never shrink"
+        );
     }
 }
 
@@ -209,10 +246,16 @@ async fn feature_aware_models_beat_naive(backend: Backend) {
     seed(&app).await;
     let actual: Vec<f64> = (END + 1..=END + 28).map(|d| quantity(d) as f64).collect();
     let wape = |f: &[f64]| {
-        f.iter().zip(&actual).map(|(p, a)| (p - a).abs()).sum::<f64>() / actual.iter().sum::<f64>()
+        f.iter()
+            .zip(&actual)
+            .map(|(p, a)| (p - a).abs())
+            .sum::<f64>()
+            / actual.iter().sum::<f64>()
     };
     let naive = train(&app, json!({"model_type": "naive"})).await;
-    let naive_wape = wape(&points(&predict(&app, naive["model_path"].as_str().unwrap(), 28, json!({})).await));
+    let naive_wape = wape(&points(
+        &predict(&app, naive["model_path"].as_str().unwrap(), 28, json!({})).await,
+    ));
     for (config, version) in [
         (json!({"model_type": "regression"}), 1),
         (json!({"model_type": "prophet_like", "alpha": 1.0}), 1),
@@ -220,7 +263,11 @@ async fn feature_aware_models_beat_naive(backend: Backend) {
     ] {
         let mut body = train_body(config.clone());
         body["feature_frame_version"] = json!(version);
-        let trained = app.post("/forecasting/train", &body).await.assert_ok().clone();
+        let trained = app
+            .post("/forecasting/train", &body)
+            .await
+            .assert_ok()
+            .clone();
         assert_eq!(trained["requires_features"], true);
         assert_eq!(trained["n_observations"], 274);
         let path = trained["model_path"].as_str().unwrap();
@@ -233,7 +280,11 @@ async fn feature_aware_models_beat_naive(backend: Backend) {
                 "{config} v{version} {strategy}: WAPE {model_wape} vs naive {naive_wape}"
             );
             let again = predict(&app, path, 28, json!({"strategy": strategy})).await;
-            assert_eq!(points(&again), points(&predicted), "deterministic after reload");
+            assert_eq!(
+                points(&again),
+                points(&predicted),
+                "deterministic after reload"
+            );
         }
     }
 }
@@ -245,23 +296,65 @@ async fn validation_errors_are_422_naming_the_field(backend: Backend) {
         (json!({"store_id": 0}), "store_id"),
         (json!({"product_id": -1}), "product_id"),
         (json!({"train_end_date": "2024-01-01"}), "train_end_date"),
-        (json!({"train_start_date": "not-a-date"}), "train_start_date"),
+        (
+            json!({"train_start_date": "not-a-date"}),
+            "train_start_date",
+        ),
         (json!({"config": {"season_length": 7}}), "config.model_type"),
-        (json!({"config": {"model_type": "moving_average", "window": 7}}), "config.window"),
-        (json!({"config": {"model_type": "moving_average", "window_size": 0}}), "config.window_size"),
-        (json!({"config": {"model_type": "moving_average", "window_size": 91}}), "config.window_size"),
-        (json!({"config": {"model_type": "seasonal_naive", "season_length": 366}}), "config.season_length"),
-        (json!({"config": {"model_type": "weighted_moving_average", "decay": 1.0}}), "config.decay"),
-        (json!({"config": {"model_type": "seasonal_average", "lookback_cycles": 13}}), "config.lookback_cycles"),
-        (json!({"config": {"model_type": "trend_regression_baseline", "alpha": 1001.0}}), "config.alpha"),
-        (json!({"config": {"model_type": "regression", "max_iter": 5}}), "config.max_iter"),
-        (json!({"config": {"model_type": "regression", "learning_rate": 2.0}}), "config.learning_rate"),
-        (json!({"config": {"model_type": "regression", "max_depth": 21}}), "config.max_depth"),
-        (json!({"config": {"model_type": "prophet_like", "alpha": -1.0}}), "config.alpha"),
-        (json!({"config": {"model_type": "naive", "schema_version": "2.0"}}), "config.schema_version"),
+        (
+            json!({"config": {"model_type": "moving_average", "window": 7}}),
+            "config.window",
+        ),
+        (
+            json!({"config": {"model_type": "moving_average", "window_size": 0}}),
+            "config.window_size",
+        ),
+        (
+            json!({"config": {"model_type": "moving_average", "window_size": 91}}),
+            "config.window_size",
+        ),
+        (
+            json!({"config": {"model_type": "seasonal_naive", "season_length": 366}}),
+            "config.season_length",
+        ),
+        (
+            json!({"config": {"model_type": "weighted_moving_average", "decay": 1.0}}),
+            "config.decay",
+        ),
+        (
+            json!({"config": {"model_type": "seasonal_average", "lookback_cycles": 13}}),
+            "config.lookback_cycles",
+        ),
+        (
+            json!({"config": {"model_type": "trend_regression_baseline", "alpha": 1001.0}}),
+            "config.alpha",
+        ),
+        (
+            json!({"config": {"model_type": "regression", "max_iter": 5}}),
+            "config.max_iter",
+        ),
+        (
+            json!({"config": {"model_type": "regression", "learning_rate": 2.0}}),
+            "config.learning_rate",
+        ),
+        (
+            json!({"config": {"model_type": "regression", "max_depth": 21}}),
+            "config.max_depth",
+        ),
+        (
+            json!({"config": {"model_type": "prophet_like", "alpha": -1.0}}),
+            "config.alpha",
+        ),
+        (
+            json!({"config": {"model_type": "naive", "schema_version": "2.0"}}),
+            "config.schema_version",
+        ),
         (json!({"feature_frame_version": 3}), "feature_frame_version"),
         (json!({"feature_groups": ["calendar"]}), "feature_groups"),
-        (json!({"feature_frame_version": 2, "feature_groups": ["calendar", "astrology"]}), "feature_groups.1"),
+        (
+            json!({"feature_frame_version": 2, "feature_groups": ["calendar", "astrology"]}),
+            "feature_groups.1",
+        ),
         (json!({"surprise": true}), "surprise"),
     ];
     for (patch, field) in cases {
@@ -293,7 +386,11 @@ async fn validation_errors_are_422_naming_the_field(backend: Backend) {
         }
         let response = app.post("/forecasting/predict", &body).await;
         response.assert_problem(422, "VALIDATION_ERROR");
-        assert!(response.error_fields().iter().any(|f| f == field), "{patch}: {:?}", response.error_fields());
+        assert!(
+            response.error_fields().iter().any(|f| f == field),
+            "{patch}: {:?}",
+            response.error_fields()
+        );
     }
     assert_eq!(artifact_files(&app), 0, "rejected requests write nothing");
 }
@@ -301,17 +398,38 @@ async fn validation_errors_are_422_naming_the_field(backend: Backend) {
 async fn model_registry_errors_are_400(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     seed(&app).await;
-    let response = app.post("/forecasting/train", &train_body(json!({"model_type": "arima"}))).await;
+    let response = app
+        .post(
+            "/forecasting/train",
+            &train_body(json!({"model_type": "arima"})),
+        )
+        .await;
     let body = response.assert_problem(400, "BAD_REQUEST");
     let detail = body["detail"].as_str().unwrap();
-    for known in ["naive", "seasonal_naive", "moving_average", "weighted_moving_average",
-        "seasonal_average", "trend_regression_baseline", "regression", "prophet_like"] {
+    for known in [
+        "naive",
+        "seasonal_naive",
+        "moving_average",
+        "weighted_moving_average",
+        "seasonal_average",
+        "trend_regression_baseline",
+        "regression",
+        "prophet_like",
+    ] {
         assert!(detail.contains(known), "{detail}");
     }
     #[cfg(not(feature = "lightgbm"))]
     {
-        let response = app.post("/forecasting/train", &train_body(json!({"model_type": "lightgbm"}))).await;
-        let detail = response.assert_problem(400, "BAD_REQUEST")["detail"].as_str().unwrap().to_owned();
+        let response = app
+            .post(
+                "/forecasting/train",
+                &train_body(json!({"model_type": "lightgbm"})),
+            )
+            .await;
+        let detail = response.assert_problem(400, "BAD_REQUEST")["detail"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         assert!(detail.contains("Cargo feature 'lightgbm'"), "{detail}");
     }
     assert_eq!(artifact_files(&app), 0);
@@ -324,16 +442,29 @@ async fn data_errors_are_400(backend: Backend) {
     let mut body = train_body(json!({"model_type": "naive"}));
     body["train_start_date"] = json!("2025-01-01");
     body["train_end_date"] = json!("2025-02-01");
-    let detail = app.post("/forecasting/train", &body).await.assert_problem(400, "BAD_REQUEST")["detail"]
-        .as_str().unwrap().to_owned();
+    let detail = app
+        .post("/forecasting/train", &body)
+        .await
+        .assert_problem(400, "BAD_REQUEST")["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(detail.contains("No training data"), "{detail}");
     // Product 2 has 10 rows: too short for a 14-row seasonal average and for
     // feature-aware models (30 rows).
-    for config in [json!({"model_type": "seasonal_average"}), json!({"model_type": "regression"})] {
+    for config in [
+        json!({"model_type": "seasonal_average"}),
+        json!({"model_type": "regression"}),
+    ] {
         let mut body = train_body(config);
         body["product_id"] = json!(2);
-        let detail = app.post("/forecasting/train", &body).await.assert_problem(400, "BAD_REQUEST")["detail"]
-            .as_str().unwrap().to_owned();
+        let detail = app
+            .post("/forecasting/train", &body)
+            .await
+            .assert_problem(400, "BAD_REQUEST")["detail"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         assert!(detail.contains("at least"), "{detail}");
     }
     assert_eq!(artifact_files(&app), 0);
@@ -345,11 +476,11 @@ async fn artifact_problems(backend: Backend) {
     let trained = train(&app, json!({"model_type": "seasonal_naive"})).await;
     let path = trained["model_path"].as_str().unwrap().to_owned();
     let key = trained["artifact_key"].as_str().unwrap().to_owned();
-    let post = |model_path: String, store: i64| {
-        json!({"store_id": store, "product_id": 1, "horizon": 3, "model_path": model_path})
-    };
+    let post = |model_path: String, store: i64| json!({"store_id": store, "product_id": 1, "horizon": 3, "model_path": model_path});
     // Missing artifact (valid key, no file) → 404.
-    app.post("/forecasting/predict", &post("abcdefabcdef".into(), 1)).await.assert_problem(404, "NOT_FOUND");
+    app.post("/forecasting/predict", &post("abcdefabcdef".into(), 1))
+        .await
+        .assert_problem(404, "NOT_FOUND");
     // Wrong suffix, traversal, outside the directory → 400.
     let dir = std::path::Path::new(&path).parent().unwrap().to_path_buf();
     for bad in [
@@ -358,11 +489,18 @@ async fn artifact_problems(backend: Backend) {
         format!("/tmp/model_{key}.flmodel"),
         format!("{}/not_a_model.flmodel", dir.display()),
     ] {
-        app.post("/forecasting/predict", &post(bad.clone(), 1)).await.assert_problem(400, "BAD_REQUEST");
+        app.post("/forecasting/predict", &post(bad.clone(), 1))
+            .await
+            .assert_problem(400, "BAD_REQUEST");
     }
     // Store mismatch → 400.
-    let detail = app.post("/forecasting/predict", &post(path.clone(), 9)).await.assert_problem(400, "BAD_REQUEST")
-        ["detail"].as_str().unwrap().to_owned();
+    let detail = app
+        .post("/forecasting/predict", &post(path.clone(), 9))
+        .await
+        .assert_problem(400, "BAD_REQUEST")["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(detail.contains("store"), "{detail}");
     // Corrupt files → 400 naming the problem, never a 500.
     let original = std::fs::read(&path).unwrap();
@@ -378,8 +516,13 @@ async fn artifact_problems(backend: Backend) {
         (b"not an artifact at all".to_vec(), "magic"),
     ] {
         std::fs::write(&path, &bytes).unwrap();
-        let response = app.post("/forecasting/predict", &post(path.clone(), 1)).await;
-        let detail = response.assert_problem(400, "BAD_REQUEST")["detail"].as_str().unwrap().to_owned();
+        let response = app
+            .post("/forecasting/predict", &post(path.clone(), 1))
+            .await;
+        let detail = response.assert_problem(400, "BAD_REQUEST")["detail"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         assert!(detail.contains(needle), "{needle}: {detail}");
     }
     // Restored file works again and gives the same forecast as by key.

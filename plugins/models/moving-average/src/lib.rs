@@ -78,7 +78,11 @@ mod tests {
         target_only::build::<MovingAverageConfig>(&config)
     }
 
-    fn forecast(config: serde_json::Value, y: &[f64], horizon: usize) -> Result<Vec<f64>, CoreError> {
+    fn forecast(
+        config: serde_json::Value,
+        y: &[f64],
+        horizon: usize,
+    ) -> Result<Vec<f64>, CoreError> {
         let fitted = build(config)?.fit(&TrainingData::target_only(y, 42))?;
         Ok(fitted.predict(&PredictRequest::horizon(horizon))?.point)
     }
@@ -86,14 +90,28 @@ mod tests {
     #[test]
     fn hand_checked_values() {
         let ramp: Vec<f64> = (1..=60).map(f64::from).collect();
-        assert_eq!(forecast(serde_json::json!({}), &ramp, 3).unwrap(), vec![57.0; 3]);
-        assert_eq!(forecast(serde_json::json!({}), &[100.0; 30], 2).unwrap(), vec![100.0; 2]);
+        assert_eq!(
+            forecast(serde_json::json!({}), &ramp, 3).unwrap(),
+            vec![57.0; 3]
+        );
+        assert_eq!(
+            forecast(serde_json::json!({}), &[100.0; 30], 2).unwrap(),
+            vec![100.0; 2]
+        );
         // A pure weekly season averages to its weekly mean.
         let weekly: Vec<f64> = (0..28).map(|i| f64::from(i % 7 + 1)).collect();
-        assert_eq!(forecast(serde_json::json!({}), &weekly, 1).unwrap(), vec![4.0]);
+        assert_eq!(
+            forecast(serde_json::json!({}), &weekly, 1).unwrap(),
+            vec![4.0]
+        );
         // Intermittent zeros: mean of [0, 0, 6] = 2.
         assert_eq!(
-            forecast(serde_json::json!({"window_size": 3}), &[5.0, 0.0, 0.0, 6.0], 1).unwrap(),
+            forecast(
+                serde_json::json!({"window_size": 3}),
+                &[5.0, 0.0, 0.0, 6.0],
+                1
+            )
+            .unwrap(),
             vec![2.0]
         );
     }
@@ -117,8 +135,15 @@ mod tests {
         let a = model.fit(&TrainingData::target_only(&y, 1)).unwrap();
         let b = model.fit(&TrainingData::target_only(&y, 1)).unwrap();
         let reloaded = target_only::load::<MovingAverageConfig>(&a.to_payload().unwrap()).unwrap();
-        let request = PredictRequest { horizon: 5, features: None, interval_level: Some(0.8) };
-        assert_eq!(a.predict(&request).unwrap(), reloaded.predict(&request).unwrap());
+        let request = PredictRequest {
+            horizon: 5,
+            features: None,
+            interval_level: Some(0.8),
+        };
+        assert_eq!(
+            a.predict(&request).unwrap(),
+            reloaded.predict(&request).unwrap()
+        );
         assert_eq!(a.predict(&request).unwrap(), b.predict(&request).unwrap());
     }
 }

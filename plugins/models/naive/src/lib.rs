@@ -76,7 +76,10 @@ mod tests {
             .unwrap()
             .fit(&TrainingData::target_only(y, 42))
             .unwrap();
-        fitted.predict(&PredictRequest::horizon(horizon)).unwrap().point
+        fitted
+            .predict(&PredictRequest::horizon(horizon))
+            .unwrap()
+            .point
     }
 
     #[test]
@@ -92,7 +95,10 @@ mod tests {
     fn empty_series_is_an_error() {
         let model = build(serde_json::json!({})).unwrap();
         let error = model.fit(&TrainingData::target_only(&[], 42)).unwrap_err();
-        assert!(matches!(error, CoreError::InsufficientData { needed: 1, .. }));
+        assert!(matches!(
+            error,
+            CoreError::InsufficientData { needed: 1, .. }
+        ));
     }
 
     #[test]
@@ -117,6 +123,9 @@ mod tests {
             features: None,
             interval_level: Some(0.8),
         };
-        assert_eq!(fitted.predict(&request).unwrap(), reloaded.predict(&request).unwrap());
+        assert_eq!(
+            fitted.predict(&request).unwrap(),
+            reloaded.predict(&request).unwrap()
+        );
     }
 }

@@ -14,8 +14,8 @@ use forecastlab_core::{
     model_config::{self, check_float_range},
     supervised,
     taxonomy::{InputKind, ModelFamily},
-    CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration,
-    PredictRequest, TrainingData,
+    CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
+    TrainingData,
 };
 use serde::{Deserialize, Serialize};
 
@@ -81,7 +81,9 @@ impl Pipeline {
     /// Fits the pipeline.
     pub fn fit(x: &FeatureMatrix, y: &[f64], alpha: f64) -> Result<Self, CoreError> {
         let mut medians = linalg::column_medians(x.values(), x.n_cols());
-        let kept: Vec<usize> = (0..x.n_cols()).filter(|&j| medians[j].is_finite()).collect();
+        let kept: Vec<usize> = (0..x.n_cols())
+            .filter(|&j| medians[j].is_finite())
+            .collect();
         // Dropped columns keep 0 as a placeholder (never read) so the
         // payload stays valid JSON.
         for median in &mut medians {
@@ -277,14 +279,22 @@ inventory::submit! {
 mod tests {
     use super::*;
 
-    const COLUMNS: [&str; 5] = ["lag_7", "dow_sin", "dow_cos", "promo_active", "days_since_launch"];
+    const COLUMNS: [&str; 5] = [
+        "lag_7",
+        "dow_sin",
+        "dow_cos",
+        "promo_active",
+        "days_since_launch",
+    ];
 
     fn retail(n: usize) -> (FeatureMatrix, Vec<f64>) {
         let mut y = Vec::with_capacity(n);
         let mut state = 99u64;
         let promo = |i: usize| if i % 19 < 3 { 1.0 } else { 0.0 };
         for i in 0..n {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let noise = ((state >> 33) as f64 / (1u64 << 31) as f64 - 0.5) * 3.0;
             let angle = 2.0 * std::f64::consts::PI * (i % 7) as f64 / 7.0;
             y.push(30.0 + 8.0 * angle.sin() + 20.0 * promo(i) + noise);
@@ -294,7 +304,8 @@ mod tests {
             let angle = 2.0 * std::f64::consts::PI * (i % 7) as f64 / 7.0;
             let lag = if i >= 7 { y[i - 7] } else { f64::NAN };
             // No launch date: the column is entirely NaN and gets dropped.
-            x.push_row(&[lag, angle.sin(), angle.cos(), promo(i), f64::NAN]).unwrap();
+            x.push_row(&[lag, angle.sin(), angle.cos(), promo(i), f64::NAN])
+                .unwrap();
         }
         (x, y)
     }
@@ -302,7 +313,11 @@ mod tests {
     fn fit(config: serde_json::Value, x: &FeatureMatrix, y: &[f64]) -> Box<dyn FittedModel> {
         build(&config)
             .unwrap()
-            .fit(&TrainingData { target: y, features: Some(x), seed: 42 })
+            .fit(&TrainingData {
+                target: y,
+                features: Some(x),
+                seed: 42,
+            })
             .unwrap()
     }
 
@@ -321,7 +336,14 @@ mod tests {
         let mut future = FeatureMatrix::new(vec!["a".into(), "b".into()]);
         future.push_row(&[30.0, 1.0]).unwrap();
         future.push_row(&[f64::NAN, 0.0]).unwrap();
-        let point = fitted.predict(&PredictRequest { horizon: 2, features: Some(&future), interval_level: None }).unwrap().point;
+        let point = fitted
+            .predict(&PredictRequest {
+                horizon: 2,
+                features: Some(&future),
+                interval_level: None,
+            })
+            .unwrap()
+            .point;
         assert!((point[0] - 62.0).abs() < 1e-8, "{point:?}");
         assert!((point[1] - 23.0).abs() < 1e-8, "{point:?}");
     }
@@ -338,31 +360,60 @@ mod tests {
             alpha: 1.0,
             feature_config_hash: None,
         };
-        let fitted = ProphetLike { config }.fit(&TrainingData { target: &y[..train], features: Some(&xt), seed: 1 }).unwrap();
-        let request = PredictRequest { horizon: 28, features: Some(&xf), interval_level: Some(0.9) };
+        let fitted = ProphetLike { config }
+            .fit(&TrainingData {
+                target: &y[..train],
+                features: Some(&xt),
+                seed: 1,
+            })
+            .unwrap();
+        let request = PredictRequest {
+            horizon: 28,
+            features: Some(&xf),
+            interval_level: Some(0.9),
+        };
         let forecast = fitted.predict(&request).unwrap();
         let payload = fitted.to_payload().unwrap();
         let concrete: FittedProphetLike = serde_json::from_slice(&payload).unwrap();
-        assert!(!concrete.pipeline.kept.contains(&4), "all-NaN column is dropped");
+        assert!(
+            !concrete.pipeline.kept.contains(&4),
+            "all-NaN column is dropped"
+        );
         for (parts, point) in concrete.decompose(&xf).iter().zip(&forecast.point) {
             assert!((parts.total() - point).abs() < 1e-9);
             assert_eq!(parts.other, 0.0);
         }
         let actual = &y[train..];
         let wape = |f: &[f64]| {
-            f.iter().zip(actual).map(|(p, a)| (p - a).abs()).sum::<f64>() / actual.iter().sum::<f64>()
+            f.iter()
+                .zip(actual)
+                .map(|(p, a)| (p - a).abs())
+                .sum::<f64>()
+                / actual.iter().sum::<f64>()
         };
         let naive = wape(&vec![y[train - 1]; 28]);
-        assert!(wape(&forecast.point) < naive, "{} vs {naive}", wape(&forecast.point));
+        assert!(
+            wape(&forecast.point) < naive,
+            "{} vs {naive}",
+            wape(&forecast.point)
+        );
         let reloaded = load(&payload).unwrap();
         assert_eq!(reloaded.predict(&request).unwrap(), forecast);
-        assert_eq!(fit(serde_json::json!({}), &xt, &y[..train]).predict(&request).unwrap(), forecast);
+        assert_eq!(
+            fit(serde_json::json!({}), &xt, &y[..train])
+                .predict(&request)
+                .unwrap(),
+            forecast
+        );
     }
 
     #[test]
     fn inputs_and_config_are_checked() {
         let (x, y) = retail(40);
-        assert!(build(&serde_json::json!({})).unwrap().fit(&TrainingData::target_only(&y, 1)).is_err());
+        assert!(build(&serde_json::json!({}))
+            .unwrap()
+            .fit(&TrainingData::target_only(&y, 1))
+            .is_err());
         let fitted = fit(serde_json::json!({}), &x, &y);
         assert!(fitted.predict(&PredictRequest::horizon(1)).is_err());
         for bad in [-1.0, 10_000.5] {

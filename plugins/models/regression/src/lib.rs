@@ -15,8 +15,8 @@ use forecastlab_core::{
     model_config::{self, check_float_range, check_range},
     supervised,
     taxonomy::{InputKind, ModelFamily},
-    CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration,
-    PredictRequest, TrainingData,
+    CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
+    TrainingData,
 };
 use forust_ml::{
     gradientbooster::{GrowPolicy, MissingNodeTreatment},
@@ -98,7 +98,12 @@ impl RegressionConfig {
     }
 
     /// Fits a booster on (x, y).
-    fn fit_booster(&self, x: &FeatureMatrix, y: &[f64], seed: u64) -> Result<GradientBooster, CoreError> {
+    fn fit_booster(
+        &self,
+        x: &FeatureMatrix,
+        y: &[f64],
+        seed: u64,
+    ) -> Result<GradientBooster, CoreError> {
         let mut booster = self.booster(seed)?;
         let columns = column_major(x);
         let matrix = Matrix::new(&columns, x.n_rows(), x.n_cols());
@@ -246,7 +251,9 @@ mod tests {
         let mut y = Vec::with_capacity(n);
         let mut state = 12345u64;
         for i in 0..n {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let noise = ((state >> 33) as f64 / (1u64 << 31) as f64 - 0.5) * 4.0;
             let dow = (i % 7) as f64;
             let promo = if i % 23 < 3 { 1.0 } else { 0.0 };
@@ -261,8 +268,16 @@ mod tests {
         (x, y)
     }
 
-    fn fit(config: serde_json::Value, x: &FeatureMatrix, y: &[f64]) -> Result<Box<dyn FittedModel>, CoreError> {
-        build(&config)?.fit(&TrainingData { target: y, features: Some(x), seed: 42 })
+    fn fit(
+        config: serde_json::Value,
+        x: &FeatureMatrix,
+        y: &[f64],
+    ) -> Result<Box<dyn FittedModel>, CoreError> {
+        build(&config)?.fit(&TrainingData {
+            target: y,
+            features: Some(x),
+            seed: 42,
+        })
     }
 
     #[test]
@@ -272,18 +287,32 @@ mod tests {
         let xt = supervised::slice_rows(&x, 0..train);
         let xf = supervised::slice_rows(&x, train..400);
         let fitted = fit(serde_json::json!({}), &xt, &y[..train]).unwrap();
-        let request = PredictRequest { horizon: 28, features: Some(&xf), interval_level: Some(0.9) };
+        let request = PredictRequest {
+            horizon: 28,
+            features: Some(&xf),
+            interval_level: Some(0.9),
+        };
         let forecast = fitted.predict(&request).unwrap();
         let actual = &y[train..];
         let wape = |f: &[f64]| {
-            f.iter().zip(actual).map(|(p, a)| (p - a).abs()).sum::<f64>()
+            f.iter()
+                .zip(actual)
+                .map(|(p, a)| (p - a).abs())
+                .sum::<f64>()
                 / actual.iter().map(|a| a.abs()).sum::<f64>()
         };
         let model_wape = wape(&forecast.point);
         let naive_wape = wape(&vec![y[train - 1]; 28]);
-        assert!(model_wape < 0.5 * naive_wape, "model {model_wape} vs naive {naive_wape}");
+        assert!(
+            model_wape < 0.5 * naive_wape,
+            "model {model_wape} vs naive {naive_wape}"
+        );
         let interval = forecast.interval.unwrap();
-        assert!(interval.lower.iter().zip(&interval.upper).all(|(l, u)| l < u));
+        assert!(interval
+            .lower
+            .iter()
+            .zip(&interval.upper)
+            .all(|(l, u)| l < u));
     }
 
     #[test]
@@ -294,7 +323,11 @@ mod tests {
         let mut future = FeatureMatrix::new(x.columns().to_vec());
         future.push_row(&[f64::NAN, 2.0, 1.0]).unwrap();
         future.push_row(&[f64::NAN, 3.0, f64::NAN]).unwrap();
-        let request = PredictRequest { horizon: 2, features: Some(&future), interval_level: Some(0.8) };
+        let request = PredictRequest {
+            horizon: 2,
+            features: Some(&future),
+            interval_level: Some(0.8),
+        };
         let pa = a.predict(&request).unwrap();
         assert!(pa.point.iter().all(|v| v.is_finite()));
         assert_eq!(pa, b.predict(&request).unwrap());
@@ -305,7 +338,10 @@ mod tests {
     #[test]
     fn inputs_and_config_are_checked() {
         let (x, y) = retail(50);
-        assert!(build(&serde_json::json!({})).unwrap().fit(&TrainingData::target_only(&y, 1)).is_err());
+        assert!(build(&serde_json::json!({}))
+            .unwrap()
+            .fit(&TrainingData::target_only(&y, 1))
+            .is_err());
         let fitted = fit(serde_json::json!({"max_iter": 10}), &x, &y).unwrap();
         assert!(fitted.predict(&PredictRequest::horizon(2)).is_err());
         for (config, field) in [

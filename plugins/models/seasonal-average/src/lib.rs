@@ -125,7 +125,11 @@ mod tests {
         target_only::build::<SeasonalAverageConfig>(&config)
     }
 
-    fn forecast(config: serde_json::Value, y: &[f64], horizon: usize) -> Result<Vec<f64>, CoreError> {
+    fn forecast(
+        config: serde_json::Value,
+        y: &[f64],
+        horizon: usize,
+    ) -> Result<Vec<f64>, CoreError> {
         let fitted = build(config)?.fit(&TrainingData::target_only(y, 42))?;
         Ok(fitted.predict(&PredictRequest::horizon(horizon))?.point)
     }
@@ -138,20 +142,29 @@ mod tests {
     fn acceptance_values() {
         let week: Vec<f64> = (1..=7).map(|d| 10.0 * f64::from(d)).collect();
         assert_eq!(forecast(serde_json::json!({}), &weeks(4), 7).unwrap(), week);
-        assert_eq!(forecast(serde_json::json!({"lookback_cycles": 2}), &weeks(6), 7).unwrap(), week);
+        assert_eq!(
+            forecast(serde_json::json!({"lookback_cycles": 2}), &weeks(6), 7).unwrap(),
+            week
+        );
         // Day-1 values 5, 10, 100, 50 across four weeks, others 1.
         let mut y = vec![1.0; 28];
         for (w, v) in [5.0, 10.0, 100.0, 50.0].into_iter().enumerate() {
             y[w * 7] = v;
         }
         assert_eq!(forecast(serde_json::json!({}), &y, 1).unwrap(), vec![41.25]);
-        assert_eq!(forecast(serde_json::json!({"trim_outliers": true}), &y, 1).unwrap(), vec![30.0]);
+        assert_eq!(
+            forecast(serde_json::json!({"trim_outliers": true}), &y, 1).unwrap(),
+            vec![30.0]
+        );
         let ramp: Vec<f64> = (1..=14).map(f64::from).collect();
         assert_eq!(
             forecast(serde_json::json!({"lookback_cycles": 2}), &ramp, 15).unwrap(),
             vec![4.5, 5.5, 6.5, 7.5, 8.5, 9.5, 10.5, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 14.0]
         );
-        assert_eq!(forecast(serde_json::json!({}), &[2.0; 20], 3).unwrap(), vec![2.0; 3]);
+        assert_eq!(
+            forecast(serde_json::json!({}), &[2.0; 20], 3).unwrap(),
+            vec![2.0; 3]
+        );
     }
 
     #[test]
@@ -162,7 +175,10 @@ mod tests {
             (serde_json::json!({"season_length": 1}), "season_length"),
             (serde_json::json!({"season_length": 366}), "season_length"),
             (serde_json::json!({"lookback_cycles": 1}), "lookback_cycles"),
-            (serde_json::json!({"lookback_cycles": 13}), "lookback_cycles"),
+            (
+                serde_json::json!({"lookback_cycles": 13}),
+                "lookback_cycles",
+            ),
         ] {
             let error = build(config).unwrap_err();
             assert!(error.to_string().contains(field), "{error}");
@@ -175,8 +191,16 @@ mod tests {
         let model = build(serde_json::json!({"trim_outliers": true})).unwrap();
         let y: Vec<f64> = (0..60).map(|i| f64::from((i * 37) % 11)).collect();
         let a = model.fit(&TrainingData::target_only(&y, 1)).unwrap();
-        let reloaded = target_only::load::<SeasonalAverageConfig>(&a.to_payload().unwrap()).unwrap();
-        let request = PredictRequest { horizon: 9, features: None, interval_level: Some(0.8) };
-        assert_eq!(a.predict(&request).unwrap(), reloaded.predict(&request).unwrap());
+        let reloaded =
+            target_only::load::<SeasonalAverageConfig>(&a.to_payload().unwrap()).unwrap();
+        let request = PredictRequest {
+            horizon: 9,
+            features: None,
+            interval_level: Some(0.8),
+        };
+        assert_eq!(
+            a.predict(&request).unwrap(),
+            reloaded.predict(&request).unwrap()
+        );
     }
 }

@@ -78,9 +78,13 @@ inventory::submit! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use forecastlab_core::{Forecaster, PredictRequest, TrainingData};
+    use forecastlab_core::{PredictRequest, TrainingData};
 
-    fn forecast(config: serde_json::Value, y: &[f64], horizon: usize) -> Result<Vec<f64>, CoreError> {
+    fn forecast(
+        config: serde_json::Value,
+        y: &[f64],
+        horizon: usize,
+    ) -> Result<Vec<f64>, CoreError> {
         let fitted = target_only::build::<SeasonalNaiveConfig>(&config)?
             .fit(&TrainingData::target_only(y, 42))?;
         Ok(fitted.predict(&PredictRequest::horizon(horizon))?.point)
@@ -96,14 +100,26 @@ mod tests {
         let y = weekly(3);
         let two_weeks: Vec<f64> = week.iter().chain(&week).copied().collect();
         assert_eq!(forecast(serde_json::json!({}), &y, 14).unwrap(), two_weeks);
-        assert_eq!(forecast(serde_json::json!({}), &y, 3).unwrap(), vec![10.0, 20.0, 30.0]);
-        assert_eq!(forecast(serde_json::json!({}), &[4.0; 9], 3).unwrap(), vec![4.0; 3]);
+        assert_eq!(
+            forecast(serde_json::json!({}), &y, 3).unwrap(),
+            vec![10.0, 20.0, 30.0]
+        );
+        assert_eq!(
+            forecast(serde_json::json!({}), &[4.0; 9], 3).unwrap(),
+            vec![4.0; 3]
+        );
         // Intermittent zeros repeat as they were.
         let sparse = [0.0, 0.0, 3.0, 0.0, 0.0, 0.0, 1.0];
-        assert_eq!(forecast(serde_json::json!({}), &sparse, 7).unwrap(), sparse.to_vec());
+        assert_eq!(
+            forecast(serde_json::json!({}), &sparse, 7).unwrap(),
+            sparse.to_vec()
+        );
         // S = 1 is the naive forecast; a trend is not extrapolated.
         let ramp: Vec<f64> = (1..=10).map(f64::from).collect();
-        assert_eq!(forecast(serde_json::json!({"season_length": 1}), &ramp, 2).unwrap(), vec![10.0; 2]);
+        assert_eq!(
+            forecast(serde_json::json!({"season_length": 1}), &ramp, 2).unwrap(),
+            vec![10.0; 2]
+        );
     }
 
     #[test]
@@ -111,11 +127,19 @@ mod tests {
         let error = forecast(serde_json::json!({}), &[1.0; 6], 1).unwrap_err();
         assert!(error.to_string().contains("at least 7"), "{error}");
         for bad in [0, 366] {
-            let error = target_only::build::<SeasonalNaiveConfig>(&serde_json::json!({"season_length": bad})).unwrap_err();
+            let error = target_only::build::<SeasonalNaiveConfig>(
+                &serde_json::json!({"season_length": bad}),
+            )
+            .unwrap_err();
             assert!(error.to_string().contains("season_length"), "{error}");
         }
-        assert!(target_only::build::<SeasonalNaiveConfig>(&serde_json::json!({"season_length": 7.5})).is_err());
-        assert!(target_only::build::<SeasonalNaiveConfig>(&serde_json::json!({"extra": 1})).is_err());
+        assert!(target_only::build::<SeasonalNaiveConfig>(
+            &serde_json::json!({"season_length": 7.5})
+        )
+        .is_err());
+        assert!(
+            target_only::build::<SeasonalNaiveConfig>(&serde_json::json!({"extra": 1})).is_err()
+        );
         let model = target_only::build::<SeasonalNaiveConfig>(&serde_json::json!({})).unwrap();
         assert_eq!(
             serde_json::to_string(&model.config_json()).unwrap(),
@@ -130,8 +154,15 @@ mod tests {
         let a = model.fit(&TrainingData::target_only(&y, 42)).unwrap();
         let b = model.fit(&TrainingData::target_only(&y, 42)).unwrap();
         let reloaded = target_only::load::<SeasonalNaiveConfig>(&a.to_payload().unwrap()).unwrap();
-        let request = PredictRequest { horizon: 10, features: None, interval_level: Some(0.9) };
-        assert_eq!(a.predict(&request).unwrap(), reloaded.predict(&request).unwrap());
+        let request = PredictRequest {
+            horizon: 10,
+            features: None,
+            interval_level: Some(0.9),
+        };
+        assert_eq!(
+            a.predict(&request).unwrap(),
+            reloaded.predict(&request).unwrap()
+        );
         assert_eq!(a.predict(&request).unwrap(), b.predict(&request).unwrap());
     }
 }

@@ -192,7 +192,11 @@ mod tests {
         target_only::build::<TrendRegressionConfig>(&config)
     }
 
-    fn forecast(config: serde_json::Value, y: &[f64], horizon: usize) -> Result<Vec<f64>, CoreError> {
+    fn forecast(
+        config: serde_json::Value,
+        y: &[f64],
+        horizon: usize,
+    ) -> Result<Vec<f64>, CoreError> {
         let fitted = build(config)?.fit(&TrainingData::target_only(y, 42))?;
         Ok(fitted.predict(&PredictRequest::horizon(horizon))?.point)
     }
@@ -211,7 +215,9 @@ mod tests {
 
     #[test]
     fn one_pass_sums_match_the_dense_ridge() {
-        let y: Vec<f64> = (0..400).map(|i| f64::from((i * 37) % 11) + f64::from(i) * 0.05).collect();
+        let y: Vec<f64> = (0..400)
+            .map(|i| f64::from((i * 37) % 11) + f64::from(i) * 0.05)
+            .collect();
         for (dow, month) in [(true, true), (true, false), (false, true), (false, false)] {
             let config = TrendRegressionConfig {
                 schema_version: "1.0".into(),
@@ -226,7 +232,10 @@ mod tests {
             }
             let dense = forecastlab_core::linalg::ridge(&x, config.n_cols(), &y, 2.0).unwrap();
             let fast = config.fit_state(&y).unwrap();
-            assert!((dense.intercept - fast.intercept).abs() < 1e-7, "{dense:?} {fast:?}");
+            assert!(
+                (dense.intercept - fast.intercept).abs() < 1e-7,
+                "{dense:?} {fast:?}"
+            );
             for (a, b) in dense.coef.iter().zip(&fast.coef) {
                 assert!((a - b).abs() < 1e-7);
             }
@@ -239,7 +248,12 @@ mod tests {
         assert!(f.iter().all(|v| (v - 5.0).abs() < 1e-9), "{f:?}");
         // A pure weekly pattern with a tiny penalty is reproduced closely.
         let y: Vec<f64> = (0..84).map(|i| f64::from(i % 7) * 10.0).collect();
-        let f = forecast(serde_json::json!({"alpha": 0.001, "include_month": false}), &y, 7).unwrap();
+        let f = forecast(
+            serde_json::json!({"alpha": 0.001, "include_month": false}),
+            &y,
+            7,
+        )
+        .unwrap();
         for (h, v) in f.iter().enumerate() {
             let want = ((84 + h) % 7) as f64 * 10.0;
             assert!((v - want).abs() < 0.05, "step {h}: {v} vs {want}");
@@ -248,7 +262,10 @@ mod tests {
         let f = forecast(serde_json::json!({"alpha": 0.0}), &y, 2).unwrap();
         assert!(f.iter().all(|v| v.is_finite()));
         let sparse = [0.0, 0.0, 4.0, 0.0, 0.0, 0.0, 0.0, 4.0];
-        assert!(forecast(serde_json::json!({}), &sparse, 3).unwrap().iter().all(|v| v.is_finite()));
+        assert!(forecast(serde_json::json!({}), &sparse, 3)
+            .unwrap()
+            .iter()
+            .all(|v| v.is_finite()));
     }
 
     #[test]
@@ -270,12 +287,22 @@ mod tests {
     #[test]
     fn round_trip_and_determinism() {
         let model = build(serde_json::json!({})).unwrap();
-        let y: Vec<f64> = (0..90).map(|i| f64::from((i * 37) % 11) + f64::from(i) * 0.1).collect();
+        let y: Vec<f64> = (0..90)
+            .map(|i| f64::from((i * 37) % 11) + f64::from(i) * 0.1)
+            .collect();
         let a = model.fit(&TrainingData::target_only(&y, 1)).unwrap();
         let b = model.fit(&TrainingData::target_only(&y, 1)).unwrap();
-        let reloaded = target_only::load::<TrendRegressionConfig>(&a.to_payload().unwrap()).unwrap();
-        let request = PredictRequest { horizon: 14, features: None, interval_level: Some(0.95) };
-        assert_eq!(a.predict(&request).unwrap(), reloaded.predict(&request).unwrap());
+        let reloaded =
+            target_only::load::<TrendRegressionConfig>(&a.to_payload().unwrap()).unwrap();
+        let request = PredictRequest {
+            horizon: 14,
+            features: None,
+            interval_level: Some(0.95),
+        };
+        assert_eq!(
+            a.predict(&request).unwrap(),
+            reloaded.predict(&request).unwrap()
+        );
         assert_eq!(a.predict(&request).unwrap(), b.predict(&request).unwrap());
     }
 }

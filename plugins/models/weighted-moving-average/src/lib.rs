@@ -66,9 +66,9 @@ impl WeightedMovingAverageConfig {
         let w = usize::try_from(self.window_size).unwrap_or(2);
         match self.weight_strategy {
             WeightStrategy::Linear => (1..=w).map(|i| i as f64).collect(),
-            WeightStrategy::Exponential => {
-                (0..w).map(|i| self.decay.powi((w - 1 - i) as i32)).collect()
-            }
+            WeightStrategy::Exponential => (0..w)
+                .map(|i| self.decay.powi((w - 1 - i) as i32))
+                .collect(),
         }
     }
 }
@@ -132,13 +132,20 @@ mod tests {
     #[test]
     fn acceptance_values() {
         assert!((forecast(serde_json::json!({}), &ramp(7)).unwrap() - 5.0).abs() < 1e-12);
-        let exp = serde_json::json!({"window_size": 5, "weight_strategy": "exponential", "decay": 0.5});
+        let exp =
+            serde_json::json!({"window_size": 5, "weight_strategy": "exponential", "decay": 0.5});
         let value = forecast(exp, &ramp(5)).unwrap();
         assert!((value - 8.0625 / 1.9375).abs() < 1e-12, "{value}");
-        assert!((forecast(serde_json::json!({"window_size": 10}), &ramp(10)).unwrap() - 7.0).abs() < 1e-12);
+        assert!(
+            (forecast(serde_json::json!({"window_size": 10}), &ramp(10)).unwrap() - 7.0).abs()
+                < 1e-12
+        );
         assert_eq!(forecast(serde_json::json!({}), &[3.0; 9]).unwrap(), 3.0);
         // Intermittent: weights 1, 2, 3 on [0, 0, 6] → 18 / 6 = 3.
-        assert_eq!(forecast(serde_json::json!({"window_size": 3}), &[0.0, 0.0, 6.0]).unwrap(), 3.0);
+        assert_eq!(
+            forecast(serde_json::json!({"window_size": 3}), &[0.0, 0.0, 6.0]).unwrap(),
+            3.0
+        );
     }
 
     #[test]
@@ -169,7 +176,14 @@ mod tests {
         let a = model.fit(&TrainingData::target_only(&y, 1)).unwrap();
         let reloaded =
             target_only::load::<WeightedMovingAverageConfig>(&a.to_payload().unwrap()).unwrap();
-        let request = PredictRequest { horizon: 5, features: None, interval_level: Some(0.8) };
-        assert_eq!(a.predict(&request).unwrap(), reloaded.predict(&request).unwrap());
+        let request = PredictRequest {
+            horizon: 5,
+            features: None,
+            interval_level: Some(0.8),
+        };
+        assert_eq!(
+            a.predict(&request).unwrap(),
+            reloaded.predict(&request).unwrap()
+        );
     }
 }

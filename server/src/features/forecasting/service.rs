@@ -19,15 +19,15 @@ use forecastlab_core::{
     frame::{FeatureAwareMetadata, MultiStepStrategy},
     model_config,
     taxonomy::InputKind,
-    CoreError, FeatureMatrix, FittedModel, Forecast, ModelRegistration, SeriesKey,
-    TrainingData,
+    CoreError, FeatureMatrix, FittedModel, Forecast, ModelRegistration, SeriesKey, TrainingData,
 };
 use serde_json::json;
 
 use super::{
     feature_aware,
     schemas::{
-    finite, ForecastPoint, PredictRequest, PredictResponse, Strategy, TrainRequest, TrainResponse,
+        finite, ForecastPoint, PredictRequest, PredictResponse, Strategy, TrainRequest,
+        TrainResponse,
     },
 };
 use crate::{data::series::load_series, models, problem::Problem, state::AppState};
@@ -60,7 +60,13 @@ pub fn model_problem(error: CoreError) -> Problem {
 pub fn build_model(
     state: &AppState,
     config: &serde_json::Value,
-) -> Result<(&'static ModelRegistration, Box<dyn forecastlab_core::Forecaster>), Problem> {
+) -> Result<
+    (
+        &'static ModelRegistration,
+        Box<dyn forecastlab_core::Forecaster>,
+    ),
+    Problem,
+> {
     let name = config
         .get("model_type")
         .and_then(|v| v.as_str())
@@ -98,9 +104,13 @@ pub async fn train(state: &AppState, request: TrainRequest) -> Result<TrainRespo
 
     let (fitted, n_observations): (Box<dyn FittedModel>, usize) = match registration.input {
         InputKind::TargetOnly => {
-            let series =
-                load_series(&state.db, key, request.train_start_date, request.train_end_date)
-                    .await?;
+            let series = load_series(
+                &state.db,
+                key,
+                request.train_start_date,
+                request.train_end_date,
+            )
+            .await?;
             if series.is_empty() {
                 return Err(Problem::bad_request(format!(
                     "No training data found for store {} product {} between {} and {}",
@@ -120,7 +130,8 @@ pub async fn train(state: &AppState, request: TrainRequest) -> Result<TrainRespo
         }
         InputKind::FeatureAware => {
             let (fitted, n, extra) = train_feature_aware(state, &request, model, seed).await?;
-            if let (Some(target), serde_json::Value::Object(extra)) = (metadata.as_object_mut(), extra)
+            if let (Some(target), serde_json::Value::Object(extra)) =
+                (metadata.as_object_mut(), extra)
             {
                 target.extend(extra);
             }
@@ -254,10 +265,16 @@ fn normalize(path: &Path) -> PathBuf {
 
 /// Resolves `model_path` (an artifact path or a bare 12-hex key) to a file
 /// inside the artifacts directory; anything else is a 400.
-pub fn resolve_artifact_path(state: &AppState, model_path: &str) -> Result<(PathBuf, String), Problem> {
+pub fn resolve_artifact_path(
+    state: &AppState,
+    model_path: &str,
+) -> Result<(PathBuf, String), Problem> {
     let dir = &state.settings.forecast_model_artifacts_dir;
     if artifact::is_key(model_path) {
-        return Ok((dir.join(artifact::file_name(model_path)), model_path.to_owned()));
+        return Ok((
+            dir.join(artifact::file_name(model_path)),
+            model_path.to_owned(),
+        ));
     }
     let path = Path::new(model_path);
     if path.extension().and_then(|e| e.to_str()) != Some(artifact::EXTENSION) {
@@ -299,7 +316,9 @@ pub async fn load_model(state: &AppState, model_path: &str) -> Result<LoadedMode
     let (artifact, sha256) = match read {
         Ok(ok) => ok,
         Err(ReadError::Io(error)) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Problem::not_found(format!("Model artifact not found: {model_path}")))
+            return Err(Problem::not_found(format!(
+                "Model artifact not found: {model_path}"
+            )))
         }
         Err(ReadError::Io(error)) => {
             return Err(Problem::bad_request(format!(
@@ -316,7 +335,9 @@ pub async fn load_model(state: &AppState, model_path: &str) -> Result<LoadedMode
     let payload = artifact.payload;
     let fitted = tokio::task::spawn_blocking(move || (registration.load)(&payload))
         .await?
-        .map_err(|e| Problem::bad_request(format!("Corrupt or incompatible model artifact: {e}")))?;
+        .map_err(|e| {
+            Problem::bad_request(format!("Corrupt or incompatible model artifact: {e}"))
+        })?;
     if fitted.model_type() != artifact.header.model_type {
         return Err(Problem::bad_request(format!(
             "Corrupt or incompatible model artifact: the payload holds a '{}' model, the header says '{}'",
@@ -335,7 +356,10 @@ pub async fn load_model(state: &AppState, model_path: &str) -> Result<LoadedMode
 }
 
 /// Forecasts `horizon` days from a trained artifact.
-pub async fn predict(state: &AppState, request: PredictRequest) -> Result<PredictResponse, Problem> {
+pub async fn predict(
+    state: &AppState,
+    request: PredictRequest,
+) -> Result<PredictResponse, Problem> {
     let started = Instant::now();
     crate::extract::validate(&request, None)?;
     let loaded = load_model(state, &request.model_path).await?;
@@ -375,10 +399,12 @@ pub async fn predict(state: &AppState, request: PredictRequest) -> Result<Predic
             (forecast, None)
         }
         InputKind::FeatureAware => {
-            let strategy = request.strategy.unwrap_or(match MultiStepStrategy::DEFAULT {
-                MultiStepStrategy::Direct => Strategy::Direct,
-                MultiStepStrategy::Recursive => Strategy::Recursive,
-            });
+            let strategy = request
+                .strategy
+                .unwrap_or(match MultiStepStrategy::DEFAULT {
+                    MultiStepStrategy::Direct => Strategy::Direct,
+                    MultiStepStrategy::Recursive => Strategy::Recursive,
+                });
             let multi = match strategy {
                 Strategy::Direct => MultiStepStrategy::Direct,
                 Strategy::Recursive => MultiStepStrategy::Recursive,
@@ -486,7 +512,8 @@ fn forecast_points(
             let date = origin
                 .checked_add_days(Days::new(h as u64 + 1))
                 .ok_or_else(|| Problem::bad_request("forecast dates overflow the calendar"))?;
-            let bound = |values: Option<&Vec<f64>>| values.and_then(|v| v.get(h)).copied().and_then(finite);
+            let bound =
+                |values: Option<&Vec<f64>>| values.and_then(|v| v.get(h)).copied().and_then(finite);
             Ok(ForecastPoint {
                 date,
                 forecast: finite(forecast.point[h]),
