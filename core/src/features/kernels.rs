@@ -130,8 +130,10 @@ fn moments<const MEAN: bool, const STD: bool, const SUM: bool>(
     // rows, so rounding drift never outlives a window (no compensated
     // summation on the hot path).
     let refresh = w.max(32);
+    let mut next_refresh = refresh;
     for i in 0..values.len() {
-        if i >= 1 && i % refresh == 0 {
+        if i == next_refresh {
+            next_refresh += refresh;
             let window = &values[i.saturating_sub(w + 1)..i - 1];
             count = 0;
             sum = 0.0;
