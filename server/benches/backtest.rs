@@ -110,6 +110,17 @@ fn run(
     (pooled.iter().map(|s| s.metrics().mae).collect(), folds)
 }
 
+/// CPU time (user + system, all threads) of this process in ms, from
+/// `/proc/self/stat` (Linux; `None` elsewhere). Clock ticks are 10 ms.
+fn cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) * 10.0)
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
@@ -160,12 +171,17 @@ fn main() {
         rust_mae = mae;
     }
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); pools.len()];
+    let mut cpu: Vec<f64> = vec![0.0; pools.len()];
     for _ in 0..reps {
-        for (slot, (_, pool)) in times.iter_mut().zip(&pools) {
+        for ((slot, cpu), (_, pool)) in times.iter_mut().zip(cpu.iter_mut()).zip(&pools) {
+            let before = cpu_ms();
             let t = Instant::now();
             let out = pool.install(|| run(&dates, &series, &spec, &models));
             std::hint::black_box(out);
             slot.push(t.elapsed().as_secs_f64() * 1000.0);
+            if let (Some(a), Some(b)) = (before, cpu_ms()) {
+                *cpu += b - a;
+            }
         }
     }
     let mut medians = Vec::new();
@@ -180,6 +196,12 @@ fn main() {
         );
         medians.push(m);
     }
+    println!(
+        "CPU time per run (all threads, mean): 1 thread {:.1} ms, 2 threads {:.1} ms \
+         (equal CPU time = no parallel overhead; wall-time speed-up then needs two idle cores)",
+        cpu[0] / reps as f64,
+        cpu[1] / reps as f64
+    );
     println!(
         "speed-up 1 -> 2 threads: {:.2}x (ideal 2.00x)",
         medians[0] / medians[1]
