@@ -14,18 +14,18 @@
 //! [`model()`]; it never names a model itself.
 
 pub mod ai;
-pub mod backtest;
 pub mod artifact;
+pub mod backtest;
 pub mod error;
 pub mod features;
 pub mod forecast;
 pub mod frame;
 pub mod interval;
+pub mod lifecycle;
 pub mod linalg;
 pub mod metrics;
 pub mod model;
 pub mod model_config;
-pub mod lifecycle;
 pub mod series;
 pub mod supervised;
 pub mod target_only;
@@ -37,7 +37,8 @@ pub use ai::{
 };
 pub use error::CoreError;
 pub use features::{
-    feature_group, feature_groups, FeatureGroup, FeatureGroupRegistration, FeatureSpec, FeatureTable,
+    feature_group, feature_groups, FeatureGroup, FeatureGroupRegistration, FeatureSpec,
+    FeatureTable,
 };
 pub use forecast::{Forecast, PredictionInterval};
 pub use model::{

@@ -3,8 +3,8 @@
 //! here.
 
 // Always-on models.
-use forecastlab_model_naive as _;
 use forecastlab_model_moving_average as _;
+use forecastlab_model_naive as _;
 use forecastlab_model_prophet_like as _;
 use forecastlab_model_regression as _;
 use forecastlab_model_seasonal_average as _;
