@@ -89,6 +89,36 @@ async fn framework_errors_are_problems(backend: Backend) {
     assert!(wrong_method.headers.contains_key("allow"));
 }
 
+async fn malformed_requests_are_problems(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("MAX_BODY_BYTES", "4096")]).await;
+    let broken = app
+        .send_raw(
+            Method::POST,
+            "/ingest/sales-daily",
+            "application/json",
+            "{\"records\": [",
+        )
+        .await;
+    broken.assert_problem(422, "VALIDATION_ERROR");
+    assert_eq!(broken.body["errors"][0]["type"], "json_invalid");
+
+    let wrong_type = app
+        .send_raw(Method::POST, "/ingest/sales-daily", "text/plain", "records")
+        .await;
+    wrong_type.assert_problem(415, "UNSUPPORTED_MEDIA_TYPE");
+
+    let row = json!({"date": "2024-01-01", "store_code": "S0001", "sku": "SKU-1",
+                     "quantity": 1, "unit_price": "1.00", "total_amount": "1.00"});
+    let huge = json!({"records": vec![row; 200]});
+    let too_large = app.post("/ingest/sales-daily", &huge).await;
+    too_large.assert_problem(413, "PAYLOAD_TOO_LARGE");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sales_daily").await, 0);
+
+    let bad_query = app.get("/dimensions/stores?page=abc").await;
+    bad_query.assert_problem(422, "VALIDATION_ERROR");
+    assert_eq!(bad_query.error_fields(), vec!["query.page".to_owned()]);
+}
+
 async fn schema_is_migrated(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     for table in [
@@ -217,6 +247,7 @@ both_backends!(
     health_and_readiness,
     request_id_is_echoed,
     framework_errors_are_problems,
+    malformed_requests_are_problems,
     schema_is_migrated,
     openapi_and_docs_are_served,
     plugin_registered_elsewhere_is_listed,
