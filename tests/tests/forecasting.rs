@@ -289,6 +289,87 @@ async fn feature_aware_models_beat_naive(backend: Backend) {
     }
 }
 
+/// On data from the seeder (retail_standard, seed 42), regression and
+/// prophet_like beat naive on a 28-day holdout, pooled over three series.
+async fn feature_aware_models_beat_naive_on_seeded_data(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.post(
+        "/seeder/generate",
+        &json!({"scenario": "retail_standard", "seed": 42, "stores": 1, "products": 3,
+                "start_date": "2024-01-01", "end_date": "2024-10-31"}),
+    )
+    .await
+    .assert_ok();
+    let configs = [
+        json!({"model_type": "naive"}),
+        json!({"model_type": "regression"}),
+        json!({"model_type": "prophet_like"}),
+    ];
+    let mut abs_error = [0.0_f64; 3];
+    let mut actual_total = 0.0_f64;
+    for product in 1..=3_i64 {
+        let actuals: Vec<(String, f64)> = forecastlab_server::with_db!(&app.db, pool => {
+            sqlx::query_as::<_, (String, i32)>(
+                "SELECT CAST(date AS TEXT), quantity FROM sales_daily \
+                 WHERE store_id = 1 AND product_id = $1 AND date > '2024-10-03' ORDER BY date",
+            )
+            .bind(product as i32)
+            .fetch_all(pool)
+            .await
+        })
+        .unwrap()
+        .into_iter()
+        .map(|(date, quantity)| (date, f64::from(quantity)))
+        .collect();
+        actual_total += actuals.iter().map(|(_, q)| q).sum::<f64>();
+        for (index, config) in configs.iter().enumerate() {
+            let trained = app
+                .post(
+                    "/forecasting/train",
+                    &json!({"store_id": 1, "product_id": product,
+                            "train_start_date": "2024-01-01", "train_end_date": "2024-10-03",
+                            "config": config}),
+                )
+                .await
+                .assert_ok()
+                .clone();
+            let predicted = app
+                .post(
+                    "/forecasting/predict",
+                    &json!({"store_id": 1, "product_id": product, "horizon": 28,
+                            "model_path": trained["model_path"]}),
+                )
+                .await
+                .assert_ok()
+                .clone();
+            for point in predicted["forecasts"].as_array().unwrap() {
+                let date = point["date"].as_str().unwrap();
+                if let Some((_, actual)) = actuals.iter().find(|(d, _)| d == date) {
+                    abs_error[index] += (point["forecast"].as_f64().unwrap() - actual).abs();
+                }
+            }
+        }
+    }
+    let wape: Vec<f64> = abs_error.iter().map(|e| e / actual_total).collect();
+    eprintln!(
+        "seeded holdout WAPE naive {:.3} regression {:.3} prophet_like {:.3}",
+        wape[0], wape[1], wape[2]
+    );
+    assert!(actual_total > 0.0);
+    assert!(
+        wape[1] < wape[0],
+        "regression {} vs naive {}",
+        wape[1],
+        wape[0]
+    );
+    assert!(
+        wape[2] < wape[0],
+        "prophet_like {} vs naive {}",
+        wape[2],
+        wape[0]
+    );
+}
+
 async fn validation_errors_are_422_naming_the_field(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     seed(&app).await;
@@ -536,6 +617,7 @@ both_backends!(
     every_target_only_model_trains_and_predicts,
     intervals_cover_the_forecast_and_widen,
     feature_aware_models_beat_naive,
+    feature_aware_models_beat_naive_on_seeded_data,
     validation_errors_are_422_naming_the_field,
     model_registry_errors_are_400,
     data_errors_are_400,
