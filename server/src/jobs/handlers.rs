@@ -274,7 +274,8 @@ async fn run_predict(ctx: JobContext, params: PredictParams) -> Result<Value, Jo
     Ok(result)
 }
 
-/// Expanding-window folds over `n` rows (spec 5.3): `(train_end, test)`.
+/// Expanding-window folds over `n` rows from the core splitter (spec 5.3),
+/// as `(train_end, test)` pairs.
 pub fn expanding_folds(
     n: usize,
     n_splits: usize,
@@ -282,33 +283,19 @@ pub fn expanding_folds(
     gap: usize,
     horizon: usize,
 ) -> Result<Vec<(usize, std::ops::Range<usize>)>, Problem> {
-    let needed = min_train + gap + horizon;
-    if n < needed {
-        return Err(Problem::bad_request(format!(
-            "Need at least {needed} samples for min_train_size={min_train}, gap={gap}, \
-             horizon={horizon}; got {n}"
-        )));
-    }
-    let mut k = n_splits.max(1);
-    if n < min_train + gap + k * horizon {
-        k = k.min(((n - min_train - gap) / horizon).max(1));
-    }
-    let step = if k > 1 {
-        ((n - min_train - gap - horizon) / (k - 1)).max(1)
-    } else {
-        horizon
+    let spec = forecastlab_core::backtest::SplitSpec {
+        strategy: forecastlab_core::backtest::SplitStrategy::Expanding,
+        n_splits,
+        min_train_size: min_train,
+        gap,
+        horizon,
     };
-    let mut folds = Vec::with_capacity(k);
-    for fold in 0..k {
-        let train_end = min_train + fold * step;
-        let test_start = train_end + gap;
-        let test_end = test_start + horizon;
-        if test_end > n {
-            break;
-        }
-        folds.push((train_end, test_start..test_end));
-    }
-    Ok(folds)
+    let folds = forecastlab_core::backtest::split(n, &spec)
+        .map_err(|error| Problem::bad_request(error.to_string()))?;
+    Ok(folds
+        .into_iter()
+        .map(|fold| (fold.train.end, fold.test))
+        .collect())
 }
 
 fn metrics_json(m: &Metrics) -> Value {
