@@ -16,6 +16,7 @@
 pub mod ai;
 pub mod artifact;
 pub mod backtest;
+pub mod calibration;
 pub mod error;
 pub mod features;
 pub mod forecast;

@@ -17,8 +17,8 @@
 //! absolute errors whose conformal quantile, scaled by √h, is the
 //! half-width of step h.
 
-#[cfg_attr(not(feature = "enabled"), allow(dead_code))]
-mod calibration;
+#[cfg(feature = "enabled")]
+use forecastlab_core::calibration;
 mod config;
 #[cfg(feature = "enabled")]
 mod model;

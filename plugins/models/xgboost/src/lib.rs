@@ -14,8 +14,8 @@
 //! a default direction per split). Prediction intervals are split-conformal
 //! on a held-out tail, as for `lightgbm`.
 
-#[cfg_attr(not(feature = "enabled"), allow(dead_code))]
-mod calibration;
+#[cfg(feature = "enabled")]
+use forecastlab_core::calibration;
 mod config;
 #[cfg(feature = "enabled")]
 mod model;

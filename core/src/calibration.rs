@@ -1,34 +1,34 @@
-//! Input checks at prediction time and the held-out split used to
-//! calibrate prediction intervals (split-conformal, see
-//! `forecastlab_core::interval`).
+//! Helpers shared by the feature-aware tree plugins: input checks at
+//! prediction time and the held-out split used to calibrate prediction
+//! intervals (split-conformal, see [`crate::interval`]).
 
 use std::ops::Range;
 
-use forecastlab_core::{CoreError, FeatureMatrix, PredictRequest};
+use crate::{CoreError, FeatureMatrix, PredictRequest};
 
 /// Fewest training rows for which a held-out tail is set aside.
-pub(crate) const MIN_ROWS_FOR_HOLDOUT: usize = 10;
+pub const MIN_ROWS_FOR_HOLDOUT: usize = 10;
 /// Largest held-out tail (its errors are a sample; more adds nothing).
-pub(crate) const MAX_HOLDOUT: usize = 5_000;
+pub const MAX_HOLDOUT: usize = 5_000;
 /// Largest number of rows the calibration model is fitted on. On large
 /// frames this keeps calibration a small fraction of the main fit; the
 /// calibration model then sees less data than the final one, so its errors
 /// (and the intervals) err on the wide side.
-pub(crate) const MAX_CALIBRATION_FIT: usize = 20_000;
+pub const MAX_CALIBRATION_FIT: usize = 20_000;
 
 /// Rows of the calibration fit and of the held-out tail.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Holdout {
+pub struct Holdout {
     /// Rows the calibration model is fitted on (just before `hold`).
-    pub(crate) fit: Range<usize>,
+    pub fit: Range<usize>,
     /// Held-out rows whose one-step errors calibrate the interval.
-    pub(crate) hold: Range<usize>,
+    pub hold: Range<usize>,
 }
 
 /// The last fifth of `n` rows (at most [`MAX_HOLDOUT`]) is held out; the
 /// calibration model is fitted on the rows right before it (at most
 /// [`MAX_CALIBRATION_FIT`]). `None` below [`MIN_ROWS_FOR_HOLDOUT`] rows.
-pub(crate) fn holdout_split(n: usize) -> Option<Holdout> {
+pub fn holdout_split(n: usize) -> Option<Holdout> {
     if n < MIN_ROWS_FOR_HOLDOUT {
         return None;
     }
@@ -42,7 +42,7 @@ pub(crate) fn holdout_split(n: usize) -> Option<Holdout> {
 
 /// The prediction rows of `request`: present, one per horizon step, and
 /// with the training columns in the training order.
-pub(crate) fn prediction_matrix<'a>(
+pub fn prediction_matrix<'a>(
     request: &PredictRequest<'a>,
     columns: &[String],
     model_type: &str,
