@@ -13,8 +13,9 @@ use std::fmt::Debug;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::{
-    interval, model_config, CoreError, FittedModel, Forecast, Forecaster, PredictRequest,
-    TrainingData,
+    interval, model_config,
+    taxonomy::{InputKind, ModelFamily},
+    CoreError, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest, TrainingData,
 };
 
 /// Most rolling origins used to calibrate an interval (beyond those needed
@@ -180,6 +181,24 @@ pub fn load<M: TargetOnlyMethod>(payload: &[u8]) -> Result<Box<dyn FittedModel>,
     Ok(Box::new(fitted))
 }
 
+/// The registry entry of a target-only method: `build` and `load` are
+/// [`build::<M>`] and [`load::<M>`]; `version` is the plugin's
+/// `env!("CARGO_PKG_VERSION")`.
+pub const fn registration<M: TargetOnlyMethod>(
+    family: ModelFamily,
+    version: &'static str,
+) -> ModelRegistration {
+    ModelRegistration {
+        name: M::MODEL_TYPE,
+        family,
+        input: InputKind::TargetOnly,
+        flag: None,
+        version,
+        build: build::<M>,
+        load: load::<M>,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +250,22 @@ mod tests {
             .iter()
             .zip(&interval.upper)
             .all(|(l, u)| l < u));
+    }
+
+    #[test]
+    fn registration_uses_the_generic_build_and_load() {
+        const ENTRY: ModelRegistration = registration::<Mean>(ModelFamily::Baseline, "9.9.9");
+        assert_eq!(ENTRY.name, "mean_probe");
+        assert_eq!(ENTRY.family, ModelFamily::Baseline);
+        assert_eq!(ENTRY.input, InputKind::TargetOnly);
+        assert_eq!((ENTRY.flag, ENTRY.version), (None, "9.9.9"));
+        let fitted = (ENTRY.build)(&serde_json::json!({}))
+            .unwrap()
+            .fit(&TrainingData::target_only(&[1.0, 3.0], 1))
+            .unwrap();
+        let reloaded = (ENTRY.load)(&fitted.to_payload().unwrap()).unwrap();
+        let request = PredictRequest::horizon(2);
+        assert_eq!(reloaded.predict(&request).unwrap().point, vec![2.0; 2]);
     }
 
     #[test]

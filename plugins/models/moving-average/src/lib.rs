@@ -4,8 +4,8 @@ use forecastlab_core::{
     inventory,
     model_config::{self, check_range},
     target_only::{self, TargetOnlyMethod},
-    taxonomy::{InputKind, ModelFamily},
-    CoreError, ModelRegistration,
+    taxonomy::ModelFamily,
+    CoreError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -58,15 +58,7 @@ impl TargetOnlyMethod for MovingAverageConfig {
 }
 
 inventory::submit! {
-    ModelRegistration {
-        name: MODEL_TYPE,
-        family: ModelFamily::Baseline,
-        input: InputKind::TargetOnly,
-        flag: None,
-        version: env!("CARGO_PKG_VERSION"),
-        build: target_only::build::<MovingAverageConfig>,
-        load: target_only::load::<MovingAverageConfig>,
-    }
+    target_only::registration::<MovingAverageConfig>(ModelFamily::Baseline, env!("CARGO_PKG_VERSION"))
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 use forecastlab_core::{
     inventory, model_config,
     target_only::{self, TargetOnlyMethod},
-    taxonomy::{InputKind, ModelFamily},
-    CoreError, ModelRegistration,
+    taxonomy::ModelFamily,
+    CoreError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -51,15 +51,7 @@ impl TargetOnlyMethod for NaiveConfig {
 }
 
 inventory::submit! {
-    ModelRegistration {
-        name: MODEL_TYPE,
-        family: ModelFamily::Baseline,
-        input: InputKind::TargetOnly,
-        flag: None,
-        version: env!("CARGO_PKG_VERSION"),
-        build: target_only::build::<NaiveConfig>,
-        load: target_only::load::<NaiveConfig>,
-    }
+    target_only::registration::<NaiveConfig>(ModelFamily::Baseline, env!("CARGO_PKG_VERSION"))
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use forecastlab_core::{
     inventory,
     model_config::{self, check_range},
     target_only::{self, TargetOnlyMethod},
-    taxonomy::{InputKind, ModelFamily},
-    CoreError, ModelRegistration,
+    taxonomy::ModelFamily,
+    CoreError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -105,15 +105,7 @@ impl TargetOnlyMethod for SeasonalAverageConfig {
 }
 
 inventory::submit! {
-    ModelRegistration {
-        name: MODEL_TYPE,
-        family: ModelFamily::Baseline,
-        input: InputKind::TargetOnly,
-        flag: None,
-        version: env!("CARGO_PKG_VERSION"),
-        build: target_only::build::<SeasonalAverageConfig>,
-        load: target_only::load::<SeasonalAverageConfig>,
-    }
+    target_only::registration::<SeasonalAverageConfig>(ModelFamily::Baseline, env!("CARGO_PKG_VERSION"))
 }
 
 #[cfg(test)]

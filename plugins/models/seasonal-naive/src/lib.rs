@@ -5,8 +5,8 @@ use forecastlab_core::{
     inventory,
     model_config::{self, check_range},
     target_only::{self, TargetOnlyMethod},
-    taxonomy::{InputKind, ModelFamily},
-    CoreError, ModelRegistration,
+    taxonomy::ModelFamily,
+    CoreError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -64,15 +64,7 @@ impl TargetOnlyMethod for SeasonalNaiveConfig {
 }
 
 inventory::submit! {
-    ModelRegistration {
-        name: MODEL_TYPE,
-        family: ModelFamily::Baseline,
-        input: InputKind::TargetOnly,
-        flag: None,
-        version: env!("CARGO_PKG_VERSION"),
-        build: target_only::build::<SeasonalNaiveConfig>,
-        load: target_only::load::<SeasonalNaiveConfig>,
-    }
+    target_only::registration::<SeasonalNaiveConfig>(ModelFamily::Baseline, env!("CARGO_PKG_VERSION"))
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use forecastlab_core::{
     linalg::{Moments, RidgeFit},
     model_config::{self, check_float_range},
     target_only::{self, TargetOnlyMethod},
-    taxonomy::{InputKind, ModelFamily},
-    CoreError, ModelRegistration,
+    taxonomy::ModelFamily,
+    CoreError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -172,15 +172,7 @@ impl TargetOnlyMethod for TrendRegressionConfig {
 }
 
 inventory::submit! {
-    ModelRegistration {
-        name: MODEL_TYPE,
-        family: ModelFamily::Additive,
-        input: InputKind::TargetOnly,
-        flag: None,
-        version: env!("CARGO_PKG_VERSION"),
-        build: target_only::build::<TrendRegressionConfig>,
-        load: target_only::load::<TrendRegressionConfig>,
-    }
+    target_only::registration::<TrendRegressionConfig>(ModelFamily::Additive, env!("CARGO_PKG_VERSION"))
 }
 
 #[cfg(test)]

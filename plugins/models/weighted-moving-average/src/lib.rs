@@ -6,8 +6,8 @@ use forecastlab_core::{
     inventory,
     model_config::{self, check_open_range, check_range},
     target_only::{self, TargetOnlyMethod},
-    taxonomy::{InputKind, ModelFamily},
-    CoreError, ModelRegistration,
+    taxonomy::ModelFamily,
+    CoreError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -100,15 +100,7 @@ impl TargetOnlyMethod for WeightedMovingAverageConfig {
 }
 
 inventory::submit! {
-    ModelRegistration {
-        name: MODEL_TYPE,
-        family: ModelFamily::Baseline,
-        input: InputKind::TargetOnly,
-        flag: None,
-        version: env!("CARGO_PKG_VERSION"),
-        build: target_only::build::<WeightedMovingAverageConfig>,
-        load: target_only::load::<WeightedMovingAverageConfig>,
-    }
+    target_only::registration::<WeightedMovingAverageConfig>(ModelFamily::Baseline, env!("CARGO_PKG_VERSION"))
 }
 
 #[cfg(test)]
