@@ -12,10 +12,9 @@ use forecastlab_core::{
     inventory,
     linalg::{self, RidgeFit},
     model_config::{self, check_float_range},
-    supervised,
-    taxonomy::{InputKind, ModelFamily},
-    CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
-    TrainingData,
+    supervised::{self, FittedSupervised, Supervised, SupervisedMethod},
+    taxonomy::ModelFamily,
+    CoreError, FeatureMatrix,
 };
 use serde::{Deserialize, Serialize};
 
@@ -58,12 +57,6 @@ fn model_type() -> String {
 }
 fn default_alpha() -> f64 {
     1.0
-}
-
-impl ProphetLikeConfig {
-    fn validate(&self) -> Result<(), CoreError> {
-        check_float_range("alpha", self.alpha, 0.0, 10_000.0)
-    }
 }
 
 /// Median imputation + ridge, fitted.
@@ -118,6 +111,45 @@ impl Pipeline {
             .map(|row| self.ridge.intercept + self.contributions(row).map(|(_, v)| v).sum::<f64>())
             .collect()
     }
+
+    /// The additive decomposition of each row of `x`, whose columns are the
+    /// training `columns`.
+    pub fn decompose(&self, columns: &[String], x: &FeatureMatrix) -> Vec<Decomposition> {
+        x.rows()
+            .map(|row| {
+                let mut parts = Decomposition {
+                    intercept: self.ridge.intercept,
+                    trend: 0.0,
+                    seasonality: 0.0,
+                    holiday_regressor: 0.0,
+                    other: 0.0,
+                };
+                for (j, value) in self.contributions(row) {
+                    let name = columns[j].as_str();
+                    let slot = if TREND.contains(&name) {
+                        &mut parts.trend
+                    } else if SEASONALITY.contains(&name) {
+                        &mut parts.seasonality
+                    } else if HOLIDAY_REGRESSOR.contains(&name) {
+                        &mut parts.holiday_regressor
+                    } else {
+                        &mut parts.other
+                    };
+                    *slot += value;
+                }
+                parts
+            })
+            .collect()
+    }
+
+    /// Ridge coefficients by training column name (0 for dropped columns).
+    pub fn coefficients(&self, columns: &[String]) -> Vec<(String, f64)> {
+        let mut out: Vec<(String, f64)> = columns.iter().map(|c| (c.clone(), 0.0)).collect();
+        for (&j, &c) in self.kept.iter().zip(&self.ridge.coef) {
+            out[j].1 = c;
+        }
+        out
+    }
 }
 
 fn impute(value: f64, median: f64) -> f64 {
@@ -150,134 +182,48 @@ impl Decomposition {
     }
 }
 
+impl SupervisedMethod for ProphetLikeConfig {
+    const MODEL_TYPE: &'static str = MODEL_TYPE;
+    const PAYLOAD_FIELD: &'static str = "pipeline";
+    type Model = Pipeline;
+
+    fn validate(&self) -> Result<(), CoreError> {
+        check_float_range("alpha", self.alpha, 0.0, 10_000.0)
+    }
+
+    fn fit_model(&self, x: &FeatureMatrix, y: &[f64], _seed: u64) -> Result<Pipeline, CoreError> {
+        Pipeline::fit(x, y, self.alpha)
+    }
+
+    fn predict_model(&self, pipeline: &Pipeline, x: &FeatureMatrix) -> Vec<f64> {
+        pipeline.predict(x)
+    }
+}
+
 /// Unfitted prophet-like model.
-#[derive(Debug, Clone)]
-pub struct ProphetLike {
-    config: ProphetLikeConfig,
-}
+pub type ProphetLike = Supervised<ProphetLikeConfig>;
 
-/// Fitted prophet-like model.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FittedProphetLike {
-    config: ProphetLikeConfig,
-    columns: Vec<String>,
-    pipeline: Pipeline,
-    /// Absolute errors on the held-out calibration tail.
-    calibration: Vec<f64>,
-}
-
-impl FittedProphetLike {
-    /// The additive decomposition of each row of `x`.
-    pub fn decompose(&self, x: &FeatureMatrix) -> Vec<Decomposition> {
-        x.rows()
-            .map(|row| {
-                let mut parts = Decomposition {
-                    intercept: self.pipeline.ridge.intercept,
-                    trend: 0.0,
-                    seasonality: 0.0,
-                    holiday_regressor: 0.0,
-                    other: 0.0,
-                };
-                for (j, value) in self.pipeline.contributions(row) {
-                    let name = self.columns[j].as_str();
-                    let slot = if TREND.contains(&name) {
-                        &mut parts.trend
-                    } else if SEASONALITY.contains(&name) {
-                        &mut parts.seasonality
-                    } else if HOLIDAY_REGRESSOR.contains(&name) {
-                        &mut parts.holiday_regressor
-                    } else {
-                        &mut parts.other
-                    };
-                    *slot += value;
-                }
-                parts
-            })
-            .collect()
-    }
-
-    /// Ridge coefficients by column name (0 for dropped columns).
-    pub fn coefficients(&self) -> Vec<(String, f64)> {
-        let mut out: Vec<(String, f64)> = self.columns.iter().map(|c| (c.clone(), 0.0)).collect();
-        for (&j, &c) in self.pipeline.kept.iter().zip(&self.pipeline.ridge.coef) {
-            out[j].1 = c;
-        }
-        out
-    }
-}
-
-impl Forecaster for ProphetLike {
-    fn model_type(&self) -> &'static str {
-        MODEL_TYPE
-    }
-
-    fn config_json(&self) -> serde_json::Value {
-        serde_json::to_value(&self.config).unwrap_or_default()
-    }
-
-    fn fit(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
-        let (x, y) = supervised::training_inputs(data, MODEL_TYPE, 2)?;
-        let pipeline = Pipeline::fit(x, y, self.config.alpha)?;
-        let in_sample = pipeline.predict(x);
-        let calibration = supervised::calibration_errors(x, y, &in_sample, |xh, yh, xt| {
-            Ok(Pipeline::fit(xh, yh, self.config.alpha)?.predict(xt))
-        })?;
-        Ok(Box::new(FittedProphetLike {
-            config: self.config.clone(),
-            columns: x.columns().to_vec(),
-            pipeline,
-            calibration,
-        }))
-    }
-}
-
-impl FittedModel for FittedProphetLike {
-    fn model_type(&self) -> &'static str {
-        MODEL_TYPE
-    }
-
-    fn predict(&self, request: &PredictRequest<'_>) -> Result<Forecast, CoreError> {
-        let x = supervised::prediction_inputs(request, &self.columns, MODEL_TYPE)?;
-        supervised::forecast_with_interval(
-            self.pipeline.predict(x),
-            &self.calibration,
-            request.interval_level,
-        )
-    }
-
-    fn to_payload(&self) -> Result<Vec<u8>, CoreError> {
-        serde_json::to_vec(self).map_err(|e| CoreError::Artifact(e.to_string()))
-    }
-}
-
-fn build(config: &serde_json::Value) -> Result<Box<dyn Forecaster>, CoreError> {
-    let config: ProphetLikeConfig = model_config::parse(config, MODEL_TYPE)?;
-    config.validate()?;
-    Ok(Box::new(ProphetLike { config }))
-}
-
-fn load(payload: &[u8]) -> Result<Box<dyn FittedModel>, CoreError> {
-    let fitted: FittedProphetLike = serde_json::from_slice(payload)
-        .map_err(|e| CoreError::Artifact(format!("unreadable prophet_like payload: {e}")))?;
-    fitted.config.validate()?;
-    Ok(Box::new(fitted))
-}
+/// Fitted prophet-like model; its payload holds the [`Pipeline`] under
+/// `pipeline`.
+pub type FittedProphetLike = FittedSupervised<ProphetLikeConfig>;
 
 inventory::submit! {
-    ModelRegistration {
-        name: MODEL_TYPE,
-        family: ModelFamily::Additive,
-        input: InputKind::FeatureAware,
-        flag: None,
-        version: env!("CARGO_PKG_VERSION"),
-        build,
-        load,
-    }
+    supervised::registration::<ProphetLikeConfig>(ModelFamily::Additive, env!("CARGO_PKG_VERSION"))
 }
 
 #[cfg(test)]
 mod tests {
+    use forecastlab_core::{FittedModel, Forecaster, PredictRequest, TrainingData};
+
     use super::*;
+
+    fn build(config: &serde_json::Value) -> Result<Box<dyn Forecaster>, CoreError> {
+        supervised::build::<ProphetLikeConfig>(config)
+    }
+
+    fn load(payload: &[u8]) -> Result<Box<dyn FittedModel>, CoreError> {
+        supervised::load::<ProphetLikeConfig>(payload)
+    }
 
     const COLUMNS: [&str; 5] = [
         "lag_7",
@@ -360,7 +306,8 @@ mod tests {
             alpha: 1.0,
             feature_config_hash: None,
         };
-        let fitted = ProphetLike { config }
+        let fitted = ProphetLike::new(config)
+            .unwrap()
             .fit(&TrainingData {
                 target: &y[..train],
                 features: Some(&xt),
@@ -376,10 +323,11 @@ mod tests {
         let payload = fitted.to_payload().unwrap();
         let concrete: FittedProphetLike = serde_json::from_slice(&payload).unwrap();
         assert!(
-            !concrete.pipeline.kept.contains(&4),
+            !concrete.model.kept.contains(&4),
             "all-NaN column is dropped"
         );
-        for (parts, point) in concrete.decompose(&xf).iter().zip(&forecast.point) {
+        let parts = concrete.model.decompose(&concrete.columns, &xf);
+        for (parts, point) in parts.iter().zip(&forecast.point) {
             assert!((parts.total() - point).abs() < 1e-9);
             assert_eq!(parts.other, 0.0);
         }

@@ -13,10 +13,9 @@
 use forecastlab_core::{
     inventory,
     model_config::{self, check_float_range, check_range},
-    supervised,
-    taxonomy::{InputKind, ModelFamily},
-    CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
-    TrainingData,
+    supervised::{self, FittedSupervised, Supervised, SupervisedMethod},
+    taxonomy::ModelFamily,
+    CoreError, FeatureMatrix,
 };
 use forust_ml::{
     gradientbooster::{GrowPolicy, MissingNodeTreatment},
@@ -71,12 +70,6 @@ fn default_max_depth() -> i64 {
 }
 
 impl RegressionConfig {
-    fn validate(&self) -> Result<(), CoreError> {
-        check_range("max_iter", self.max_iter, 10, 1000)?;
-        check_float_range("learning_rate", self.learning_rate, 0.001, 1.0)?;
-        check_range("max_depth", self.max_depth, 1, 20)
-    }
-
     fn booster(&self, seed: u64) -> Result<GradientBooster, CoreError> {
         let mut booster = GradientBooster::default()
             .set_objective_type(ObjectiveType::SquaredLoss)
@@ -130,11 +123,31 @@ fn predict_booster(booster: &GradientBooster, x: &FeatureMatrix) -> Vec<f64> {
     booster.predict(&Matrix::new(&columns, x.n_rows(), x.n_cols()), false)
 }
 
-/// Unfitted regression model.
-#[derive(Debug, Clone)]
-pub struct Regression {
-    config: RegressionConfig,
+impl SupervisedMethod for RegressionConfig {
+    const MODEL_TYPE: &'static str = MODEL_TYPE;
+    const PAYLOAD_FIELD: &'static str = "booster";
+    type Model = Booster;
+
+    fn validate(&self) -> Result<(), CoreError> {
+        check_range("max_iter", self.max_iter, 10, 1000)?;
+        check_float_range("learning_rate", self.learning_rate, 0.001, 1.0)?;
+        check_range("max_depth", self.max_depth, 1, 20)
+    }
+
+    fn fit_model(&self, x: &FeatureMatrix, y: &[f64], seed: u64) -> Result<Booster, CoreError> {
+        self.fit_booster(x, y, seed).map(Booster)
+    }
+
+    fn predict_model(&self, booster: &Booster, x: &FeatureMatrix) -> Vec<f64> {
+        predict_booster(&booster.0, x)
+    }
 }
+
+/// Unfitted regression model.
+pub type Regression = Supervised<RegressionConfig>;
+
+/// Fitted regression model; its payload holds the booster under `booster`.
+pub type FittedRegression = FittedSupervised<RegressionConfig>;
 
 /// The fitted booster (wrapped for `Debug`).
 #[derive(Serialize, Deserialize)]
@@ -149,24 +162,15 @@ impl std::fmt::Debug for Booster {
     }
 }
 
-/// Fitted regression model.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct FittedRegression {
-    config: RegressionConfig,
-    columns: Vec<String>,
-    booster: Booster,
-    /// Absolute errors on the held-out calibration tail.
-    calibration: Vec<f64>,
-}
-
-impl FittedRegression {
-    /// Per-column gain importances (normalised), in column order.
-    pub fn feature_importances(&self) -> Vec<(String, f64)> {
-        let gains = self.booster.0.calculate_feature_importance(
+impl Booster {
+    /// Per-column gain importances (normalised) for the training `columns`,
+    /// in column order.
+    pub fn feature_importances(&self, columns: &[String]) -> Vec<(String, f64)> {
+        let gains = self.0.calculate_feature_importance(
             forust_ml::gradientbooster::ImportanceMethod::TotalGain,
             true,
         );
-        self.columns
+        columns
             .iter()
             .enumerate()
             .map(|(i, name)| (name.clone(), f64::from(*gains.get(&i).unwrap_or(&0.0))))
@@ -174,76 +178,23 @@ impl FittedRegression {
     }
 }
 
-impl Forecaster for Regression {
-    fn model_type(&self) -> &'static str {
-        MODEL_TYPE
-    }
-
-    fn config_json(&self) -> serde_json::Value {
-        serde_json::to_value(&self.config).unwrap_or_default()
-    }
-
-    fn fit(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
-        let (x, y) = supervised::training_inputs(data, MODEL_TYPE, 2)?;
-        let booster = self.config.fit_booster(x, y, data.seed)?;
-        let in_sample = predict_booster(&booster, x);
-        let calibration = supervised::calibration_errors(x, y, &in_sample, |xh, yh, xt| {
-            let head = self.config.fit_booster(xh, yh, data.seed)?;
-            Ok(predict_booster(&head, xt))
-        })?;
-        Ok(Box::new(FittedRegression {
-            config: self.config.clone(),
-            columns: x.columns().to_vec(),
-            booster: Booster(booster),
-            calibration,
-        }))
-    }
-}
-
-impl FittedModel for FittedRegression {
-    fn model_type(&self) -> &'static str {
-        MODEL_TYPE
-    }
-
-    fn predict(&self, request: &PredictRequest<'_>) -> Result<Forecast, CoreError> {
-        let x = supervised::prediction_inputs(request, &self.columns, MODEL_TYPE)?;
-        let point = predict_booster(&self.booster.0, x);
-        supervised::forecast_with_interval(point, &self.calibration, request.interval_level)
-    }
-
-    fn to_payload(&self) -> Result<Vec<u8>, CoreError> {
-        serde_json::to_vec(self).map_err(|e| CoreError::Artifact(e.to_string()))
-    }
-}
-
-fn build(config: &serde_json::Value) -> Result<Box<dyn Forecaster>, CoreError> {
-    let config: RegressionConfig = model_config::parse(config, MODEL_TYPE)?;
-    config.validate()?;
-    Ok(Box::new(Regression { config }))
-}
-
-fn load(payload: &[u8]) -> Result<Box<dyn FittedModel>, CoreError> {
-    let fitted: FittedRegression = serde_json::from_slice(payload)
-        .map_err(|e| CoreError::Artifact(format!("unreadable regression payload: {e}")))?;
-    fitted.config.validate()?;
-    Ok(Box::new(fitted))
-}
-
 inventory::submit! {
-    ModelRegistration {
-        name: MODEL_TYPE,
-        family: ModelFamily::Tree,
-        input: InputKind::FeatureAware,
-        flag: None,
-        version: env!("CARGO_PKG_VERSION"),
-        build,
-        load,
-    }
+    supervised::registration::<RegressionConfig>(ModelFamily::Tree, env!("CARGO_PKG_VERSION"))
 }
 
 #[cfg(test)]
 mod tests {
+    use forecastlab_core::{FittedModel, Forecaster, PredictRequest, TrainingData};
+
     use super::*;
+
+    fn build(config: &serde_json::Value) -> Result<Box<dyn Forecaster>, CoreError> {
+        supervised::build::<RegressionConfig>(config)
+    }
+
+    fn load(payload: &[u8]) -> Result<Box<dyn FittedModel>, CoreError> {
+        supervised::load::<RegressionConfig>(payload)
+    }
 
     /// Weekly pattern + promotions + noise; features: lag_7 (NaN for the
     /// first week), day of week, promo flag.
