@@ -3,71 +3,64 @@
 
 use chrono::Datelike;
 
-use super::{engine::FeatureColumn, FeatureGroup, FeatureGroupRegistration, FeatureSpec};
-use crate::{frame::SeriesData, CoreError};
+use super::{
+    plan::{Plan, Planned, PlannedGroup},
+    CalendarSpec, FeatureGroupRegistration, FeatureSpec,
+};
+use crate::frame::SeriesData;
 
 /// Calendar columns.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Calendar;
 
-impl FeatureGroup for Calendar {
-    fn name(&self) -> &'static str {
-        "calendar"
+/// One calendar column.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Part {
+    DowSin,
+    DowCos,
+    DayOfWeek,
+    MonthSin,
+    MonthCos,
+    Month,
+    Quarter,
+    Year,
+    Weekend,
+    MonthEnd,
+    Holiday,
+}
+
+impl PlannedGroup for Calendar {
+    const NAME: &'static str = "calendar";
+    const DESCRIPTION: &'static str =
+        "day of week / month (sin-cos or raw), quarter, year, weekend, month end, holiday";
+    type Section = CalendarSpec;
+    type Part = Part;
+
+    fn section(spec: &FeatureSpec) -> Option<&CalendarSpec> {
+        spec.calendar.as_ref()
     }
 
-    fn description(&self) -> &'static str {
-        "day of week / month (sin-cos or raw), quarter, year, weekend, month end, holiday"
+    fn plan(c: &CalendarSpec, plan: &mut Plan<Part>) {
+        let (dow, month) = (c.day_of_week, c.month);
+        plan.float(dow && c.cyclical, Part::DowSin, "dow_sin");
+        plan.float(dow && c.cyclical, Part::DowCos, "dow_cos");
+        plan.int(dow && !c.cyclical, Part::DayOfWeek, "day_of_week");
+        plan.float(month && c.cyclical, Part::MonthSin, "month_sin");
+        plan.float(month && c.cyclical, Part::MonthCos, "month_cos");
+        plan.int(month && !c.cyclical, Part::Month, "month");
+        plan.int(c.quarter, Part::Quarter, "quarter");
+        plan.int(c.year, Part::Year, "year");
+        plan.int(c.is_weekend, Part::Weekend, "is_weekend");
+        plan.int(c.is_month_end, Part::MonthEnd, "is_month_end");
+        plan.int(c.is_holiday, Part::Holiday, "is_holiday");
     }
 
-    fn columns(&self, spec: &FeatureSpec) -> Vec<FeatureColumn> {
-        let Some(c) = &spec.calendar else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        if c.day_of_week {
-            if c.cyclical {
-                out.push(FeatureColumn::float("dow_sin"));
-                out.push(FeatureColumn::float("dow_cos"));
-            } else {
-                out.push(FeatureColumn::int("day_of_week"));
-            }
-        }
-        if c.month {
-            if c.cyclical {
-                out.push(FeatureColumn::float("month_sin"));
-                out.push(FeatureColumn::float("month_cos"));
-            } else {
-                out.push(FeatureColumn::int("month"));
-            }
-        }
-        if c.quarter {
-            out.push(FeatureColumn::int("quarter"));
-        }
-        if c.year {
-            out.push(FeatureColumn::int("year"));
-        }
-        if c.is_weekend {
-            out.push(FeatureColumn::int("is_weekend"));
-        }
-        if c.is_month_end {
-            out.push(FeatureColumn::int("is_month_end"));
-        }
-        if c.is_holiday {
-            out.push(FeatureColumn::int("is_holiday"));
-        }
-        out
-    }
-
-    fn compute(
-        &self,
-        spec: &FeatureSpec,
+    fn fill<'a>(
+        _: &CalendarSpec,
         series: &SeriesData,
-        out: &mut [Vec<f64>],
-    ) -> Result<(), CoreError> {
+        columns: impl Iterator<Item = (Part, &'a mut [f64])>,
+    ) {
         use std::f64::consts::TAU;
-        let Some(c) = &spec.calendar else {
-            return Ok(());
-        };
         // One pass over the dates into small integer parts, then every
         // column from lookup tables (no trigonometry per row).
         let n = series.len();
@@ -84,51 +77,31 @@ impl FeatureGroup for Calendar {
         let month_sin: [f64; 13] = std::array::from_fn(|m| (TAU * m as f64 / 12.0).sin());
         let month_cos: [f64; 13] = std::array::from_fn(|m| (TAU * m as f64 / 12.0).cos());
         let flag = |b: bool| if b { 1.0 } else { 0.0 };
-        let mut columns = out.iter_mut();
-        if c.day_of_week {
-            if c.cyclical {
-                fill(columns.next(), |i| dow_sin[dow[i]]);
-                fill(columns.next(), |i| dow_cos[dow[i]]);
-            } else {
-                fill(columns.next(), |i| dow[i] as f64);
+        for (part, column) in columns {
+            match part {
+                Part::DowSin => fill(column, |i| dow_sin[dow[i]]),
+                Part::DowCos => fill(column, |i| dow_cos[dow[i]]),
+                Part::DayOfWeek => fill(column, |i| dow[i] as f64),
+                Part::MonthSin => fill(column, |i| month_sin[month[i]]),
+                Part::MonthCos => fill(column, |i| month_cos[month[i]]),
+                Part::Month => fill(column, |i| month[i] as f64),
+                Part::Quarter => fill(column, |i| ((month[i] - 1) / 3 + 1) as f64),
+                Part::Year => fill(column, |i| f64::from(series.dates[i].year())),
+                Part::Weekend => fill(column, |i| flag(dow[i] >= 5)),
+                Part::MonthEnd => fill(column, |i| flag(month_end[i])),
+                Part::Holiday => fill(column, |i| flag(series.is_holiday(series.dates[i]))),
             }
         }
-        if c.month {
-            if c.cyclical {
-                fill(columns.next(), |i| month_sin[month[i]]);
-                fill(columns.next(), |i| month_cos[month[i]]);
-            } else {
-                fill(columns.next(), |i| month[i] as f64);
-            }
-        }
-        if c.quarter {
-            fill(columns.next(), |i| ((month[i] - 1) / 3 + 1) as f64);
-        }
-        if c.year {
-            fill(columns.next(), |i| f64::from(series.dates[i].year()));
-        }
-        if c.is_weekend {
-            fill(columns.next(), |i| flag(dow[i] >= 5));
-        }
-        if c.is_month_end {
-            fill(columns.next(), |i| flag(month_end[i]));
-        }
-        if c.is_holiday {
-            fill(columns.next(), |i| flag(series.is_holiday(series.dates[i])));
-        }
-        Ok(())
     }
 }
 
 inventory::submit! {
-    FeatureGroupRegistration { name: "calendar", order: 30, build: || Box::new(Calendar) }
+    FeatureGroupRegistration { name: "calendar", order: 30, build: Planned::<Calendar>::boxed }
 }
 
 /// Writes `f(i)` into every row of `column` (statically dispatched).
-fn fill(column: Option<&mut Vec<f64>>, f: impl Fn(usize) -> f64) {
-    if let Some(values) = column {
-        for (i, value) in values.iter_mut().enumerate() {
-            *value = f(i);
-        }
+fn fill(column: &mut [f64], f: impl Fn(usize) -> f64) {
+    for (i, value) in column.iter_mut().enumerate() {
+        *value = f(i);
     }
 }

@@ -2,124 +2,105 @@
 //! same-day promotion flag, previous-day on-hand units and stockout flag.
 
 use super::{
-    engine::FeatureColumn, kernels::lag_into, FeatureGroup, FeatureGroupRegistration, FeatureSpec,
+    kernels::{forward_fill, lag_from, lag_into},
+    plan::{Plan, Planned, PlannedGroup},
+    ExogenousSpec, FeatureGroupRegistration, FeatureSpec,
 };
-use crate::{frame::SeriesData, CoreError};
+use crate::frame::SeriesData;
 
 /// Price / promotion / inventory columns.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Exogenous;
 
-impl FeatureGroup for Exogenous {
-    fn name(&self) -> &'static str {
-        "exogenous"
-    }
+/// One exogenous column.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Part {
+    PriceLag(usize),
+    PriceChange,
+    Promo,
+    Inventory,
+    Stockout,
+}
 
-    fn description(&self) -> &'static str {
+impl PlannedGroup for Exogenous {
+    const NAME: &'static str = "exogenous";
+    const DESCRIPTION: &'static str =
         "price_lag_{k}, price_pct_change_7d, promo_active (promotion table), \
-         inventory_on_hand_lag_1 and stockout_lag_1 (inventory snapshots)"
+         inventory_on_hand_lag_1 and stockout_lag_1 (inventory snapshots)";
+    type Section = ExogenousSpec;
+    type Part = Part;
+
+    fn section(spec: &FeatureSpec) -> Option<&ExogenousSpec> {
+        spec.exogenous.as_ref()
     }
 
-    fn columns(&self, spec: &FeatureSpec) -> Vec<FeatureColumn> {
-        let Some(e) = &spec.exogenous else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        if e.include_price {
-            out.extend(
-                e.price_lags
-                    .iter()
-                    .map(|k| FeatureColumn::float(format!("price_lag_{k}"))),
+    fn plan(e: &ExogenousSpec, plan: &mut Plan<Part>) {
+        for k in &e.price_lags {
+            plan.float(
+                e.include_price,
+                Part::PriceLag(*k),
+                format!("price_lag_{k}"),
             );
         }
-        if e.include_price_change {
-            out.push(FeatureColumn::float("price_pct_change_7d"));
-        }
-        if e.include_promo {
-            out.push(FeatureColumn::int("promo_active"));
-        }
-        if e.include_inventory {
-            out.push(FeatureColumn::float("inventory_on_hand_lag_1"));
-        }
-        if e.include_stockout_flag {
-            out.push(FeatureColumn::int("stockout_lag_1"));
-        }
-        out
+        plan.float(
+            e.include_price_change,
+            Part::PriceChange,
+            "price_pct_change_7d",
+        );
+        plan.int(e.include_promo, Part::Promo, "promo_active");
+        plan.float(
+            e.include_inventory,
+            Part::Inventory,
+            "inventory_on_hand_lag_1",
+        );
+        plan.int(e.include_stockout_flag, Part::Stockout, "stockout_lag_1");
     }
 
-    fn compute(
-        &self,
-        spec: &FeatureSpec,
+    fn fill<'a>(
+        _: &ExogenousSpec,
         series: &SeriesData,
-        out: &mut [Vec<f64>],
-    ) -> Result<(), CoreError> {
-        let Some(e) = &spec.exogenous else {
-            return Ok(());
-        };
-        let n = series.len();
-        let mut columns = out.iter_mut();
-        if e.include_price {
-            for k in &e.price_lags {
-                if let Some(column) = columns.next() {
-                    lag_into(&series.price, *k, column);
-                }
-            }
-        }
-        if e.include_price_change {
-            if let Some(column) = columns.next() {
-                // Interior NaN prices are forward-filled first (pandas' default).
-                let mut filled = series.price.clone();
-                let mut last = f64::NAN;
-                for value in &mut filled {
-                    if value.is_nan() {
-                        *value = last;
-                    } else {
-                        last = *value;
+        columns: impl Iterator<Item = (Part, &'a mut [f64])>,
+    ) {
+        for (part, column) in columns {
+            match part {
+                Part::PriceLag(k) => lag_into(&series.price, k, column),
+                Part::PriceChange => {
+                    // Interior NaN prices are forward-filled first (pandas' default).
+                    let mut filled = series.price.clone();
+                    forward_fill(&mut filled);
+                    for (i, value) in column.iter_mut().enumerate() {
+                        *value = if i >= 8 {
+                            filled[i - 1] / filled[i - 8] - 1.0
+                        } else {
+                            f64::NAN
+                        };
                     }
                 }
-                for i in 0..n {
-                    column[i] = if i >= 8 {
-                        filled[i - 1] / filled[i - 8] - 1.0
-                    } else {
-                        f64::NAN
-                    };
+                Part::Promo => {
+                    for (value, date) in column.iter_mut().zip(&series.dates) {
+                        *value = if series.promotions_on(*date).next().is_some() {
+                            1.0
+                        } else {
+                            0.0
+                        };
+                    }
                 }
-            }
-        }
-        if e.include_promo {
-            if let Some(column) = columns.next() {
-                for (value, date) in column.iter_mut().zip(&series.dates) {
-                    *value = if series.promotions_on(*date).next().is_some() {
-                        1.0
-                    } else {
-                        0.0
-                    };
-                }
-            }
-        }
-        if e.include_inventory {
-            if let Some(column) = columns.next() {
-                for (value, previous) in column.iter_mut().skip(1).zip(&series.dates) {
-                    *value = series
-                        .inventory_on(*previous)
-                        .map_or(f64::NAN, |day| day.on_hand);
-                }
-            }
-        }
-        if e.include_stockout_flag {
-            if let Some(column) = columns.next() {
-                for (value, previous) in column.iter_mut().skip(1).zip(&series.dates) {
-                    *value = match series.inventory_on(*previous) {
+                Part::Inventory => lag_from(1, column, |i| {
+                    series
+                        .inventory_on(series.dates[i])
+                        .map_or(f64::NAN, |day| day.on_hand)
+                }),
+                Part::Stockout => {
+                    lag_from(1, column, |i| match series.inventory_on(series.dates[i]) {
                         Some(day) if day.is_stockout => 1.0,
                         _ => 0.0,
-                    };
+                    })
                 }
             }
         }
-        Ok(())
     }
 }
 
 inventory::submit! {
-    FeatureGroupRegistration { name: "exogenous", order: 40, build: || Box::new(Exogenous) }
+    FeatureGroupRegistration { name: "exogenous", order: 40, build: Planned::<Exogenous>::boxed }
 }

@@ -1,6 +1,9 @@
 //! Imputation (§2.5.8), run per series before any feature group.
 
-use super::spec::{Imputation, ImputedColumn};
+use super::{
+    kernels::forward_fill,
+    spec::{Imputation, ImputedColumn},
+};
 use crate::frame::SeriesData;
 
 /// Applies the strategies in order; `drop` removes rows.
@@ -53,16 +56,7 @@ fn fill(values: &mut [f64], strategy: Imputation) -> Option<Vec<bool>> {
             .iter_mut()
             .filter(|v| v.is_nan())
             .for_each(|v| *v = 0.0),
-        Imputation::Ffill => {
-            let mut last = f64::NAN;
-            for v in values.iter_mut() {
-                if v.is_nan() {
-                    *v = last;
-                } else {
-                    last = *v;
-                }
-            }
-        }
+        Imputation::Ffill => forward_fill(values),
         Imputation::Bfill => {
             let mut next = f64::NAN;
             for v in values.iter_mut().rev() {

@@ -16,6 +16,30 @@ pub fn lag_into(values: &[f64], k: usize, out: &mut [f64]) {
     out[k..].copy_from_slice(&values[..n - k]);
 }
 
+/// `out[i] = value(i − k)`, NaN for the first `k` rows: [`lag_into`] of a
+/// daily value computed on the fly instead of from a slice. `k` must be ≥ 1
+/// for time safety when `value` reads the target.
+pub fn lag_from(k: usize, out: &mut [f64], value: impl Fn(usize) -> f64) {
+    let k = k.min(out.len());
+    out[..k].fill(f64::NAN);
+    for (i, slot) in out[k..].iter_mut().enumerate() {
+        *slot = value(i);
+    }
+}
+
+/// Replaces each NaN by the last non-NaN value before it (leading NaNs
+/// stay), as pandas' `ffill`.
+pub fn forward_fill(values: &mut [f64]) {
+    let mut last = f64::NAN;
+    for value in values {
+        if value.is_nan() {
+            *value = last;
+        } else {
+            last = *value;
+        }
+    }
+}
+
 /// Rolling aggregation of the one-row-shifted input: `out[i]` aggregates
 /// the non-null values of rows `i − w … i − 1` (clipped at row 0), and is
 /// NaN unless at least `min_periods` of them are non-null. Mean, sum and
@@ -340,5 +364,24 @@ mod tests {
         assert_eq!(&out[2..], &[1.0, 2.0]);
         lag_into(&[1.0, 2.0, 3.0, 4.0], 9, &mut out);
         assert!(out.iter().all(|v| v.is_nan()));
+    }
+
+    #[test]
+    fn lag_from_matches_lag_into() {
+        let values = [1.0, f64::NAN, 3.0, 4.0, 5.0];
+        for k in 0..7 {
+            let (mut direct, mut computed) = ([0.0; 5], [0.0; 5]);
+            lag_into(&values, k, &mut direct);
+            lag_from(k, &mut computed, |i| values[i]);
+            assert_eq!(format!("{direct:?}"), format!("{computed:?}"), "k={k}");
+        }
+    }
+
+    #[test]
+    fn forward_fill_keeps_leading_nan() {
+        let mut values = [f64::NAN, 1.0, f64::NAN, f64::NAN, 2.0, f64::NAN];
+        forward_fill(&mut values);
+        assert!(values[0].is_nan());
+        assert_eq!(&values[1..], &[1.0, 1.0, 1.0, 2.0, 2.0]);
     }
 }

@@ -1,41 +1,41 @@
 //! `lags`: `lag_{k}` = target `k` rows earlier in the same series.
 
 use super::{
-    engine::FeatureColumn, kernels::lag_into, FeatureGroup, FeatureGroupRegistration, FeatureSpec,
+    kernels::lag_into,
+    plan::{Plan, Planned, PlannedGroup},
+    FeatureGroupRegistration, FeatureSpec, LagSpec,
 };
-use crate::{frame::SeriesData, CoreError};
+use crate::frame::SeriesData;
 
 /// Lag features of the target.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Lags;
 
-impl FeatureGroup for Lags {
-    fn name(&self) -> &'static str {
-        "lags"
+impl PlannedGroup for Lags {
+    const NAME: &'static str = "lags";
+    const DESCRIPTION: &'static str =
+        "lag_{k}: the target k rows earlier (NaN for the first k rows, or fill_value)";
+    type Section = LagSpec;
+    /// The lag k.
+    type Part = usize;
+
+    fn section(spec: &FeatureSpec) -> Option<&LagSpec> {
+        spec.lag.as_ref()
     }
 
-    fn description(&self) -> &'static str {
-        "lag_{k}: the target k rows earlier (NaN for the first k rows, or fill_value)"
+    fn plan(lag: &LagSpec, plan: &mut Plan<usize>) {
+        for k in &lag.lags {
+            plan.float(true, *k, format!("lag_{k}"));
+        }
     }
 
-    fn columns(&self, spec: &FeatureSpec) -> Vec<FeatureColumn> {
-        spec.lag.as_ref().map_or_else(Vec::new, |lag| {
-            lag.lags
-                .iter()
-                .map(|k| FeatureColumn::float(format!("lag_{k}")))
-                .collect()
-        })
-    }
-
-    fn compute(
-        &self,
-        spec: &FeatureSpec,
+    fn fill<'a>(
+        lag: &LagSpec,
         series: &SeriesData,
-        out: &mut [Vec<f64>],
-    ) -> Result<(), CoreError> {
-        let Some(lag) = &spec.lag else { return Ok(()) };
-        for (k, column) in lag.lags.iter().zip(out.iter_mut()) {
-            lag_into(&series.target, *k, column);
+        columns: impl Iterator<Item = (usize, &'a mut [f64])>,
+    ) {
+        for (k, column) in columns {
+            lag_into(&series.target, k, column);
             if let Some(fill) = lag.fill_value {
                 column
                     .iter_mut()
@@ -43,10 +43,9 @@ impl FeatureGroup for Lags {
                     .for_each(|v| *v = fill);
             }
         }
-        Ok(())
     }
 }
 
 inventory::submit! {
-    FeatureGroupRegistration { name: "lags", order: 10, build: || Box::new(Lags) }
+    FeatureGroupRegistration { name: "lags", order: 10, build: Planned::<Lags>::boxed }
 }

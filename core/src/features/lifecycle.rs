@@ -1,69 +1,68 @@
 //! `lifecycle`: days since launch / discontinuation, taken N rows earlier.
 
-use super::{engine::FeatureColumn, FeatureGroup, FeatureGroupRegistration, FeatureSpec};
-use crate::{frame::SeriesData, CoreError};
+use super::{
+    kernels::lag_from,
+    plan::{Plan, Planned, PlannedGroup},
+    FeatureGroupRegistration, FeatureSpec, LifecycleSpec,
+};
+use crate::frame::SeriesData;
 
 /// Product lifecycle columns.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Lifecycle;
 
-impl FeatureGroup for Lifecycle {
-    fn name(&self) -> &'static str {
-        "lifecycle"
+/// One lifecycle column.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Part {
+    SinceLaunch,
+    SinceDiscontinue,
+}
+
+impl PlannedGroup for Lifecycle {
+    const NAME: &'static str = "lifecycle";
+    const DESCRIPTION: &'static str =
+        "days_since_launch_lag{N}, days_since_discontinue_lag{N} (product dates, N rows earlier)";
+    type Section = LifecycleSpec;
+    type Part = Part;
+
+    fn section(spec: &FeatureSpec) -> Option<&LifecycleSpec> {
+        spec.lifecycle.as_ref()
     }
 
-    fn description(&self) -> &'static str {
-        "days_since_launch_lag{N}, days_since_discontinue_lag{N} (product dates, N rows earlier)"
+    fn plan(l: &LifecycleSpec, plan: &mut Plan<Part>) {
+        let lag = l.lag_days;
+        plan.float(
+            l.include_days_since_launch,
+            Part::SinceLaunch,
+            format!("days_since_launch_lag{lag}"),
+        );
+        plan.float(
+            l.include_days_since_discontinue,
+            Part::SinceDiscontinue,
+            format!("days_since_discontinue_lag{lag}"),
+        );
     }
 
-    fn columns(&self, spec: &FeatureSpec) -> Vec<FeatureColumn> {
-        let Some(l) = &spec.lifecycle else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        if l.include_days_since_launch {
-            out.push(FeatureColumn::float(format!(
-                "days_since_launch_lag{}",
-                l.lag_days
-            )));
-        }
-        if l.include_days_since_discontinue {
-            out.push(FeatureColumn::float(format!(
-                "days_since_discontinue_lag{}",
-                l.lag_days
-            )));
-        }
-        out
-    }
-
-    fn compute(
-        &self,
-        spec: &FeatureSpec,
+    fn fill<'a>(
+        l: &LifecycleSpec,
         series: &SeriesData,
-        out: &mut [Vec<f64>],
-    ) -> Result<(), CoreError> {
-        let Some(l) = &spec.lifecycle else {
-            return Ok(());
-        };
-        let mut columns = out.iter_mut();
-        let mut fill = |anchor: Option<chrono::NaiveDate>| {
-            if let Some(column) = columns.next() {
-                let Some(anchor) = anchor else { return };
-                for (value, source) in column.iter_mut().skip(l.lag_days).zip(&series.dates) {
-                    *value = (*source - anchor).num_days() as f64;
-                }
+        columns: impl Iterator<Item = (Part, &'a mut [f64])>,
+    ) {
+        for (part, column) in columns {
+            let anchor = match part {
+                Part::SinceLaunch => series.launch_date,
+                Part::SinceDiscontinue => series.discontinue_date,
+            };
+            // Without the product date the column stays missing.
+            if let Some(anchor) = anchor {
+                lag_from(l.lag_days, column, |i| {
+                    (series.dates[i] - anchor).num_days() as f64
+                });
             }
-        };
-        if l.include_days_since_launch {
-            fill(series.launch_date);
         }
-        if l.include_days_since_discontinue {
-            fill(series.discontinue_date);
-        }
-        Ok(())
     }
 }
 
 inventory::submit! {
-    FeatureGroupRegistration { name: "lifecycle", order: 50, build: || Box::new(Lifecycle) }
+    FeatureGroupRegistration { name: "lifecycle", order: 50, build: Planned::<Lifecycle>::boxed }
 }

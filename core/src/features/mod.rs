@@ -5,7 +5,8 @@
 //! exogenous, lifecycle, promotion, replenishment) is a [`FeatureGroup`]
 //! registered with `inventory::submit!`; the engine runs the enabled groups
 //! in their registered order on one series' contiguous slices, and runs
-//! series in parallel with rayon.
+//! series in parallel with rayon. Groups made of optional columns declare
+//! each column once, with the part that computes it (`plan`).
 //!
 //! Time safety: a feature at row `i` (date `t`) never reads a target of a
 //! row at or after `i`: lags shift first, rolling windows are taken over the
@@ -19,6 +20,7 @@ mod imputation;
 pub mod kernels;
 mod lags;
 mod lifecycle;
+mod plan;
 mod promotion;
 mod replenishment;
 mod rolling;

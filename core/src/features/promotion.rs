@@ -1,99 +1,91 @@
 //! `promotion`: per promotion kind, whether one was active and its largest
 //! discount, N rows earlier (fed from the promotion table).
 
-use super::{engine::FeatureColumn, FeatureGroup, FeatureGroupRegistration, FeatureSpec};
-use crate::{
-    frame::{PromoKind, SeriesData},
-    CoreError,
+use super::{
+    kernels::lag_from,
+    plan::{Plan, Planned, PlannedGroup},
+    FeatureGroupRegistration, FeatureSpec, PromotionSpec,
 };
+use crate::frame::{PromoKind, SeriesData};
 
 /// Promotion columns.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Promotions;
 
-fn kinds(spec: &FeatureSpec) -> Vec<PromoKind> {
-    let mut kinds = spec
-        .promotion
-        .as_ref()
-        .map(|p| p.kinds.clone())
-        .unwrap_or_default();
-    kinds.sort_by_key(|k| k.as_str());
-    kinds.dedup();
-    kinds
+/// One promotion column: a kind and what is read of it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Part {
+    Active(PromoKind),
+    Intensity(PromoKind),
 }
 
-impl FeatureGroup for Promotions {
-    fn name(&self) -> &'static str {
-        "promotion"
+impl PlannedGroup for Promotions {
+    const NAME: &'static str = "promotion";
+    const DESCRIPTION: &'static str =
+        "promo_{kind}_active_lag{N}, promo_{kind}_intensity_lag{N} from the promotion table";
+    type Section = PromotionSpec;
+    type Part = Part;
+
+    fn section(spec: &FeatureSpec) -> Option<&PromotionSpec> {
+        spec.promotion.as_ref()
     }
 
-    fn description(&self) -> &'static str {
-        "promo_{kind}_active_lag{N}, promo_{kind}_intensity_lag{N} from the promotion table"
-    }
-
-    fn columns(&self, spec: &FeatureSpec) -> Vec<FeatureColumn> {
-        let Some(p) = &spec.promotion else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for kind in kinds(spec) {
-            if p.include_active {
-                out.push(FeatureColumn::int(format!(
-                    "promo_{}_active_lag{}",
-                    kind.as_str(),
-                    p.lag_days
-                )));
-            }
-            if p.include_intensity {
-                out.push(FeatureColumn::float(format!(
-                    "promo_{}_intensity_lag{}",
-                    kind.as_str(),
-                    p.lag_days
-                )));
-            }
+    fn plan(p: &PromotionSpec, plan: &mut Plan<Part>) {
+        let mut kinds = p.kinds.clone();
+        kinds.sort_by_key(|k| k.as_str());
+        kinds.dedup();
+        let lag = p.lag_days;
+        for kind in kinds {
+            let name = kind.as_str();
+            plan.int(
+                p.include_active,
+                Part::Active(kind),
+                format!("promo_{name}_active_lag{lag}"),
+            );
+            plan.float(
+                p.include_intensity,
+                Part::Intensity(kind),
+                format!("promo_{name}_intensity_lag{lag}"),
+            );
         }
-        out
     }
 
-    fn compute(
-        &self,
-        spec: &FeatureSpec,
+    fn fill<'a>(
+        p: &PromotionSpec,
         series: &SeriesData,
-        out: &mut [Vec<f64>],
-    ) -> Result<(), CoreError> {
-        let Some(p) = &spec.promotion else {
-            return Ok(());
+        columns: impl Iterator<Item = (Part, &'a mut [f64])>,
+    ) {
+        let of_kind = |i: usize, kind: PromoKind| {
+            series
+                .promotions_on(series.dates[i])
+                .filter(move |promotion| promotion.kind == kind)
         };
-        let n = series.len();
-        let mut columns = out.iter_mut();
-        for kind in kinds(spec) {
-            let mut active = vec![0.0; n];
-            let mut intensity = vec![f64::NAN; n];
-            for (i, date) in series.dates.iter().enumerate() {
-                for promotion in series.promotions_on(*date).filter(|p| p.kind == kind) {
-                    active[i] = 1.0;
-                    if let Some(discount) = promotion.discount_pct {
-                        if intensity[i].is_nan() || discount > intensity[i] {
-                            intensity[i] = discount;
-                        }
+        for (part, column) in columns {
+            match part {
+                Part::Active(kind) => lag_from(p.lag_days, column, |i| {
+                    if of_kind(i, kind).next().is_some() {
+                        1.0
+                    } else {
+                        0.0
                     }
-                }
-            }
-            for (include, daily) in [
-                (p.include_active, &active),
-                (p.include_intensity, &intensity),
-            ] {
-                if include {
-                    if let Some(column) = columns.next() {
-                        super::kernels::lag_into(daily, p.lag_days, column);
-                    }
-                }
+                }),
+                // The largest discount of the day; NaN when none is known.
+                Part::Intensity(kind) => lag_from(p.lag_days, column, |i| {
+                    of_kind(i, kind)
+                        .filter_map(|promotion| promotion.discount_pct)
+                        .fold(f64::NAN, |largest, discount| {
+                            if largest.is_nan() || discount > largest {
+                                discount
+                            } else {
+                                largest
+                            }
+                        })
+                }),
             }
         }
-        Ok(())
     }
 }
 
 inventory::submit! {
-    FeatureGroupRegistration { name: "promotion", order: 60, build: || Box::new(Promotions) }
+    FeatureGroupRegistration { name: "promotion", order: 60, build: Planned::<Promotions>::boxed }
 }
