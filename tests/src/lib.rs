@@ -14,6 +14,8 @@ use serde_json::Value;
 use tokio::{net::TcpListener, sync::oneshot};
 
 pub mod fixtures;
+pub mod jobs;
+pub mod json;
 
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +64,9 @@ pub struct TestResponse {
     pub body: Value,
     /// Raw body text.
     pub text: String,
+    /// The request that got this response (method, path and the start of
+    /// the body), for assertion messages.
+    pub request: String,
 }
 
 impl TestResponse {
@@ -79,8 +84,9 @@ impl TestResponse {
         assert_eq!(
             self.status.as_u16(),
             status,
-            "expected {status} {code}, got {}: {}",
+            "expected {status} {code}, got {} for {}: {}",
             self.status,
+            self.request,
             self.text
         );
         assert_eq!(
@@ -89,7 +95,7 @@ impl TestResponse {
             "body: {}",
             self.text
         );
-        assert_eq!(self.body["code"], code, "body: {}", self.text);
+        assert_eq!(self.body["code"], code, "{}: {}", self.request, self.text);
         assert_eq!(self.body["status"], status);
         assert!(self.body["type"]
             .as_str()
@@ -105,11 +111,62 @@ impl TestResponse {
     pub fn assert_ok(&self) -> &Value {
         assert!(
             self.status.is_success(),
-            "expected success, got {}: {}",
+            "expected success, got {} for {}: {}",
             self.status,
+            self.request,
             self.text
         );
         &self.body
+    }
+
+    /// Asserts exactly `status`; returns the body.
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "for {}: {}",
+            self.request,
+            self.text
+        );
+        &self.body
+    }
+
+    /// Asserts a problem with `status` and `code` whose `detail` contains
+    /// `needle`; returns the body.
+    #[track_caller]
+    pub fn assert_problem_mentions(&self, status: u16, code: &str, needle: &str) -> &Value {
+        let body = self.assert_problem(status, code);
+        let detail = body["detail"].as_str().unwrap_or("");
+        assert!(
+            detail.contains(needle),
+            "expected {needle:?} in the detail for {}: {detail}",
+            self.request
+        );
+        body
+    }
+
+    /// Asserts a 422 `VALIDATION_ERROR` whose `errors` name `field` (other
+    /// fields may be named too); returns the body.
+    #[track_caller]
+    pub fn assert_invalid(&self, field: &str) -> &Value {
+        let body = self.assert_problem(422, "VALIDATION_ERROR");
+        let fields = self.error_fields();
+        assert!(
+            fields.iter().any(|f| f == field),
+            "expected an error on {field}, got {fields:?} for {}",
+            self.request
+        );
+        body
+    }
+
+    /// Asserts a 422 `VALIDATION_ERROR` whose `errors` name exactly
+    /// `fields`, in this order; returns the body.
+    #[track_caller]
+    pub fn assert_invalid_fields(&self, fields: &[&str]) -> &Value {
+        let body = self.assert_problem(422, "VALIDATION_ERROR");
+        assert_eq!(self.error_fields(), fields, "for {}", self.request);
+        body
     }
 
     /// The `field` members of a 422 problem's `errors`.
@@ -211,12 +268,13 @@ impl TestApp {
 
     /// Sends a request with an optional JSON body.
     pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> TestResponse {
+        let description = describe(&method, path, body.map(Value::to_string));
         let mut request = self.client.request(method, self.url(path));
         if let Some(body) = body {
             request = request.json(body);
         }
         let response = request.send().await.expect("request failed");
-        into_test_response(response).await
+        into_test_response(response, description).await
     }
 
     /// `GET path`.
@@ -247,6 +305,7 @@ impl TestApp {
         content_type: &str,
         body: impl Into<reqwest::Body>,
     ) -> TestResponse {
+        let description = describe(&method, path, Some(format!("({content_type})")));
         let response = self
             .client
             .request(method, self.url(path))
@@ -255,7 +314,7 @@ impl TestApp {
             .send()
             .await
             .expect("request failed");
-        into_test_response(response).await
+        into_test_response(response, description).await
     }
 
     /// Executes SQL statements (separated by `;`) directly on the database.
@@ -273,9 +332,27 @@ impl TestApp {
         })
         .unwrap_or_else(|error| panic!("count query failed: {error}\n{sql}"))
     }
+
+    /// The number of rows in `table`.
+    pub async fn rows(&self, table: &str) -> i64 {
+        self.count(&format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {table}"))
+            .await
+    }
 }
 
-async fn into_test_response(response: reqwest::Response) -> TestResponse {
+/// `METHOD path` followed by at most 300 characters of `body`.
+fn describe(method: &Method, path: &str, body: Option<String>) -> String {
+    match body {
+        Some(body) if body.chars().count() > 300 => {
+            let start: String = body.chars().take(300).collect();
+            format!("{method} {path} {start}…")
+        }
+        Some(body) => format!("{method} {path} {body}"),
+        None => format!("{method} {path}"),
+    }
+}
+
+async fn into_test_response(response: reqwest::Response, request: String) -> TestResponse {
     let status = response.status();
     let headers = response.headers().clone();
     let text = response.text().await.unwrap_or_default();
@@ -285,6 +362,7 @@ async fn into_test_response(response: reqwest::Response) -> TestResponse {
         headers,
         body,
         text,
+        request,
     }
 }
 
