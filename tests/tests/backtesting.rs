@@ -7,13 +7,18 @@ use std::sync::{
     Arc,
 };
 
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::{Days, NaiveDate};
 use forecastlab_server::{
     config::Settings,
     features::backtesting::{schemas::BacktestRequest, service},
     AppState,
 };
-use forecastlab_tests::{both_backends, Backend, TestApp};
+use forecastlab_tests::{
+    both_backends,
+    fixtures::{self, Sale},
+    json::{merged, with, without},
+    Backend, TestApp, TestResponse,
+};
 use serde_json::{json, Value};
 
 const WEEK: [i64; 7] = [10, 20, 30, 40, 50, 60, 70];
@@ -22,72 +27,39 @@ fn day(offset: u64) -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 1, 1).expect("date") + Days::new(offset)
 }
 
-/// Inserts a store, a product, the calendar for `days` days from
-/// 2024-01-01, and returns (store_id, product_id).
+/// Inserts store `code` and product `SKU-<code>`; returns (store_id, product_id).
 async fn series_owner(app: &TestApp, code: &str) -> (i64, i64) {
-    app.exec(&format!(
-        "INSERT INTO store (code, name) VALUES ('{code}', 'Store {code}')"
-    ))
-    .await;
-    app.exec(&format!(
-        "INSERT INTO product (sku, name) VALUES ('SKU-{code}', 'Product {code}')"
-    ))
-    .await;
-    let store = app
-        .count(&format!(
-            "SELECT CAST(id AS BIGINT) FROM store WHERE code = '{code}'"
-        ))
-        .await;
-    let product = app
-        .count(&format!(
-            "SELECT CAST(id AS BIGINT) FROM product WHERE sku = 'SKU-{code}'"
-        ))
+    let store = fixtures::store(app, code).insert().await;
+    let product = fixtures::product(app, &format!("SKU-{code}"))
+        .name(&format!("Product {code}"))
+        .insert()
         .await;
     (store, product)
 }
 
+/// Inserts the calendar for `days` days from 2024-01-01.
 async fn calendar(app: &TestApp, days: u64) {
-    let rows: Vec<String> = (0..days)
-        .map(|i| {
-            let date = day(i);
-            format!(
-                "('{date}', {}, {}, {}, {}, FALSE)",
-                date.weekday().num_days_from_monday(),
-                date.month(),
-                (date.month() - 1) / 3 + 1,
-                date.year()
-            )
-        })
-        .collect();
-    for chunk in rows.chunks(200) {
-        app.exec(&format!(
-            "INSERT INTO calendar (date, day_of_week, month, quarter, year, is_holiday) VALUES {}",
-            chunk.join(", ")
-        ))
-        .await;
-    }
+    fixtures::calendar(app, day(0), day(days - 1)).await;
 }
 
 /// Inserts one sales row per day from 2024-01-01 with the given quantities.
 async fn sales(app: &TestApp, store: i64, product: i64, quantities: &[i64]) {
-    let rows: Vec<String> = quantities
+    let rows: Vec<Sale> = quantities
         .iter()
         .enumerate()
         .map(|(i, q)| {
-            format!(
-                "('{}', {store}, {product}, {q}, 2.50, {:.2})",
-                day(i as u64),
-                *q as f64 * 2.5
+            let total = format!("{:.2}", *q as f64 * 2.5);
+            Sale::new(
+                &day(i as u64).to_string(),
+                store,
+                product,
+                *q,
+                "2.50",
+                &total,
             )
         })
         .collect();
-    for chunk in rows.chunks(200) {
-        app.exec(&format!(
-            "INSERT INTO sales_daily (date, store_id, product_id, quantity, unit_price, total_amount) VALUES {}",
-            chunk.join(", ")
-        ))
-        .await;
-    }
+    fixtures::sales(app, &rows).await;
 }
 
 fn weekly(n: usize) -> Vec<i64> {
@@ -112,6 +84,10 @@ fn request(store: i64, product: i64, model: Value) -> Value {
     })
 }
 
+async fn run(app: &TestApp, body: &Value) -> TestResponse {
+    app.post("/backtesting/run", body).await
+}
+
 fn is_hex16(value: &Value) -> bool {
     value
         .as_str()
@@ -121,16 +97,15 @@ fn is_hex16(value: &Value) -> bool {
 async fn seasonal_naive_beats_naive_on_a_weekly_pattern(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (store, product) = weekly_fixture(&app).await;
-    let response = app
-        .post(
-            "/backtesting/run",
-            &request(
-                store,
-                product,
-                json!({"model_type": "seasonal_naive", "season_length": 7}),
-            ),
-        )
-        .await;
+    let response = run(
+        &app,
+        &request(
+            store,
+            product,
+            json!({"model_type": "seasonal_naive", "season_length": 7}),
+        ),
+    )
+    .await;
     let body = response.assert_ok();
     assert!(is_hex16(&body["backtest_id"]), "{body}");
     assert!(is_hex16(&body["config_hash"]));
@@ -217,12 +192,11 @@ async fn seasonal_naive_beats_naive_on_a_weekly_pattern(backend: Backend) {
 
     // The other way round: naive as the main model loses to the seasonal
     // baseline (which is perfect, so no percentage) and equals naive.
-    let response = app
-        .post(
-            "/backtesting/run",
-            &request(store, product, json!({"model_type": "naive"})),
-        )
-        .await;
+    let response = run(
+        &app,
+        &request(store, product, json!({"model_type": "naive"})),
+    )
+    .await;
     let body = response.assert_ok();
     let summary = &body["comparison_summary"];
     assert_eq!(summary["mae"]["main"].as_f64(), Some(naive_mae));
@@ -243,7 +217,7 @@ async fn metrics_match_a_hand_computed_fold(backend: Backend) {
     let mut body = request(store, product, json!({"model_type": "naive"}));
     body["config"]["split_config"] = json!({"n_splits": 2, "min_train_size": 20, "horizon": 5});
     body["config"]["include_baselines"] = json!(false);
-    let response = app.post("/backtesting/run", &body).await;
+    let response = run(&app, &body).await;
     let body = response.assert_ok();
     assert!(body["baseline_results"].is_null());
     assert!(body["comparison_summary"].is_null());
@@ -282,7 +256,7 @@ async fn fold_details_can_be_left_out_and_gap_is_respected(backend: Backend) {
     );
     body["config"]["split_config"] = json!({"n_splits": 3, "gap": 3, "strategy": "sliding"});
     body["config"]["store_fold_details"] = json!(false);
-    let response = app.post("/backtesting/run", &body).await;
+    let response = run(&app, &body).await;
     let body = response.assert_ok();
     let folds = body["main_model_results"]["fold_results"]
         .as_array()
@@ -321,163 +295,99 @@ async fn validation_errors_are_422(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (store, product) = weekly_fixture(&app).await;
     let base = request(store, product, json!({"model_type": "naive"}));
-    let cases: Vec<(Value, &str)> = vec![
-        (with(&base, |b| b["extra"] = json!(1)), "extra"),
+    let split = |config: Value| with(&base, |b| b["config"]["split_config"] = config);
+    let model = |config: Value| with(&base, |b| b["config"]["model_config_main"] = config);
+    let series = |list: Value| {
+        merged(
+            &without(&base, &["store_id", "product_id"]),
+            &json!({ "series": list }),
+        )
+    };
+    let cases = [
+        (merged(&base, &json!({"extra": 1})), "extra"),
         (
             with(&base, |b| b["config"]["bogus"] = json!(true)),
             "config.bogus",
         ),
+        (split(json!({"folds": 3})), "config.split_config.folds"),
         (
-            with(&base, |b| b["config"]["split_config"] = json!({"folds": 3})),
-            "config.split_config.folds",
-        ),
-        (
-            with(&base, |b| {
-                b["config"]["split_config"] = json!({"n_splits": 1})
-            }),
+            split(json!({"n_splits": 1})),
             "config.split_config.n_splits",
         ),
         (
-            with(&base, |b| {
-                b["config"]["split_config"] = json!({"n_splits": 21})
-            }),
+            split(json!({"n_splits": 21})),
             "config.split_config.n_splits",
         ),
         (
-            with(&base, |b| {
-                b["config"]["split_config"] = json!({"n_splits": "5"})
-            }),
+            split(json!({"n_splits": "5"})),
             "config.split_config.n_splits",
         ),
         (
-            with(&base, |b| {
-                b["config"]["split_config"] = json!({"min_train_size": 6})
-            }),
+            split(json!({"min_train_size": 6})),
             "config.split_config.min_train_size",
         ),
         (
-            with(&base, |b| {
-                b["config"]["split_config"] = json!({"gap": 31, "horizon": 40})
-            }),
+            split(json!({"gap": 31, "horizon": 40})),
             "config.split_config.gap",
         ),
+        (split(json!({"horizon": 0})), "config.split_config.horizon"),
+        (split(json!({"horizon": 91})), "config.split_config.horizon"),
         (
-            with(&base, |b| {
-                b["config"]["split_config"] = json!({"horizon": 0})
-            }),
+            split(json!({"gap": 7, "horizon": 7})),
             "config.split_config.horizon",
         ),
         (
-            with(&base, |b| {
-                b["config"]["split_config"] = json!({"horizon": 91})
-            }),
-            "config.split_config.horizon",
-        ),
-        (
-            with(&base, |b| {
-                b["config"]["split_config"] = json!({"gap": 7, "horizon": 7})
-            }),
-            "config.split_config.horizon",
-        ),
-        (
-            with(&base, |b| {
-                b["config"]["split_config"] = json!({"strategy": "rolling"})
-            }),
+            split(json!({"strategy": "rolling"})),
             "config.split_config.strategy",
         ),
         (
-            with(&base, |b| b["end_date"] = json!("2024-01-01")),
+            merged(&base, &json!({"end_date": "2024-01-01"})),
             "end_date",
         ),
         (
-            with(&base, |b| b["start_date"] = json!("01/01/2024")),
+            merged(&base, &json!({"start_date": "01/01/2024"})),
             "start_date",
         ),
-        (with(&base, |b| b["store_id"] = json!(0)), "store_id"),
+        (merged(&base, &json!({"store_id": 0})), "store_id"),
+        (without(&base, &["product_id"]), "product_id"),
         (
-            with(&base, |b| {
-                b.as_object_mut().map(|o| o.remove("product_id"));
-            }),
-            "product_id",
-        ),
-        (
-            with(&base, |b| {
-                b["config"]["model_config_main"] = json!({"season_length": 7})
-            }),
+            model(json!({"season_length": 7})),
             "config.model_config_main.model_type",
         ),
         (
-            with(&base, |b| {
-                b["config"]["model_config_main"] = json!({"model_type": "naive", "window": 3})
-            }),
+            model(json!({"model_type": "naive", "window": 3})),
             "config.model_config_main.window",
         ),
-        (with(&base, |b| b["series"] = json!("all")), "store_id"),
+        (merged(&base, &json!({"series": "all"})), "store_id"),
+        (series(json!("some")), "series"),
+        (series(json!([])), "series"),
         (
-            with(&base, |b| {
-                drop_keys(b, &["store_id", "product_id"]);
-                b["series"] = json!("some");
-            }),
-            "series",
-        ),
-        (
-            with(&base, |b| {
-                drop_keys(b, &["store_id", "product_id"]);
-                b["series"] = json!([]);
-            }),
-            "series",
-        ),
-        (
-            with(&base, |b| {
-                drop_keys(b, &["store_id", "product_id"]);
-                b["series"] = json!([{"store_id": 1, "product_id": 0}]);
-            }),
+            series(json!([{"store_id": 1, "product_id": 0}])),
             "series.0.product_id",
         ),
     ];
     for (body, field) in cases {
-        let response = app.post("/backtesting/run", &body).await;
-        response.assert_problem(422, "VALIDATION_ERROR");
-        let fields = response.error_fields();
-        assert!(
-            fields.iter().any(|f| f == field),
-            "expected an error on {field}, got {fields:?} for {body}"
-        );
+        run(&app, &body).await.assert_invalid(field);
     }
 }
 
 async fn invalid_model_config_values_are_422(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (store, product) = weekly_fixture(&app).await;
-    let response = app
-        .post(
-            "/backtesting/run",
-            &request(
-                store,
-                product,
-                json!({"model_type": "seasonal_naive", "season_length": 0}),
-            ),
-        )
-        .await;
+    let response = run(
+        &app,
+        &request(
+            store,
+            product,
+            json!({"model_type": "seasonal_naive", "season_length": 0}),
+        ),
+    )
+    .await;
     response.assert_problem(422, "VALIDATION_ERROR");
     assert!(response
         .error_fields()
         .iter()
         .any(|f| f.starts_with("config.model_config_main")));
-}
-
-fn drop_keys(value: &mut Value, keys: &[&str]) {
-    if let Some(object) = value.as_object_mut() {
-        for key in keys {
-            object.remove(*key);
-        }
-    }
-}
-
-fn with(base: &Value, edit: impl FnOnce(&mut Value)) -> Value {
-    let mut value = base.clone();
-    edit(&mut value);
-    value
 }
 
 async fn runtime_errors_are_400(backend: Backend) {
@@ -486,23 +396,16 @@ async fn runtime_errors_are_400(backend: Backend) {
     let base = request(store, product, json!({"model_type": "naive"}));
 
     // Unknown model.
-    let response = app
-        .post(
-            "/backtesting/run",
-            &request(store, product, json!({"model_type": "crystal_ball"})),
-        )
-        .await;
-    let problem = response.assert_problem(400, "BAD_REQUEST");
-    assert!(problem["detail"]
-        .as_str()
-        .unwrap_or("")
-        .contains("crystal_ball"));
+    let unknown = request(store, product, json!({"model_type": "crystal_ball"}));
+    run(&app, &unknown)
+        .await
+        .assert_problem_mentions(400, "BAD_REQUEST", "crystal_ball");
 
     // Too little data: 120 rows < 100 + 0 + 30.
     let body = with(&base, |b| {
         b["config"]["split_config"] = json!({"min_train_size": 100, "horizon": 30})
     });
-    let response = app.post("/backtesting/run", &body).await;
+    let response = run(&app, &body).await;
     let problem = response.assert_problem(400, "BAD_REQUEST");
     let detail = problem["detail"].as_str().unwrap_or("");
     assert!(detail.contains("Need at least 130"), "{detail}");
@@ -513,18 +416,13 @@ async fn runtime_errors_are_400(backend: Backend) {
         b["start_date"] = json!("2025-01-01");
         b["end_date"] = json!("2025-06-30");
     });
-    let response = app.post("/backtesting/run", &body).await;
-    let problem = response.assert_problem(400, "BAD_REQUEST");
-    assert!(problem["detail"].as_str().unwrap_or("").contains("No data"));
+    run(&app, &body)
+        .await
+        .assert_problem_mentions(400, "BAD_REQUEST", "No data");
 
     // Unknown series.
-    let response = app
-        .post(
-            "/backtesting/run",
-            &request(store + 100, product, json!({"model_type": "naive"})),
-        )
-        .await;
-    response.assert_problem(400, "BAD_REQUEST");
+    let unknown = request(store + 100, product, json!({"model_type": "naive"}));
+    run(&app, &unknown).await.assert_problem(400, "BAD_REQUEST");
 }
 
 async fn settings_limits_are_400(backend: Backend) {
@@ -535,28 +433,16 @@ async fn settings_limits_are_400(backend: Backend) {
     .await;
     let (store, product) = weekly_fixture(&app).await;
     let base = request(store, product, json!({"model_type": "naive"}));
-    let body = with(&base, |b| {
-        b["config"]["split_config"] = json!({"n_splits": 5})
-    });
-    let response = app.post("/backtesting/run", &body).await;
-    let problem = response.assert_problem(400, "BAD_REQUEST");
-    assert!(problem["detail"]
-        .as_str()
-        .unwrap_or("")
-        .contains("BACKTEST_MAX_SPLITS"));
-    let body = with(&base, |b| {
-        b["config"]["split_config"] = json!({"n_splits": 3, "gap": 5})
-    });
-    let response = app.post("/backtesting/run", &body).await;
-    let problem = response.assert_problem(400, "BAD_REQUEST");
-    assert!(problem["detail"]
-        .as_str()
-        .unwrap_or("")
-        .contains("BACKTEST_MAX_GAP"));
-    let body = with(&base, |b| {
-        b["config"]["split_config"] = json!({"n_splits": 3, "gap": 2})
-    });
-    app.post("/backtesting/run", &body).await.assert_ok();
+    let split = |config: Value| with(&base, |b| b["config"]["split_config"] = config);
+    run(&app, &split(json!({"n_splits": 5})))
+        .await
+        .assert_problem_mentions(400, "BAD_REQUEST", "BACKTEST_MAX_SPLITS");
+    run(&app, &split(json!({"n_splits": 3, "gap": 5})))
+        .await
+        .assert_problem_mentions(400, "BAD_REQUEST", "BACKTEST_MAX_GAP");
+    run(&app, &split(json!({"n_splits": 3, "gap": 2})))
+        .await
+        .assert_ok();
 }
 
 async fn many_series_report_per_series_and_pooled_metrics(backend: Backend) {
@@ -583,7 +469,7 @@ async fn many_series_report_per_series_and_pooled_metrics(backend: Backend) {
         "end_date": "2024-12-31",
         "config": {"model_config_main": {"model_type": "naive"}}
     });
-    let response = app.post("/backtesting/run", &body).await;
+    let response = run(&app, &body).await;
     let body = response.assert_ok();
     assert!(body["store_id"].is_null());
     assert!(body["main_model_results"].is_null());
@@ -653,7 +539,7 @@ async fn many_series_report_per_series_and_pooled_metrics(backend: Backend) {
             "store_fold_details": false
         }
     });
-    let response = app.post("/backtesting/run", &body).await;
+    let response = run(&app, &body).await;
     let body = response.assert_ok();
     assert_eq!(body["series_results"].as_array().map(Vec::len), Some(2));
     assert_eq!(body["skipped_series"].as_array().map(Vec::len), Some(1));
@@ -672,7 +558,7 @@ async fn many_series_report_per_series_and_pooled_metrics(backend: Backend) {
         "end_date": "2024-12-31",
         "config": {"model_config_main": {"model_type": "naive"}}
     });
-    let response = app.post("/backtesting/run", &body).await;
+    let response = run(&app, &body).await;
     response.assert_problem(400, "BAD_REQUEST");
 }
 
@@ -744,7 +630,7 @@ async fn feature_aware_folds_never_see_test_targets(backend: Backend) {
     let (store, product) = weekly_fixture(&app).await;
     let mut body = request(store, product, json!({"model_type": "prophet_like"}));
     body["config"]["split_config"] = json!({"n_splits": 3, "gap": 2, "horizon": 14});
-    let response = app.post("/backtesting/run", &body).await;
+    let response = run(&app, &body).await;
     let first = response.assert_ok().clone();
     let main = &first["main_model_results"];
     assert_eq!(main["model_type"], "prophet_like");
@@ -782,7 +668,7 @@ async fn feature_aware_folds_never_see_test_targets(backend: Backend) {
         "UPDATE sales_daily SET quantity = quantity * 100 + 7 WHERE date >= '{cutoff}'"
     ))
     .await;
-    let response = app.post("/backtesting/run", &body).await;
+    let response = run(&app, &body).await;
     let second = response.assert_ok().clone();
     assert_eq!(fold_predictions(&first), fold_predictions(&second));
     let second_last = &second["main_model_results"]["fold_results"][2];
@@ -799,12 +685,9 @@ async fn feature_aware_model_needs_thirty_training_rows(backend: Backend) {
     let (store, product) = weekly_fixture(&app).await;
     let mut body = request(store, product, json!({"model_type": "prophet_like"}));
     body["config"]["split_config"] = json!({"min_train_size": 29});
-    let response = app.post("/backtesting/run", &body).await;
-    let problem = response.assert_problem(400, "BAD_REQUEST");
-    assert!(problem["detail"]
-        .as_str()
-        .unwrap_or("")
-        .contains("min_train_size >= 30"));
+    run(&app, &body)
+        .await
+        .assert_problem_mentions(400, "BAD_REQUEST", "min_train_size >= 30");
 }
 
 both_backends!(

@@ -7,7 +7,8 @@
 use forecastlab_tests::{
     both_backends,
     fixtures::{self, d, Sale, Snapshot},
-    Backend, TestApp,
+    json::{merged, without},
+    Backend, TestApp, TestResponse,
 };
 use serde_json::{json, Value};
 
@@ -93,6 +94,15 @@ fn body(f: &Fixture, config: Value) -> Value {
     })
 }
 
+async fn compute_request(app: &TestApp, request: &Value) -> TestResponse {
+    app.post("/featuresets/compute", request).await
+}
+
+/// Computes `config` on the fixture series (cutoff 2024-01-10, 30 days back).
+async fn compute(app: &TestApp, f: &Fixture, config: Value) -> TestResponse {
+    compute_request(app, &body(f, config)).await
+}
+
 fn feature(response: &Value, row: usize, column: &str) -> Value {
     response["rows"][row]["features"][column].clone()
 }
@@ -110,19 +120,16 @@ fn approx(value: &Value, expected: f64) {
 async fn lags_and_rolling_hand_checked(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let f = fixture(&app).await;
-    let resp = app
-        .post(
-            "/featuresets/compute",
-            &body(
-                &f,
-                json!({
-                    "name": "basic",
-                    "lag_config": {"lags": [1, 2]},
-                    "rolling_config": {"windows": [3], "aggregations": ["mean", "std", "max"]},
-                }),
-            ),
-        )
-        .await;
+    let resp = compute(
+        &app,
+        &f,
+        json!({
+            "name": "basic",
+            "lag_config": {"lags": [1, 2]},
+            "rolling_config": {"windows": [3], "aggregations": ["mean", "std", "max"]},
+        }),
+    )
+    .await;
     let r = resp.assert_ok();
     assert_eq!(
         r["feature_columns"],
@@ -167,34 +174,26 @@ async fn lags_and_rolling_hand_checked(backend: Backend) {
     // The cutoff is inclusive and nothing after it is read.
     let mut earlier = body(&f, json!({"name": "basic", "lag_config": {"lags": [1]}}));
     earlier["cutoff_date"] = json!("2024-01-05");
-    let resp = app.post("/featuresets/compute", &earlier).await;
+    let resp = compute_request(&app, &earlier).await;
     let r = resp.assert_ok();
     assert_eq!(r["row_count"], 5);
     assert_eq!(r["rows"][4]["date"], "2024-01-05");
     approx(&feature(r, 4, "lag_1"), 6.0);
 
     // fill_value replaces the NaN lags.
-    let resp = app
-        .post(
-            "/featuresets/compute",
-            &body(
-                &f,
-                json!({"name": "fill", "lag_config": {"lags": [2], "fill_value": -1.0}}),
-            ),
-        )
-        .await;
+    let resp = compute(
+        &app,
+        &f,
+        json!({"name": "fill", "lag_config": {"lags": [2], "fill_value": -1.0}}),
+    )
+    .await;
     approx(&feature(resp.assert_ok(), 0, "lag_2"), -1.0);
 }
 
 async fn calendar_columns_hand_checked(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let f = fixture(&app).await;
-    let resp = app
-        .post(
-            "/featuresets/compute",
-            &body(&f, json!({"name": "cal", "calendar_config": {}})),
-        )
-        .await;
+    let resp = compute(&app, &f, json!({"name": "cal", "calendar_config": {}})).await;
     let r = resp.assert_ok();
     assert_eq!(
         r["feature_columns"],
@@ -227,17 +226,14 @@ async fn calendar_columns_hand_checked(backend: Backend) {
         (std::f64::consts::TAU * 2.0 / 7.0).sin(),
     );
 
-    let resp = app
-        .post(
-            "/featuresets/compute",
-            &body(
-                &f,
-                json!({"name": "raw", "calendar_config": {
-                    "use_cyclical_encoding": false, "include_year": true, "include_is_holiday": false
-                }}),
-            ),
-        )
-        .await;
+    let resp = compute(
+        &app,
+        &f,
+        json!({"name": "raw", "calendar_config": {
+            "use_cyclical_encoding": false, "include_year": true, "include_is_holiday": false
+        }}),
+    )
+    .await;
     let r = resp.assert_ok();
     assert_eq!(
         r["feature_columns"],
@@ -258,21 +254,18 @@ async fn calendar_columns_hand_checked(backend: Backend) {
 async fn price_promotion_inventory_from_real_rows(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let f = fixture(&app).await;
-    let resp = app
-        .post(
-            "/featuresets/compute",
-            &body(
-                &f,
-                json!({
-                    "name": "exo",
-                    "exogenous_config": {"price_lags": [7]},
-                    "lifecycle_config": {},
-                    "promotion_config": {"kinds_to_track": ["pct_off", "markdown"]},
-                    "replenishment_config": {},
-                }),
-            ),
-        )
-        .await;
+    let resp = compute(
+        &app,
+        &f,
+        json!({
+            "name": "exo",
+            "exogenous_config": {"price_lags": [7]},
+            "lifecycle_config": {},
+            "promotion_config": {"kinds_to_track": ["pct_off", "markdown"]},
+            "replenishment_config": {},
+        }),
+    )
+    .await;
     let r = resp.assert_ok();
     assert_eq!(
         r["feature_columns"],
@@ -331,18 +324,15 @@ async fn price_promotion_inventory_from_real_rows(backend: Backend) {
     assert_eq!(feature(r, 2, "replenishment_count_w14_lag1"), json!(1));
 
     // On-hand units from the snapshots.
-    let resp = app
-        .post(
-            "/featuresets/compute",
-            &body(
-                &f,
-                json!({"name": "inv", "exogenous_config": {
-                    "include_price": false, "include_price_change": false, "include_promo": false,
-                    "include_inventory": true, "include_stockout_flag": false
-                }}),
-            ),
-        )
-        .await;
+    let resp = compute(
+        &app,
+        &f,
+        json!({"name": "inv", "exogenous_config": {
+            "include_price": false, "include_price_change": false, "include_promo": false,
+            "include_inventory": true, "include_stockout_flag": false
+        }}),
+    )
+    .await;
     let r = resp.assert_ok();
     assert_eq!(r["feature_columns"], json!(["inventory_on_hand_lag_1"]));
     approx(&feature(r, 5, "inventory_on_hand_lag_1"), 0.0);
@@ -375,22 +365,19 @@ async fn preview_returns_last_rows(backend: Backend) {
     // Null counts cover the whole computed frame, not only the sample.
     assert_eq!(r["null_counts"]["lag_1"], 1);
     // Default sample is 10 rows.
-    let mut default = request.clone();
-    default.as_object_mut().unwrap().remove("sample_rows");
+    let default = without(&request, &["sample_rows"]);
     let resp = app.post("/featuresets/preview", &default).await;
     assert_eq!(resp.assert_ok()["row_count"], 10);
     // Preview has no lookback_days.
-    let mut extra = request.clone();
-    extra["lookback_days"] = json!(30);
+    let extra = merged(&request, &json!({"lookback_days": 30}));
     app.post("/featuresets/preview", &extra)
         .await
         .assert_problem(422, "VALIDATION_ERROR");
     for bad in [0, 101] {
-        let mut wrong = request.clone();
-        wrong["sample_rows"] = json!(bad);
-        let resp = app.post("/featuresets/preview", &wrong).await;
-        resp.assert_problem(422, "VALIDATION_ERROR");
-        assert_eq!(resp.error_fields(), ["sample_rows"]);
+        let wrong = merged(&request, &json!({ "sample_rows": bad }));
+        app.post("/featuresets/preview", &wrong)
+            .await
+            .assert_invalid_fields(&["sample_rows"]);
     }
 }
 
@@ -398,7 +385,7 @@ async fn validation_errors(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let f = fixture(&app).await;
     let ok = body(&f, json!({"name": "v", "lag_config": {"lags": [1]}}));
-    let cases: Vec<(Value, &str)> = vec![
+    let request_cases = [
         (json!({"store_id": 0}), "store_id"),
         (json!({"product_id": -1}), "product_id"),
         (json!({"store_id": "1"}), "store_id"),
@@ -408,163 +395,136 @@ async fn validation_errors(backend: Backend) {
         (json!({"unexpected": true}), "unexpected"),
         (json!({"config": {"name": ""}}), "config.name"),
         (json!({"config": {"name": "x".repeat(101)}}), "config.name"),
+    ];
+    // Each config below is sent with `"name": "x"`.
+    let config_cases = [
+        (json!({"schema_version": "v1"}), "config.schema_version"),
+        (json!({"extra": 1}), "config.extra"),
+        (json!({"target_column": "price"}), "config.target_column"),
         (
-            json!({"config": {"name": "x", "schema_version": "v1"}}),
-            "config.schema_version",
-        ),
-        (json!({"config": {"name": "x", "extra": 1}}), "config.extra"),
-        (
-            json!({"config": {"name": "x", "target_column": "price"}}),
-            "config.target_column",
-        ),
-        (
-            json!({"config": {"name": "x", "lag_config": {"lags": []}}}),
+            json!({"lag_config": {"lags": []}}),
             "config.lag_config.lags",
         ),
         (
-            json!({"config": {"name": "x", "lag_config": {"lags": [1, 0]}}}),
+            json!({"lag_config": {"lags": [1, 0]}}),
             "config.lag_config.lags.1",
         ),
         (
-            json!({"config": {"name": "x", "lag_config": {"lags": [1], "bogus": 2}}}),
+            json!({"lag_config": {"lags": [1], "bogus": 2}}),
             "config.lag_config.bogus",
         ),
         (
-            json!({"config": {"name": "x", "lag_config": {"lags": [1.5]}}}),
+            json!({"lag_config": {"lags": [1.5]}}),
             "config.lag_config.lags.0",
         ),
         (
-            json!({"config": {"name": "x", "lag_config": {"schema_version": "1.0.0.1"}}}),
+            json!({"lag_config": {"schema_version": "1.0.0.1"}}),
             "config.lag_config.schema_version",
         ),
         (
-            json!({"config": {"name": "x", "rolling_config": {"windows": []}}}),
+            json!({"rolling_config": {"windows": []}}),
             "config.rolling_config.windows",
         ),
         (
-            json!({"config": {"name": "x", "rolling_config": {"windows": [-3]}}}),
+            json!({"rolling_config": {"windows": [-3]}}),
             "config.rolling_config.windows.0",
         ),
         (
-            json!({"config": {"name": "x", "rolling_config": {"aggregations": ["median"]}}}),
+            json!({"rolling_config": {"aggregations": ["median"]}}),
             "config.rolling_config.aggregations.0",
         ),
         (
-            json!({"config": {"name": "x", "rolling_config": {"windows": [3], "min_periods": 4}}}),
+            json!({"rolling_config": {"windows": [3], "min_periods": 4}}),
             "config.rolling_config.min_periods",
         ),
         (
-            json!({"config": {"name": "x", "calendar_config": {"include_year": "yes"}}}),
+            json!({"calendar_config": {"include_year": "yes"}}),
             "config.calendar_config.include_year",
         ),
         (
-            json!({"config": {"name": "x", "exogenous_config": {"price_lags": [0]}}}),
+            json!({"exogenous_config": {"price_lags": [0]}}),
             "config.exogenous_config.price_lags.0",
         ),
         (
-            json!({"config": {"name": "x", "lifecycle_config": {"lag_days": 31}}}),
+            json!({"lifecycle_config": {"lag_days": 31}}),
             "config.lifecycle_config.lag_days",
         ),
         (
-            json!({"config": {"name": "x", "replenishment_config": {"count_window_days": 6}}}),
+            json!({"replenishment_config": {"count_window_days": 6}}),
             "config.replenishment_config.count_window_days",
         ),
         (
-            json!({"config": {"name": "x", "replenishment_config": {"lag_days": 0}}}),
+            json!({"replenishment_config": {"lag_days": 0}}),
             "config.replenishment_config.lag_days",
         ),
         (
-            json!({"config": {"name": "x", "promotion_config": {"kinds_to_track": []}}}),
+            json!({"promotion_config": {"kinds_to_track": []}}),
             "config.promotion_config.kinds_to_track",
         ),
         (
-            json!({"config": {"name": "x", "promotion_config": {"kinds_to_track": ["bogo", "bogo"]}}}),
+            json!({"promotion_config": {"kinds_to_track": ["bogo", "bogo"]}}),
             "config.promotion_config.kinds_to_track",
         ),
         (
-            json!({"config": {"name": "x", "promotion_config": {"kinds_to_track": ["flash"]}}}),
+            json!({"promotion_config": {"kinds_to_track": ["flash"]}}),
             "config.promotion_config.kinds_to_track.0",
         ),
         (
-            json!({"config": {"name": "x", "imputation_config": {"strategies": {"quantity": "median"}}}}),
+            json!({"imputation_config": {"strategies": {"quantity": "median"}}}),
             "config.imputation_config.strategies.quantity",
         ),
     ];
+    let named = |config: Value| json!({ "config": merged(&json!({"name": "x"}), &config) });
+    let cases = request_cases
+        .into_iter()
+        .chain(config_cases.map(|(config, field)| (named(config), field)));
     for (patch, field) in cases {
-        let mut request = ok.clone();
-        for (key, value) in patch.as_object().unwrap() {
-            request[key] = value.clone();
-        }
-        let resp = app.post("/featuresets/compute", &request).await;
-        resp.assert_problem(422, "VALIDATION_ERROR");
-        assert!(
-            resp.error_fields().iter().any(|f| f == field),
-            "{patch}: expected an error on {field}, got {:?}",
-            resp.body["errors"]
-        );
+        compute_request(&app, &merged(&ok, &patch))
+            .await
+            .assert_invalid(field);
     }
     // Missing required fields.
-    let resp = app
-        .post(
-            "/featuresets/compute",
-            &json!({"store_id": 1, "product_id": 1, "cutoff_date": "2024-01-01"}),
-        )
-        .await;
-    resp.assert_problem(422, "VALIDATION_ERROR");
-    assert_eq!(resp.error_fields(), ["config"]);
-    let mut no_name = ok.clone();
-    no_name["config"] = json!({});
-    let resp = app.post("/featuresets/compute", &no_name).await;
-    assert_eq!(resp.error_fields(), ["config.name"]);
+    compute_request(
+        &app,
+        &json!({"store_id": 1, "product_id": 1, "cutoff_date": "2024-01-01"}),
+    )
+    .await
+    .assert_invalid_fields(&["config"]);
+    let no_name = merged(&ok, &json!({"config": {}}));
+    compute_request(&app, &no_name)
+        .await
+        .assert_invalid_fields(&["config.name"]);
 }
 
 async fn limits_name_the_setting(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let f = fixture(&app).await;
-    let resp = app
-        .post(
-            "/featuresets/compute",
-            &body(&f, json!({"name": "big", "lag_config": {"lags": [1, 366]}})),
-        )
-        .await;
-    let problem = resp.assert_problem(422, "VALIDATION_ERROR");
-    assert!(problem["detail"]
-        .as_str()
-        .unwrap()
-        .contains("FEATURE_MAX_LAG"));
+    let resp = compute(
+        &app,
+        &f,
+        json!({"name": "big", "lag_config": {"lags": [1, 366]}}),
+    )
+    .await;
+    let problem = resp.assert_problem_mentions(422, "VALIDATION_ERROR", "FEATURE_MAX_LAG");
     assert_eq!(problem["settings"], json!(["FEATURE_MAX_LAG"]));
-    assert_eq!(resp.error_fields(), ["config.lag_config.lags.1"]);
+    resp.assert_invalid_fields(&["config.lag_config.lags.1"]);
 
-    let resp = app
-        .post(
-            "/featuresets/compute",
-            &body(
-                &f,
-                json!({"name": "wide", "rolling_config": {"windows": [91]}}),
-            ),
-        )
-        .await;
-    let problem = resp.assert_problem(422, "VALIDATION_ERROR");
-    assert!(problem["detail"]
-        .as_str()
-        .unwrap()
-        .contains("FEATURE_MAX_WINDOW"));
-    assert_eq!(resp.error_fields(), ["config.rolling_config.windows.0"]);
+    let resp = compute(
+        &app,
+        &f,
+        json!({"name": "wide", "rolling_config": {"windows": [91]}}),
+    )
+    .await;
+    resp.assert_problem_mentions(422, "VALIDATION_ERROR", "FEATURE_MAX_WINDOW");
+    resp.assert_invalid_fields(&["config.rolling_config.windows.0"]);
 
-    let resp = app
-        .post(
-            "/featuresets/compute",
-            &body(
-                &f,
-                json!({"name": "price", "exogenous_config": {"price_lags": [400]}}),
-            ),
-        )
-        .await;
-    resp.assert_problem(422, "VALIDATION_ERROR");
-    assert_eq!(
-        resp.error_fields(),
-        ["config.exogenous_config.price_lags.0"]
-    );
+    let resp = compute(
+        &app,
+        &f,
+        json!({"name": "price", "exogenous_config": {"price_lags": [400]}}),
+    )
+    .await;
+    resp.assert_invalid_fields(&["config.exogenous_config.price_lags.0"]);
 
     // The limits come from the settings.
     let strict = TestApp::spawn_with(
@@ -573,58 +533,51 @@ async fn limits_name_the_setting(backend: Backend) {
     )
     .await;
     let g = fixture(&strict).await;
-    let resp = strict
-        .post(
-            "/featuresets/compute",
-            &body(
-                &g,
-                json!({"name": "s", "lag_config": {"lags": [6]}, "rolling_config": {"windows": [4]}}),
-            ),
-        )
-        .await;
-    let problem = resp.assert_problem(422, "VALIDATION_ERROR");
+    let resp = compute(
+        &strict,
+        &g,
+        json!({"name": "s", "lag_config": {"lags": [6]}, "rolling_config": {"windows": [4]}}),
+    )
+    .await;
+    let problem = resp.assert_problem_mentions(422, "VALIDATION_ERROR", "FEATURE_MAX_LAG=5");
     assert_eq!(
         problem["settings"],
         json!(["FEATURE_MAX_LAG", "FEATURE_MAX_WINDOW"])
     );
-    assert!(problem["detail"]
-        .as_str()
-        .unwrap()
-        .contains("FEATURE_MAX_LAG=5"));
-    let resp = strict
-        .post(
-            "/featuresets/compute",
-            &body(&g, json!({"name": "s", "lag_config": {"lags": [5]}, "rolling_config": {"windows": [3]}})),
-        )
-        .await;
+    let resp = compute(
+        &strict,
+        &g,
+        json!({"name": "s", "lag_config": {"lags": [5]}, "rolling_config": {"windows": [3]}}),
+    )
+    .await;
     resp.assert_ok();
 }
 
 async fn no_data_is_404(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let f = fixture(&app).await;
-    let mut request = body(&f, json!({"name": "n", "lag_config": {}}));
-    request["store_id"] = json!(f.other_store);
-    let resp = app.post("/featuresets/compute", &request).await;
-    let problem = resp.assert_problem(404, "NOT_FOUND");
-    assert!(problem["detail"]
-        .as_str()
-        .unwrap()
-        .contains("No data found"));
+    let request = body(&f, json!({"name": "n", "lag_config": {}}));
+    let other_store = merged(&request, &json!({"store_id": f.other_store}));
+    compute_request(&app, &other_store)
+        .await
+        .assert_problem_mentions(404, "NOT_FOUND", "No data found");
     // A cutoff before the first sale.
-    let mut early = body(&f, json!({"name": "n"}));
-    early["cutoff_date"] = json!("2023-12-31");
-    app.post("/featuresets/compute", &early)
+    let early = merged(
+        &body(&f, json!({"name": "n"})),
+        &json!({"cutoff_date": "2023-12-31"}),
+    );
+    compute_request(&app, &early)
         .await
         .assert_problem(404, "NOT_FOUND");
     // Unknown ids are 404 too, not a database error.
-    let mut unknown = body(&f, json!({"name": "n"}));
-    unknown["product_id"] = json!(999_999);
-    app.post("/featuresets/preview", &{
-        let mut p = unknown.clone();
-        p.as_object_mut().unwrap().remove("lookback_days");
-        p
-    })
+    let unknown = merged(
+        &body(&f, json!({"name": "n"})),
+        &json!({"product_id": 999_999}),
+    );
+    app.post(
+        "/featuresets/preview",
+        &without(&unknown, &["lookback_days"]),
+    )
     .await
     .assert_problem(404, "NOT_FOUND");
 }
@@ -633,41 +586,36 @@ async fn config_hash_is_stable(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let f = fixture(&app).await;
     let hash = |response: &Value| response["config_hash"].as_str().unwrap().to_owned();
-    let minimal = app
-        .post("/featuresets/compute", &body(&f, json!({"name": "x"})))
-        .await;
+    let minimal = compute(&app, &f, json!({"name": "x"})).await;
     // 16 hex of SHA-256 over the compact JSON with defaults, nulls left out.
     assert_eq!(hash(minimal.assert_ok()), "6c12b1a783eccdd4");
     assert_eq!(minimal.body["feature_columns"], json!([]));
-    let explicit = app
-        .post(
-            "/featuresets/compute",
-            &body(
-                &f,
-                json!({
-                    "schema_version": "1.0", "name": "x", "description": null,
-                    "entity_columns": ["store_id", "product_id"], "date_column": "date",
-                    "target_column": "quantity", "lag_config": null, "promotion_config": null
-                }),
-            ),
-        )
-        .await;
+    let explicit = compute(
+        &app,
+        &f,
+        json!({
+            "schema_version": "1.0", "name": "x", "description": null,
+            "entity_columns": ["store_id", "product_id"], "date_column": "date",
+            "target_column": "quantity", "lag_config": null, "promotion_config": null
+        }),
+    )
+    .await;
     assert_eq!(hash(explicit.assert_ok()), "6c12b1a783eccdd4");
-    let lagged = app
-        .post(
-            "/featuresets/compute",
-            &body(&f, json!({"name": "x", "lag_config": {"fill_value": 0.0}})),
-        )
-        .await;
+    let lagged = compute(
+        &app,
+        &f,
+        json!({"name": "x", "lag_config": {"fill_value": 0.0}}),
+    )
+    .await;
     assert_eq!(hash(lagged.assert_ok()), "0ccbc6975c98c2a1");
     // The same config always hashes the same, on compute and preview.
-    let mut preview = body(&f, json!({"name": "x", "lag_config": {"fill_value": 0.0}}));
-    preview.as_object_mut().unwrap().remove("lookback_days");
+    let preview = without(
+        &body(&f, json!({"name": "x", "lag_config": {"fill_value": 0.0}})),
+        &["lookback_days"],
+    );
     let again = app.post("/featuresets/preview", &preview).await;
     assert_eq!(hash(again.assert_ok()), "0ccbc6975c98c2a1");
-    let other = app
-        .post("/featuresets/compute", &body(&f, json!({"name": "y"})))
-        .await;
+    let other = compute(&app, &f, json!({"name": "y"})).await;
     assert_ne!(hash(other.assert_ok()), "6c12b1a783eccdd4");
 }
 

@@ -3,7 +3,12 @@
 //! (missing, corrupt, outside the directory, mismatched), intervals, and the
 //! feature-aware models beating naive on a retail-like series.
 
-use forecastlab_tests::{both_backends, Backend, TestApp};
+use forecastlab_tests::{
+    both_backends,
+    fixtures::{self, d, Sale},
+    json::merged,
+    Backend, TestApp,
+};
 use serde_json::{json, Value};
 
 /// Weekly pattern + promotions + deterministic noise for product 1, a flat
@@ -24,8 +29,7 @@ fn in_promo(day: i64) -> bool {
 }
 
 fn date(day: i64) -> String {
-    (chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Days::new(day as u64))
-        .to_string()
+    (d("2024-01-01") + chrono::Days::new(day as u64)).to_string()
 }
 
 async fn seed(app: &TestApp) {
@@ -34,50 +38,24 @@ async fn seed(app: &TestApp) {
          INSERT INTO product (id, sku, name) VALUES (1, 'P1', 'Product 1'), (2, 'P2', 'Product 2');",
     )
     .await;
-    let calendar: Vec<String> = (0..366)
-        .map(|d| {
-            let dt =
-                chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Days::new(d as u64);
-            use chrono::Datelike;
-            format!(
-                "('{}', {}, {}, {}, {}, FALSE)",
-                dt,
-                dt.weekday().num_days_from_monday(),
-                dt.month(),
-                (dt.month() - 1) / 3 + 1,
-                dt.year()
-            )
+    fixtures::calendar(app, d("2024-01-01"), d("2024-12-31")).await;
+    let mut sales: Vec<Sale> = (0..305)
+        .map(|day| {
+            let price = if in_promo(day) { 8.0 } else { 10.0 };
+            let q = quantity(day);
+            let total = format!("{:.2}", price * q as f64);
+            Sale::new(&date(day), 1, 1, q, &format!("{price:.2}"), &total)
         })
         .collect();
-    app.exec(&format!(
-        "INSERT INTO calendar (date, day_of_week, month, quarter, year, is_holiday) VALUES {};",
-        calendar.join(", ")
-    ))
-    .await;
-    let mut sales: Vec<String> = (0..305)
-        .map(|d| {
-            let price = if in_promo(d) { 8.0 } else { 10.0 };
-            let q = quantity(d);
-            format!(
-                "('{}', 1, 1, {q}, {price:.2}, {:.2})",
-                date(d),
-                price * q as f64
-            )
-        })
-        .collect();
-    sales.extend((0..10).map(|d| format!("('{}', 1, 2, 5, 3.00, 15.00)", date(d))));
-    app.exec(&format!(
-        "INSERT INTO sales_daily (date, store_id, product_id, quantity, unit_price, total_amount) VALUES {};",
-        sales.join(", ")
-    ))
-    .await;
+    sales.extend((0..10).map(|day| Sale::new(&date(day), 1, 2, 5, "3.00", "15.00")));
+    fixtures::sales(app, &sales).await;
     let promos: Vec<String> = (0..366)
-        .filter(|d| d % 23 == 0)
-        .map(|d| {
+        .filter(|day| day % 23 == 0)
+        .map(|day| {
             format!(
-                "(1, 1, 'promo {d}', 0.2000, '{}', '{}', 'pct_off')",
-                date(d),
-                date(d + 2)
+                "(1, 1, 'promo {day}', 0.2000, '{}', '{}', 'pct_off')",
+                date(day),
+                date(day + 2)
             )
         })
         .collect();
@@ -101,13 +79,13 @@ async fn train(app: &TestApp, config: Value) -> Value {
     response.assert_ok().clone()
 }
 
+/// Predicts store 1 / product 1 (`extra` adds or replaces members).
 async fn predict(app: &TestApp, model_path: &str, horizon: i64, extra: Value) -> Value {
-    let mut body =
+    let base =
         json!({"store_id": 1, "product_id": 1, "horizon": horizon, "model_path": model_path});
-    if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), extra) {
-        b.extend(extra);
-    }
-    let response = app.post("/forecasting/predict", &body).await;
+    let response = app
+        .post("/forecasting/predict", &merged(&base, &extra))
+        .await;
     response.assert_ok().clone()
 }
 
@@ -323,25 +301,17 @@ async fn feature_aware_models_beat_naive_on_seeded_data(backend: Backend) {
         .collect();
         actual_total += actuals.iter().map(|(_, q)| q).sum::<f64>();
         for (index, config) in configs.iter().enumerate() {
+            let body = merged(
+                &train_body(config.clone()),
+                &json!({"product_id": product, "train_end_date": "2024-10-03"}),
+            );
             let trained = app
-                .post(
-                    "/forecasting/train",
-                    &json!({"store_id": 1, "product_id": product,
-                            "train_start_date": "2024-01-01", "train_end_date": "2024-10-03",
-                            "config": config}),
-                )
+                .post("/forecasting/train", &body)
                 .await
                 .assert_ok()
                 .clone();
-            let predicted = app
-                .post(
-                    "/forecasting/predict",
-                    &json!({"store_id": 1, "product_id": product, "horizon": 28,
-                            "model_path": trained["model_path"]}),
-                )
-                .await
-                .assert_ok()
-                .clone();
+            let model_path = trained["model_path"].as_str().unwrap();
+            let predicted = predict(&app, model_path, 28, json!({"product_id": product})).await;
             for point in predicted["forecasts"].as_array().unwrap() {
                 let date = point["date"].as_str().unwrap();
                 if let Some((_, actual)) = actuals.iter().find(|(d, _)| d == date) {
@@ -373,62 +343,14 @@ async fn feature_aware_models_beat_naive_on_seeded_data(backend: Backend) {
 async fn validation_errors_are_422_naming_the_field(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     seed(&app).await;
-    let cases: Vec<(Value, &str)> = vec![
+    let naive = train_body(json!({"model_type": "naive"}));
+    let request_cases = [
         (json!({"store_id": 0}), "store_id"),
         (json!({"product_id": -1}), "product_id"),
         (json!({"train_end_date": "2024-01-01"}), "train_end_date"),
         (
             json!({"train_start_date": "not-a-date"}),
             "train_start_date",
-        ),
-        (json!({"config": {"season_length": 7}}), "config.model_type"),
-        (
-            json!({"config": {"model_type": "moving_average", "window": 7}}),
-            "config.window",
-        ),
-        (
-            json!({"config": {"model_type": "moving_average", "window_size": 0}}),
-            "config.window_size",
-        ),
-        (
-            json!({"config": {"model_type": "moving_average", "window_size": 91}}),
-            "config.window_size",
-        ),
-        (
-            json!({"config": {"model_type": "seasonal_naive", "season_length": 366}}),
-            "config.season_length",
-        ),
-        (
-            json!({"config": {"model_type": "weighted_moving_average", "decay": 1.0}}),
-            "config.decay",
-        ),
-        (
-            json!({"config": {"model_type": "seasonal_average", "lookback_cycles": 13}}),
-            "config.lookback_cycles",
-        ),
-        (
-            json!({"config": {"model_type": "trend_regression_baseline", "alpha": 1001.0}}),
-            "config.alpha",
-        ),
-        (
-            json!({"config": {"model_type": "regression", "max_iter": 5}}),
-            "config.max_iter",
-        ),
-        (
-            json!({"config": {"model_type": "regression", "learning_rate": 2.0}}),
-            "config.learning_rate",
-        ),
-        (
-            json!({"config": {"model_type": "regression", "max_depth": 21}}),
-            "config.max_depth",
-        ),
-        (
-            json!({"config": {"model_type": "prophet_like", "alpha": -1.0}}),
-            "config.alpha",
-        ),
-        (
-            json!({"config": {"model_type": "naive", "schema_version": "2.0"}}),
-            "config.schema_version",
         ),
         (json!({"feature_frame_version": 3}), "feature_frame_version"),
         (json!({"feature_groups": ["calendar"]}), "feature_groups"),
@@ -438,18 +360,69 @@ async fn validation_errors_are_422_naming_the_field(backend: Backend) {
         ),
         (json!({"surprise": true}), "surprise"),
     ];
-    for (patch, field) in cases {
-        let mut body = train_body(json!({"model_type": "naive"}));
-        for (k, v) in patch.as_object().unwrap() {
-            body[k] = v.clone();
-        }
-        let response = app.post("/forecasting/train", &body).await;
-        response.assert_problem(422, "VALIDATION_ERROR");
-        assert!(
-            response.error_fields().iter().any(|f| f == field),
-            "{patch}: expected {field}, got {:?}",
-            response.error_fields()
+    let config_cases = [
+        (json!({"season_length": 7}), "config.model_type"),
+        (
+            json!({"model_type": "moving_average", "window": 7}),
+            "config.window",
+        ),
+        (
+            json!({"model_type": "moving_average", "window_size": 0}),
+            "config.window_size",
+        ),
+        (
+            json!({"model_type": "moving_average", "window_size": 91}),
+            "config.window_size",
+        ),
+        (
+            json!({"model_type": "seasonal_naive", "season_length": 366}),
+            "config.season_length",
+        ),
+        (
+            json!({"model_type": "weighted_moving_average", "decay": 1.0}),
+            "config.decay",
+        ),
+        (
+            json!({"model_type": "seasonal_average", "lookback_cycles": 13}),
+            "config.lookback_cycles",
+        ),
+        (
+            json!({"model_type": "trend_regression_baseline", "alpha": 1001.0}),
+            "config.alpha",
+        ),
+        (
+            json!({"model_type": "regression", "max_iter": 5}),
+            "config.max_iter",
+        ),
+        (
+            json!({"model_type": "regression", "learning_rate": 2.0}),
+            "config.learning_rate",
+        ),
+        (
+            json!({"model_type": "regression", "max_depth": 21}),
+            "config.max_depth",
+        ),
+        (
+            json!({"model_type": "prophet_like", "alpha": -1.0}),
+            "config.alpha",
+        ),
+        (
+            json!({"model_type": "naive", "schema_version": "2.0"}),
+            "config.schema_version",
+        ),
+    ];
+    let train_cases = request_cases
+        .into_iter()
+        .map(|(patch, field)| (merged(&naive, &patch), field))
+        .chain(
+            config_cases
+                .into_iter()
+                .map(|(config, field)| (train_body(config), field)),
         );
+    for (body, field) in train_cases {
+        app.post("/forecasting/train", &body)
+            .await
+            .assert_invalid(field);
     }
     let base = json!({"store_id": 1, "product_id": 1, "horizon": 7, "model_path": "0123456789ab"});
     for (patch, field) in [
@@ -461,17 +434,9 @@ async fn validation_errors_are_422_naming_the_field(backend: Backend) {
         (json!({"store_id": 0}), "store_id"),
         (json!({"extra": 1}), "extra"),
     ] {
-        let mut body = base.clone();
-        for (k, v) in patch.as_object().unwrap() {
-            body[k] = v.clone();
-        }
-        let response = app.post("/forecasting/predict", &body).await;
-        response.assert_problem(422, "VALIDATION_ERROR");
-        assert!(
-            response.error_fields().iter().any(|f| f == field),
-            "{patch}: {:?}",
-            response.error_fields()
-        );
+        app.post("/forecasting/predict", &merged(&base, &patch))
+            .await
+            .assert_invalid(field);
     }
     assert_eq!(artifact_files(&app), 0, "rejected requests write nothing");
 }
@@ -500,19 +465,12 @@ async fn model_registry_errors_are_400(backend: Backend) {
         assert!(detail.contains(known), "{detail}");
     }
     #[cfg(not(feature = "lightgbm"))]
-    {
-        let response = app
-            .post(
-                "/forecasting/train",
-                &train_body(json!({"model_type": "lightgbm"})),
-            )
-            .await;
-        let detail = response.assert_problem(400, "BAD_REQUEST")["detail"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        assert!(detail.contains("Cargo feature 'lightgbm'"), "{detail}");
-    }
+    app.post(
+        "/forecasting/train",
+        &train_body(json!({"model_type": "lightgbm"})),
+    )
+    .await
+    .assert_problem_mentions(400, "BAD_REQUEST", "Cargo feature 'lightgbm'");
     assert_eq!(artifact_files(&app), 0);
 }
 
@@ -520,33 +478,23 @@ async fn data_errors_are_400(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     seed(&app).await;
     // No rows in the window.
-    let mut body = train_body(json!({"model_type": "naive"}));
-    body["train_start_date"] = json!("2025-01-01");
-    body["train_end_date"] = json!("2025-02-01");
-    let detail = app
-        .post("/forecasting/train", &body)
+    let body = merged(
+        &train_body(json!({"model_type": "naive"})),
+        &json!({"train_start_date": "2025-01-01", "train_end_date": "2025-02-01"}),
+    );
+    app.post("/forecasting/train", &body)
         .await
-        .assert_problem(400, "BAD_REQUEST")["detail"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(detail.contains("No training data"), "{detail}");
+        .assert_problem_mentions(400, "BAD_REQUEST", "No training data");
     // Product 2 has 10 rows: too short for a 14-row seasonal average and for
     // feature-aware models (30 rows).
     for config in [
         json!({"model_type": "seasonal_average"}),
         json!({"model_type": "regression"}),
     ] {
-        let mut body = train_body(config);
-        body["product_id"] = json!(2);
-        let detail = app
-            .post("/forecasting/train", &body)
+        let body = merged(&train_body(config), &json!({"product_id": 2}));
+        app.post("/forecasting/train", &body)
             .await
-            .assert_problem(400, "BAD_REQUEST")["detail"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        assert!(detail.contains("at least"), "{detail}");
+            .assert_problem_mentions(400, "BAD_REQUEST", "at least");
     }
     assert_eq!(artifact_files(&app), 0);
 }
@@ -557,9 +505,9 @@ async fn artifact_problems(backend: Backend) {
     let trained = train(&app, json!({"model_type": "seasonal_naive"})).await;
     let path = trained["model_path"].as_str().unwrap().to_owned();
     let key = trained["artifact_key"].as_str().unwrap().to_owned();
-    let post = |model_path: String, store: i64| json!({"store_id": store, "product_id": 1, "horizon": 3, "model_path": model_path});
+    let post = |model_path: &str, store: i64| json!({"store_id": store, "product_id": 1, "horizon": 3, "model_path": model_path});
     // Missing artifact (valid key, no file) → 404.
-    app.post("/forecasting/predict", &post("abcdefabcdef".into(), 1))
+    app.post("/forecasting/predict", &post("abcdefabcdef", 1))
         .await
         .assert_problem(404, "NOT_FOUND");
     // Wrong suffix, traversal, outside the directory → 400.
@@ -570,19 +518,14 @@ async fn artifact_problems(backend: Backend) {
         format!("/tmp/model_{key}.flmodel"),
         format!("{}/not_a_model.flmodel", dir.display()),
     ] {
-        app.post("/forecasting/predict", &post(bad.clone(), 1))
+        app.post("/forecasting/predict", &post(&bad, 1))
             .await
             .assert_problem(400, "BAD_REQUEST");
     }
     // Store mismatch → 400.
-    let detail = app
-        .post("/forecasting/predict", &post(path.clone(), 9))
+    app.post("/forecasting/predict", &post(&path, 9))
         .await
-        .assert_problem(400, "BAD_REQUEST")["detail"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(detail.contains("store"), "{detail}");
+        .assert_problem_mentions(400, "BAD_REQUEST", "store");
     // Corrupt files → 400 naming the problem, never a 500.
     let original = std::fs::read(&path).unwrap();
     let mut flipped = original.clone();
@@ -597,14 +540,9 @@ async fn artifact_problems(backend: Backend) {
         (b"not an artifact at all".to_vec(), "magic"),
     ] {
         std::fs::write(&path, &bytes).unwrap();
-        let response = app
-            .post("/forecasting/predict", &post(path.clone(), 1))
-            .await;
-        let detail = response.assert_problem(400, "BAD_REQUEST")["detail"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        assert!(detail.contains(needle), "{needle}: {detail}");
+        app.post("/forecasting/predict", &post(&path, 1))
+            .await
+            .assert_problem_mentions(400, "BAD_REQUEST", needle);
     }
     // Restored file works again and gives the same forecast as by key.
     std::fs::write(&path, &original).unwrap();
