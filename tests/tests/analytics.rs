@@ -193,19 +193,18 @@ async fn date_range_rules(backend: Backend) {
         let problem = too_long.assert_problem(400, "BAD_REQUEST");
         let detail = problem["detail"].as_str().unwrap();
         assert!(detail.contains("731") && detail.contains("730"), "{detail}");
-        let missing = app.get(&format!("{path}?end_date=2024-01-31{extra}")).await;
-        missing.assert_problem(422, "VALIDATION_ERROR");
-        assert_eq!(missing.error_fields(), vec!["query.start_date".to_owned()]);
-        let bad = app
-            .get(&format!(
-                "{path}?start_date=2024-01-01&end_date=2024-02-30{extra}"
-            ))
-            .await;
-        bad.assert_problem(422, "VALIDATION_ERROR");
-        assert_eq!(bad.error_fields(), vec!["query.end_date".to_owned()]);
-        let bad = app.get(&format!("{path}?{H1}&store_id=abc{extra}")).await;
-        bad.assert_problem(422, "VALIDATION_ERROR");
-        assert_eq!(bad.error_fields(), vec!["query.store_id".to_owned()]);
+        for (query, field) in [
+            ("end_date=2024-01-31", "query.start_date"),
+            (
+                "start_date=2024-01-01&end_date=2024-02-30",
+                "query.end_date",
+            ),
+            (format!("{H1}&store_id=abc").as_str(), "query.store_id"),
+        ] {
+            app.get(&format!("{path}?{query}{extra}"))
+                .await
+                .assert_invalid_fields(&[field]);
+        }
     }
     // The limit is a setting.
     let app = TestApp::spawn_with(backend, &[("ANALYTICS_MAX_DATE_RANGE_DAYS", "10")]).await;
@@ -404,9 +403,9 @@ async fn drilldown_validation(backend: Backend) {
             "query.max_items",
         ),
     ] {
-        let response = app.get(&format!("/analytics/drilldowns?{query}")).await;
-        response.assert_problem(422, "VALIDATION_ERROR");
-        assert_eq!(response.error_fields(), vec![field.to_owned()], "{query}");
+        app.get(&format!("/analytics/drilldowns?{query}"))
+            .await
+            .assert_invalid_fields(&[field]);
     }
     drilldown(&app, &format!("dimension=store&max_items=100&{H1}")).await;
 }
@@ -443,75 +442,72 @@ async fn timeseries_buckets(backend: Backend) {
         pt("2024-02-15", "100.00", 1, 1),
         pt("2024-04-02", "5.00", 2, 1),
     ];
-    assert_eq!(series(&app, range).await, day);
-    assert_eq!(series(&app, &format!("{range}&granularity=day")).await, day);
-    // The first week starts on Monday 2024-01-01, before start_date; the
-    // 2024-01-01 rows are outside the range and not summed.
-    assert_eq!(
-        series(&app, &format!("{range}&granularity=week")).await,
-        vec![
-            pt("2024-01-01", "5.97", 3, 2),
-            pt("2024-01-08", "13.93", 7, 1),
-            pt("2024-02-12", "100.00", 1, 1),
-            pt("2024-04-01", "5.00", 2, 1),
-        ]
-    );
-    // No zero filling: March is absent.
-    assert_eq!(
-        series(&app, &format!("{range}&granularity=month")).await,
-        vec![
-            pt("2024-01-01", "19.90", 10, 3),
-            pt("2024-02-01", "100.00", 1, 1),
-            pt("2024-04-01", "5.00", 2, 1),
-        ]
-    );
-    assert_eq!(
-        series(&app, &format!("{range}&granularity=quarter")).await,
-        vec![
-            pt("2024-01-01", "119.90", 11, 4),
-            pt("2024-04-01", "5.00", 2, 1)
-        ]
-    );
-    // Week across the year boundary: Sunday 2023-12-31 belongs to the week
-    // of Monday 2023-12-25.
-    assert_eq!(
-        series(
-            &app,
-            "start_date=2023-12-31&end_date=2024-01-01&granularity=week"
-        )
-        .await,
-        vec![
-            pt("2023-12-25", "2.50", 1, 1),
-            pt("2024-01-01", "35.00", 14, 2)
-        ]
-    );
-    // Filters.
-    assert_eq!(
-        series(&app, &format!("{H1}&granularity=month&category=Dairy")).await,
-        vec![
-            pt("2024-01-01", "35.00", 14, 2),
-            pt("2024-04-01", "5.00", 2, 1)
-        ]
-    );
-    assert_eq!(
-        series(
-            &app,
-            &format!("{H1}&granularity=quarter&store_id={}", ids.s2)
-        )
-        .await,
-        vec![pt("2024-01-01", "23.93", 11, 2)]
-    );
-    assert_eq!(
-        series(&app, &format!("{H1}&product_id={}", ids.p3)).await,
-        vec![
-            pt("2024-01-07", "0.00", 0, 1),
-            pt("2024-02-15", "100.00", 1, 1)
-        ]
-    );
-    assert!(series(&app, "start_date=2025-01-01&end_date=2025-01-31")
-        .await
-        .is_empty());
-
+    let cases = [
+        (range.to_owned(), day.clone()),
+        (format!("{range}&granularity=day"), day),
+        // The first week starts on Monday 2024-01-01, before start_date; the
+        // 2024-01-01 rows are outside the range and not summed.
+        (
+            format!("{range}&granularity=week"),
+            vec![
+                pt("2024-01-01", "5.97", 3, 2),
+                pt("2024-01-08", "13.93", 7, 1),
+                pt("2024-02-12", "100.00", 1, 1),
+                pt("2024-04-01", "5.00", 2, 1),
+            ],
+        ),
+        // No zero filling: March is absent.
+        (
+            format!("{range}&granularity=month"),
+            vec![
+                pt("2024-01-01", "19.90", 10, 3),
+                pt("2024-02-01", "100.00", 1, 1),
+                pt("2024-04-01", "5.00", 2, 1),
+            ],
+        ),
+        (
+            format!("{range}&granularity=quarter"),
+            vec![
+                pt("2024-01-01", "119.90", 11, 4),
+                pt("2024-04-01", "5.00", 2, 1),
+            ],
+        ),
+        // Week across the year boundary: Sunday 2023-12-31 belongs to the
+        // week of Monday 2023-12-25.
+        (
+            "start_date=2023-12-31&end_date=2024-01-01&granularity=week".to_owned(),
+            vec![
+                pt("2023-12-25", "2.50", 1, 1),
+                pt("2024-01-01", "35.00", 14, 2),
+            ],
+        ),
+        // Filters.
+        (
+            format!("{H1}&granularity=month&category=Dairy"),
+            vec![
+                pt("2024-01-01", "35.00", 14, 2),
+                pt("2024-04-01", "5.00", 2, 1),
+            ],
+        ),
+        (
+            format!("{H1}&granularity=quarter&store_id={}", ids.s2),
+            vec![pt("2024-01-01", "23.93", 11, 2)],
+        ),
+        (
+            format!("{H1}&product_id={}", ids.p3),
+            vec![
+                pt("2024-01-07", "0.00", 0, 1),
+                pt("2024-02-15", "100.00", 1, 1),
+            ],
+        ),
+        (
+            "start_date=2025-01-01&end_date=2025-01-31".to_owned(),
+            vec![],
+        ),
+    ];
+    for (query, expected) in cases {
+        assert_eq!(series(&app, &query).await, expected, "{query}");
+    }
     let response = app
         .get(&format!(
             "/analytics/timeseries?{H1}&granularity=week&store_id={}&category=Bakery",
@@ -528,11 +524,9 @@ async fn timeseries_buckets(backend: Backend) {
         metrics("5.97", 3, 1, Some("1.99"), Some("5.97"))
     );
 
-    let bad = app
-        .get(&format!("/analytics/timeseries?{H1}&granularity=year"))
-        .await;
-    bad.assert_problem(422, "VALIDATION_ERROR");
-    assert_eq!(bad.error_fields(), vec!["query.granularity".to_owned()]);
+    app.get(&format!("/analytics/timeseries?{H1}&granularity=year"))
+        .await
+        .assert_invalid_fields(&["query.granularity"]);
 }
 
 async fn inventory_status(backend: Backend) {
@@ -594,9 +588,9 @@ async fn inventory_status(backend: Backend) {
     assert_eq!(response.assert_ok()["items"][0]["is_stockout"], true);
     let response = app.get("/analytics/inventory-status?store_id=999999").await;
     assert_eq!(response.assert_ok()["items"], json!([]));
-    let bad = app.get("/analytics/inventory-status?store_id=abc").await;
-    bad.assert_problem(422, "VALIDATION_ERROR");
-    assert_eq!(bad.error_fields(), vec!["query.store_id".to_owned()]);
+    app.get("/analytics/inventory-status?store_id=abc")
+        .await
+        .assert_invalid_fields(&["query.store_id"]);
 }
 
 both_backends!(

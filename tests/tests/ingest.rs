@@ -5,7 +5,8 @@
 use forecastlab_tests::{
     both_backends,
     fixtures::{self, d},
-    Backend, TestApp,
+    json::{merged, without},
+    Backend, TestApp, TestResponse,
 };
 use serde_json::{json, Value};
 
@@ -31,15 +32,16 @@ fn row(date: &str, store: &str, sku: &str, quantity: i64, price: &str, total: &s
            "unit_price": price, "total_amount": total})
 }
 
+/// Posts `records` as one batch.
+async fn ingest(app: &TestApp, records: &[Value]) -> TestResponse {
+    app.post(URL, &json!({ "records": records })).await
+}
+
 async fn text(app: &TestApp, sql: &str) -> String {
     forecastlab_server::with_db!(&app.db, pool => {
         sqlx::query_scalar::<_, String>(sql).fetch_one(pool).await
     })
     .unwrap_or_else(|e| panic!("{e}: {sql}"))
-}
-
-async fn rows_count(app: &TestApp) -> i64 {
-    app.count("SELECT COUNT(*) FROM sales_daily").await
 }
 
 async fn cents(app: &TestApp) -> i64 {
@@ -49,16 +51,15 @@ async fn cents(app: &TestApp) -> i64 {
 
 async fn valid_batch_is_written(backend: Backend) {
     let app = setup(backend).await;
-    let response = app
-        .post(
-            URL,
-            &json!({"records": [
-                row("2024-01-01", "S001", "SKU-1", 10, "2.50", "25.00"),
-                row("2024-01-01", "S002", "SKU-1", 0, "2.50", "0.00"),
-                row("2024-01-02", "S001", "SKU-2", 3, "1.99", "5.97"),
-            ]}),
-        )
-        .await;
+    let response = ingest(
+        &app,
+        &[
+            row("2024-01-01", "S001", "SKU-1", 10, "2.50", "25.00"),
+            row("2024-01-01", "S002", "SKU-1", 0, "2.50", "0.00"),
+            row("2024-01-02", "S001", "SKU-2", 3, "1.99", "5.97"),
+        ],
+    )
+    .await;
     let body = response.assert_ok();
     assert!(response.headers.contains_key("x-request-id"));
     assert_eq!(body["processed_count"], 3);
@@ -67,7 +68,7 @@ async fn valid_batch_is_written(backend: Backend) {
     assert_eq!(body["duplicates_merged"], 0);
     assert_eq!(body["errors"], json!([]));
     assert!(body["duration_ms"].as_f64().unwrap() >= 0.0);
-    assert_eq!(rows_count(&app).await, 3);
+    assert_eq!(app.rows("sales_daily").await, 3);
     assert_eq!(
         app.count("SELECT CAST(SUM(quantity) AS BIGINT) FROM sales_daily")
             .await,
@@ -93,11 +94,11 @@ async fn valid_batch_is_written(backend: Backend) {
 
 async fn resend_is_idempotent_and_changes_update(backend: Backend) {
     let app = setup(backend).await;
-    let batch = json!({"records": [
+    let batch = [
         row("2024-01-05", "S001", "SKU-1", 10, "2.50", "25.00"),
         row("2024-01-06", "S001", "SKU-1", 4, "2.50", "10.00"),
-    ]});
-    app.post(URL, &batch).await.assert_ok();
+    ];
+    ingest(&app, &batch).await.assert_ok();
     // A channel set by someone else must survive the upsert.
     app.exec("UPDATE sales_daily SET channel = 'online' WHERE date = '2024-01-05'")
         .await;
@@ -113,9 +114,9 @@ async fn resend_is_idempotent_and_changes_update(backend: Backend) {
     );
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
 
-    let again = app.post(URL, &batch).await;
+    let again = ingest(&app, &batch).await;
     assert_eq!(again.assert_ok()["processed_count"], 2);
-    assert_eq!(rows_count(&app).await, 2);
+    assert_eq!(app.rows("sales_daily").await, 2);
     assert_eq!(cents(&app).await, 3500);
     assert_eq!(
         text(
@@ -140,12 +141,12 @@ async fn resend_is_idempotent_and_changes_update(backend: Backend) {
     );
 
     // A changed row updates in place (10 → 15).
-    let changed = json!({"records": [row("2024-01-05", "S001", "SKU-1", 15, "2.60", "39.00")]});
+    let changed = [row("2024-01-05", "S001", "SKU-1", 15, "2.60", "39.00")];
     assert_eq!(
-        app.post(URL, &changed).await.assert_ok()["processed_count"],
+        ingest(&app, &changed).await.assert_ok()["processed_count"],
         1
     );
-    assert_eq!(rows_count(&app).await, 2);
+    assert_eq!(app.rows("sales_daily").await, 2);
     assert_eq!(
         app.count("SELECT CAST(quantity AS BIGINT) FROM sales_daily WHERE date = '2024-01-05'")
             .await,
@@ -156,23 +157,22 @@ async fn resend_is_idempotent_and_changes_update(backend: Backend) {
 
 async fn unknown_keys_are_reported_per_row(backend: Backend) {
     let app = setup(backend).await;
-    let response = app
-        .post(
-            URL,
-            &json!({"records": [
-                row("2024-01-01", "S001", "SKU-1", 1, "1.00", "1.00"),
-                row("2024-01-01", "NOPE", "SKU-1", 1, "1.00", "1.00"),
-                row("2024-01-01", "S001", "SKU-X", 1, "1.00", "1.00"),
-                row("2030-01-01", "S001", "SKU-1", 1, "1.00", "1.00"),
-                // Precedence: store before product before date.
-                row("2030-01-01", "NOPE", "SKU-X", 1, "1.00", "1.00"),
-                row("2030-01-01", "S002", "SKU-X", 1, "1.00", "1.00"),
-                // Case-sensitive match.
-                row("2024-01-02", "s001", "SKU-1", 1, "1.00", "1.00"),
-                row("2024-01-03", "S002", "SKU-2", 2, "1.00", "2.00"),
-            ]}),
-        )
-        .await;
+    let response = ingest(
+        &app,
+        &[
+            row("2024-01-01", "S001", "SKU-1", 1, "1.00", "1.00"),
+            row("2024-01-01", "NOPE", "SKU-1", 1, "1.00", "1.00"),
+            row("2024-01-01", "S001", "SKU-X", 1, "1.00", "1.00"),
+            row("2030-01-01", "S001", "SKU-1", 1, "1.00", "1.00"),
+            // Precedence: store before product before date.
+            row("2030-01-01", "NOPE", "SKU-X", 1, "1.00", "1.00"),
+            row("2030-01-01", "S002", "SKU-X", 1, "1.00", "1.00"),
+            // Case-sensitive match.
+            row("2024-01-02", "s001", "SKU-1", 1, "1.00", "1.00"),
+            row("2024-01-03", "S002", "SKU-2", 2, "1.00", "2.00"),
+        ],
+    )
+    .await;
     let body = response.assert_ok();
     assert_eq!(body["processed_count"], 2);
     assert_eq!(body["rejected_count"], 6);
@@ -213,47 +213,41 @@ async fn unknown_keys_are_reported_per_row(backend: Backend) {
         .as_str()
         .unwrap()
         .contains("2030-01-01"));
-    assert_eq!(rows_count(&app).await, 2);
+    assert_eq!(app.rows("sales_daily").await, 2);
     assert_eq!(cents(&app).await, 300);
     // The ingest never creates dimension rows.
-    assert_eq!(app.count("SELECT COUNT(*) FROM store").await, 2);
-    assert_eq!(app.count("SELECT COUNT(*) FROM product").await, 2);
-    assert_eq!(app.count("SELECT COUNT(*) FROM calendar").await, 31);
+    assert_eq!(app.rows("store").await, 2);
+    assert_eq!(app.rows("product").await, 2);
+    assert_eq!(app.rows("calendar").await, 31);
 }
 
 async fn all_rows_rejected_is_still_200(backend: Backend) {
     let app = setup(backend).await;
-    let response = app
-        .post(
-            URL,
-            &json!({"records": [row("2024-01-01", "X", "Y", 1, "1", "1")]}),
-        )
-        .await;
+    let response = ingest(&app, &[row("2024-01-01", "X", "Y", 1, "1", "1")]).await;
     let body = response.assert_ok();
     assert_eq!(body["processed_count"], 0);
     assert_eq!(body["rejected_count"], 1);
-    assert_eq!(rows_count(&app).await, 0);
+    assert_eq!(app.rows("sales_daily").await, 0);
 }
 
 async fn duplicate_grain_in_one_batch_is_merged_last_wins(backend: Backend) {
     let app = setup(backend).await;
-    let response = app
-        .post(
-            URL,
-            &json!({"records": [
-                row("2024-01-01", "S001", "SKU-1", 1, "1.00", "1.00"),
-                row("2024-01-01", "S002", "SKU-1", 2, "1.00", "2.00"),
-                row("2024-01-01", "S001", "SKU-1", 5, "1.00", "5.00"),
-                row("2024-01-01", "S001", "SKU-1", 7, "1.00", "7.00"),
-            ]}),
-        )
-        .await;
+    let response = ingest(
+        &app,
+        &[
+            row("2024-01-01", "S001", "SKU-1", 1, "1.00", "1.00"),
+            row("2024-01-01", "S002", "SKU-1", 2, "1.00", "2.00"),
+            row("2024-01-01", "S001", "SKU-1", 5, "1.00", "5.00"),
+            row("2024-01-01", "S001", "SKU-1", 7, "1.00", "7.00"),
+        ],
+    )
+    .await;
     let body = response.assert_ok();
     assert_eq!(body["processed_count"], 2);
     assert_eq!(body["duplicates_merged"], 2);
     assert_eq!(body["rejected_count"], 0);
     assert_eq!(body["total_received"], 4);
-    assert_eq!(rows_count(&app).await, 2);
+    assert_eq!(app.rows("sales_daily").await, 2);
     let s1 = fixtures::store_id(&app, "S001").await;
     assert_eq!(
         app.count(&format!(
@@ -266,19 +260,18 @@ async fn duplicate_grain_in_one_batch_is_merged_last_wins(backend: Backend) {
 
 async fn decimals_accept_numbers_and_strings(backend: Backend) {
     let app = setup(backend).await;
-    let response = app
-        .post(
-            URL,
-            &json!({"records": [
-                {"date": "2024-01-01", "store_code": "S001", "sku": "SKU-1",
-                 "quantity": "10", "unit_price": 12.99, "total_amount": 129.9},
-                {"date": "2024-01-02", "store_code": "S001", "sku": "SKU-1",
-                 "quantity": 3, "unit_price": "0.10", "total_amount": "0.30"},
-                {"date": "2024-01-03", "store_code": "S001", "sku": "SKU-1",
-                 "quantity": 0, "unit_price": 0, "total_amount": "5.000"},
-            ]}),
-        )
-        .await;
+    let response = ingest(
+        &app,
+        &[
+            json!({"date": "2024-01-01", "store_code": "S001", "sku": "SKU-1",
+                   "quantity": "10", "unit_price": 12.99, "total_amount": 129.9}),
+            json!({"date": "2024-01-02", "store_code": "S001", "sku": "SKU-1",
+                   "quantity": 3, "unit_price": "0.10", "total_amount": "0.30"}),
+            json!({"date": "2024-01-03", "store_code": "S001", "sku": "SKU-1",
+                   "quantity": 0, "unit_price": 0, "total_amount": "5.000"}),
+        ],
+    )
+    .await;
     assert_eq!(response.assert_ok()["processed_count"], 3);
     assert_eq!(cents(&app).await, 12990 + 30 + 500);
     assert_eq!(
@@ -296,85 +289,81 @@ async fn decimals_accept_numbers_and_strings(backend: Backend) {
 async fn invalid_rows_reject_the_whole_batch(backend: Backend) {
     let app = setup(backend).await;
     let good = row("2024-01-01", "S001", "SKU-1", 1, "1.00", "1.00");
-    let long_sku = "X".repeat(51);
-    let long_code = "C".repeat(21);
-    let cases: Vec<(Value, &str, &str)> = vec![
+    let bad = |patch: Value| merged(&good, &patch);
+    let cases = [
         (json!({"records": []}), "records", "too_short"),
         (
-            json!({"records": [good.clone(), row("2024-01-01", "S001", "SKU-1", -1, "1.00", "1.00")]}),
+            json!({"records": [good, bad(json!({"quantity": -1}))]}),
             "records.1.quantity",
             "greater_than_equal",
         ),
         (
-            json!({"records": [good.clone(), row("2024-02-30", "S001", "SKU-1", 1, "1.00", "1.00")]}),
+            json!({"records": [good, bad(json!({"date": "2024-02-30"}))]}),
             "records.1.date",
             "value_error",
         ),
         (
-            json!({"records": [row("01/02/2024", "S001", "SKU-1", 1, "1.00", "1.00")]}),
+            json!({"records": [bad(json!({"date": "01/02/2024"}))]}),
             "records.0.date",
             "value_error",
         ),
         (
-            json!({"records": [row("2024-01-01", "", "SKU-1", 1, "1.00", "1.00")]}),
+            json!({"records": [bad(json!({"store_code": ""}))]}),
             "records.0.store_code",
             "string_too_short",
         ),
         (
-            json!({"records": [row("2024-01-01", &long_code, "SKU-1", 1, "1.00", "1.00")]}),
+            json!({"records": [bad(json!({"store_code": "C".repeat(21)}))]}),
             "records.0.store_code",
             "string_too_long",
         ),
         (
-            json!({"records": [row("2024-01-01", "S001", "", 1, "1.00", "1.00")]}),
+            json!({"records": [bad(json!({"sku": ""}))]}),
             "records.0.sku",
             "string_too_short",
         ),
         (
-            json!({"records": [row("2024-01-01", "S001", &long_sku, 1, "1.00", "1.00")]}),
+            json!({"records": [bad(json!({"sku": "X".repeat(51)}))]}),
             "records.0.sku",
             "string_too_long",
         ),
         (
-            json!({"records": [good.clone(), good.clone(), row("2024-01-01", "S001", "SKU-1", 1, "1.001", "1.00")]}),
+            json!({"records": [good, good, bad(json!({"unit_price": "1.001"}))]}),
             "records.2.unit_price",
             "decimal_max_places",
         ),
         (
-            json!({"records": [row("2024-01-01", "S001", "SKU-1", 1, "-0.01", "1.00")]}),
+            json!({"records": [bad(json!({"unit_price": "-0.01"}))]}),
             "records.0.unit_price",
             "greater_than_equal",
         ),
         (
-            json!({"records": [row("2024-01-01", "S001", "SKU-1", 1, "1.00", "-5")]}),
+            json!({"records": [bad(json!({"total_amount": "-5"}))]}),
             "records.0.total_amount",
             "greater_than_equal",
         ),
         (
-            json!({"records": [row("2024-01-01", "S001", "SKU-1", 1, "1.00", "99999999999.00")]}),
+            json!({"records": [bad(json!({"total_amount": "99999999999.00"}))]}),
             "records.0.total_amount",
             "less_than_equal",
         ),
         (
-            json!({"records": [row("2024-01-01", "S001", "SKU-1", 3_000_000_000, "1.00", "1.00")]}),
+            json!({"records": [bad(json!({"quantity": 3_000_000_000_i64}))]}),
             "records.0.quantity",
             "less_than_equal",
         ),
         (
-            json!({"records": [{"date": "2024-01-01", "store_code": "S001", "sku": "SKU-1",
-                                "quantity": 1, "unit_price": "abc", "total_amount": "1"}]}),
+            json!({"records": [bad(json!({"unit_price": "abc", "total_amount": "1"}))]}),
             "records.0.unit_price",
             "value_error",
         ),
         (
-            json!({"records": [{"date": "2024-01-01", "store_code": "S001", "sku": "SKU-1",
-                                "quantity": 1.5, "unit_price": "1", "total_amount": "1"}]}),
+            json!({"records": [bad(json!({"quantity": 1.5, "unit_price": "1", "total_amount": "1"}))]}),
             "records.0.quantity",
             "value_error",
         ),
         (
-            json!({"records": [{"date": "2024-01-01", "store_code": "S001", "sku": "SKU-1",
-                                "unit_price": "1", "total_amount": "1"}]}),
+            json!({"records": [without(&bad(json!({"unit_price": "1", "total_amount": "1"})), &["quantity"])]}),
             "records.0.quantity",
             "missing",
         ),
@@ -382,13 +371,7 @@ async fn invalid_rows_reject_the_whole_batch(backend: Backend) {
     ];
     for (body, field, kind) in cases {
         let response = app.post(URL, &body).await;
-        let problem = response.assert_problem(422, "VALIDATION_ERROR");
-        assert!(
-            response.error_fields().contains(&field.to_owned()),
-            "{field} not in {}",
-            response.text
-        );
-        let errors = problem["errors"].as_array().unwrap();
+        let errors = response.assert_invalid(field)["errors"].as_array().unwrap();
         assert!(
             errors
                 .iter()
@@ -397,12 +380,12 @@ async fn invalid_rows_reject_the_whole_batch(backend: Backend) {
             response.text
         );
     }
-    assert_eq!(rows_count(&app).await, 0);
+    assert_eq!(app.rows("sales_daily").await, 0);
     let response = app
         .send_raw(reqwest::Method::POST, URL, "application/json", "{not json")
         .await;
     response.assert_problem(422, "VALIDATION_ERROR");
-    assert_eq!(rows_count(&app).await, 0);
+    assert_eq!(app.rows("sales_daily").await, 0);
 }
 
 async fn batch_over_the_row_limit_is_rejected(backend: Backend) {
@@ -419,14 +402,14 @@ async fn batch_over_the_row_limit_is_rejected(backend: Backend) {
             )
         })
         .collect();
-    let response = app.post(URL, &json!({ "records": rows })).await;
+    let response = ingest(&app, &rows).await;
     let problem = response.assert_problem(422, "VALIDATION_ERROR");
     assert_eq!(problem["errors"][0]["field"], "records");
     assert_eq!(problem["errors"][0]["type"], "too_long");
     assert_eq!(problem["max_rows"], 3);
-    assert_eq!(rows_count(&app).await, 0);
+    assert_eq!(app.rows("sales_daily").await, 0);
     // Exactly the limit is fine.
-    let response = app.post(URL, &json!({ "records": rows[..3] })).await;
+    let response = ingest(&app, &rows[..3]).await;
     assert_eq!(response.assert_ok()["processed_count"], 3);
 }
 
@@ -435,15 +418,15 @@ async fn default_limit_is_ten_thousand(backend: Backend) {
     let rows: Vec<Value> = (0..10_001)
         .map(|_| row("2099-01-01", "S001", "SKU-1", 1, "1.00", "1.00"))
         .collect();
-    let response = app.post(URL, &json!({ "records": rows })).await;
+    let response = ingest(&app, &rows).await;
     assert_eq!(
         response.assert_problem(422, "VALIDATION_ERROR")["max_rows"],
         10_000
     );
-    let response = app.post(URL, &json!({ "records": rows[..10_000] })).await;
+    let response = ingest(&app, &rows[..10_000]).await;
     let body = response.assert_ok();
     assert_eq!(body["rejected_count"], 10_000);
-    assert_eq!(rows_count(&app).await, 0);
+    assert_eq!(app.rows("sales_daily").await, 0);
 }
 
 /// More rows than one SQLite statement carries (2,000): the chunked path and
@@ -475,10 +458,10 @@ async fn large_batch_uses_the_bulk_path(backend: Backend) {
     }
     assert_eq!(rows.len(), 5_000);
     let expected_units: i64 = rows.iter().map(|r| r["quantity"].as_i64().unwrap()).sum();
-    let response = app.post(URL, &json!({ "records": rows })).await;
+    let response = ingest(&app, &rows).await;
     let body = response.assert_ok();
     assert_eq!(body["processed_count"], 5_000);
-    assert_eq!(rows_count(&app).await, 5_000);
+    assert_eq!(app.rows("sales_daily").await, 5_000);
     assert_eq!(
         app.count("SELECT CAST(SUM(quantity) AS BIGINT) FROM sales_daily")
             .await,
@@ -486,9 +469,9 @@ async fn large_batch_uses_the_bulk_path(backend: Backend) {
     );
     assert_eq!(cents(&app).await, expected_units * 125);
     // Second time: all updates, nothing new.
-    let response = app.post(URL, &json!({ "records": rows })).await;
+    let response = ingest(&app, &rows).await;
     assert_eq!(response.assert_ok()["processed_count"], 5_000);
-    assert_eq!(rows_count(&app).await, 5_000);
+    assert_eq!(app.rows("sales_daily").await, 5_000);
 }
 
 both_backends!(

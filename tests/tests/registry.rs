@@ -2,7 +2,11 @@
 //! duplicate policy, artifact verification, aliases with their history,
 //! and run comparison — on SQLite and PostgreSQL.
 
-use forecastlab_tests::{both_backends, Backend, TestApp, TestResponse};
+use forecastlab_tests::{
+    both_backends,
+    json::{merged, without},
+    Backend, TestApp, TestResponse,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -19,8 +23,7 @@ fn run_body(model_type: &str, store_id: i64) -> Value {
 
 async fn create(app: &TestApp, body: &Value) -> Value {
     let response = app.post("/registry/runs", body).await;
-    assert_eq!(response.status, 201, "{}", response.text);
-    response.body.clone()
+    response.assert_status(201).clone()
 }
 
 async fn set_status(app: &TestApp, run_id: &str, status: &str) -> TestResponse {
@@ -29,6 +32,11 @@ async fn set_status(app: &TestApp, run_id: &str, status: &str) -> TestResponse {
         &json!({ "status": status }),
     )
     .await
+}
+
+/// `POST /registry/aliases`.
+async fn set_alias(app: &TestApp, body: &Value) -> TestResponse {
+    app.post("/registry/aliases", body).await
 }
 
 /// A run moved to `success`.
@@ -95,50 +103,41 @@ async fn create_and_get(backend: Backend) {
 
 async fn create_validation_changes_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let mut bad_window = run_body("naive", 1);
-    bad_window["data_window_end"] = json!("2023-12-31");
-    let response = app.post("/registry/runs", &bad_window).await;
-    response.assert_problem(422, "VALIDATION_ERROR");
-    assert_eq!(response.error_fields(), vec!["data_window_end"]);
-
-    let mut bad_ids = run_body("naive", 0);
-    bad_ids["product_id"] = json!(-1);
-    let response = app.post("/registry/runs", &bad_ids).await;
-    response.assert_problem(422, "VALIDATION_ERROR");
-    assert_eq!(response.error_fields(), vec!["store_id", "product_id"]);
-
-    let mut extra = run_body("naive", 1);
-    extra["surprise"] = json!(1);
+    let naive = run_body("naive", 1);
+    let cases: [(Value, &[&str]); 3] = [
+        (
+            merged(&naive, &json!({"data_window_end": "2023-12-31"})),
+            &["data_window_end"],
+        ),
+        (
+            merged(&run_body("naive", 0), &json!({"product_id": -1})),
+            &["store_id", "product_id"],
+        ),
+        (without(&naive, &["model_config"]), &["model_config"]),
+    ];
+    for (body, fields) in cases {
+        app.post("/registry/runs", &body)
+            .await
+            .assert_invalid_fields(fields);
+    }
+    let extra = merged(&naive, &json!({"surprise": 1}));
     let response = app.post("/registry/runs", &extra).await;
     response.assert_problem(422, "VALIDATION_ERROR");
     assert_eq!(response.body["errors"][0]["type"], "extra_forbidden");
-
-    let mut missing = run_body("naive", 1);
-    missing.as_object_mut().unwrap().remove("model_config");
-    let response = app.post("/registry/runs", &missing).await;
-    response.assert_problem(422, "VALIDATION_ERROR");
-    assert_eq!(response.error_fields(), vec!["model_config"]);
-
-    let mut long_type = run_body("naive", 1);
-    long_type["model_type"] = json!("x".repeat(51));
-    app.post("/registry/runs", &long_type)
-        .await
-        .assert_problem(422, "VALIDATION_ERROR");
-    let mut long_sha = run_body("naive", 1);
-    long_sha["git_sha"] = json!("a".repeat(41));
-    app.post("/registry/runs", &long_sha)
-        .await
-        .assert_problem(422, "VALIDATION_ERROR");
-    let mut bad_agent = run_body("naive", 1);
-    bad_agent["agent_context"] = json!({"agent_id": "a", "other": 1});
-    app.post("/registry/runs", &bad_agent)
-        .await
-        .assert_problem(422, "VALIDATION_ERROR");
+    for patch in [
+        json!({"model_type": "x".repeat(51)}),
+        json!({"git_sha": "a".repeat(41)}),
+        json!({"agent_context": {"agent_id": "a", "other": 1}}),
+    ] {
+        app.post("/registry/runs", &merged(&naive, &patch))
+            .await
+            .assert_problem(422, "VALIDATION_ERROR");
+    }
     app.send_raw(Method::POST, "/registry/runs", "application/json", "{nope")
         .await
         .assert_problem(422, "VALIDATION_ERROR");
 
-    assert_eq!(app.count("SELECT COUNT(*) FROM model_run").await, 0);
+    assert_eq!(app.rows("model_run").await, 0);
 }
 
 async fn lifecycle_transitions(backend: Backend) {
@@ -236,9 +235,9 @@ async fn patch_errors(backend: Backend) {
         (json!({"artifact_uri": "u".repeat(501)}), "artifact_uri"),
         (json!({"run_id": "x"}), "run_id"),
     ] {
-        let response = app.patch(&path, &body).await;
-        response.assert_problem(422, "VALIDATION_ERROR");
-        assert_eq!(response.error_fields(), vec![field.to_owned()], "{body}");
+        app.patch(&path, &body)
+            .await
+            .assert_invalid_fields(&[field]);
     }
     let unchanged = app.get(&path).await;
     assert_eq!(unchanged.body, run);
@@ -297,7 +296,7 @@ async fn list_filters_and_sorting(backend: Backend) {
         .get("/registry/runs?sort_by=id%3BDROP%20TABLE%20model_run&sort_order=asc")
         .await;
     assert_eq!(fallback.assert_ok()["runs"][0]["run_id"], ids[2].as_str());
-    assert_eq!(app.count("SELECT COUNT(*) FROM model_run").await, 3);
+    assert_eq!(app.rows("model_run").await, 3);
 
     let page = app.get("/registry/runs?page=2&page_size=2").await;
     assert_eq!(page.body["runs"].as_array().unwrap().len(), 1);
@@ -311,9 +310,9 @@ async fn list_filters_and_sorting(backend: Backend) {
         ("store_id=0", "query.store_id"),
         ("page=abc", "query.page"),
     ] {
-        let response = app.get(&format!("/registry/runs?{query}")).await;
-        response.assert_problem(422, "VALIDATION_ERROR");
-        assert_eq!(response.error_fields(), vec![field.to_owned()], "{query}");
+        app.get(&format!("/registry/runs?{query}"))
+            .await
+            .assert_invalid_fields(&[field]);
     }
 }
 
@@ -329,7 +328,7 @@ async fn duplicate_policy_deny(backend: Backend) {
             first["run_id"].as_str().unwrap()
         )
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM model_run").await, 1);
+    assert_eq!(app.rows("model_run").await, 1);
     // Another window, series or frame version is not a duplicate.
     create(&app, &run_body("naive", 2)).await;
     let mut v2 = run_body("naive", 1);
@@ -339,7 +338,7 @@ async fn duplicate_policy_deny(backend: Backend) {
     let id = first["run_id"].as_str().unwrap();
     set_status(&app, id, "archived").await.assert_ok();
     create(&app, &run_body("naive", 1)).await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM model_run").await, 4);
+    assert_eq!(app.rows("model_run").await, 4);
 }
 
 async fn duplicate_policy_detect_and_allow(backend: Backend) {
@@ -441,53 +440,36 @@ async fn aliases_and_history(backend: Backend) {
     let pending = pending["run_id"].as_str().unwrap();
 
     // Only success runs can be aliased; unknown runs are a 400.
-    let response = app
-        .post(
-            "/registry/aliases",
-            &json!({"alias_name": "prod", "run_id": pending}),
-        )
-        .await;
+    let response = set_alias(&app, &json!({"alias_name": "prod", "run_id": pending})).await;
     assert_eq!(
         response.assert_problem(400, "BAD_REQUEST")["detail"],
         format!("Only SUCCESS runs can be aliased. Run {pending} has status: pending")
     );
-    let response = app
-        .post(
-            "/registry/aliases",
-            &json!({"alias_name": "prod", "run_id": "nope"}),
-        )
-        .await;
+    let response = set_alias(&app, &json!({"alias_name": "prod", "run_id": "nope"})).await;
     assert_eq!(
         response.assert_problem(400, "BAD_REQUEST")["detail"],
         "Run not found: nope"
     );
     for name in ["Prod", "-prod", "pr od", ""] {
-        let response = app
-            .post(
-                "/registry/aliases",
-                &json!({"alias_name": name, "run_id": first}),
-            )
-            .await;
-        response.assert_problem(422, "VALIDATION_ERROR");
-        assert_eq!(response.error_fields(), vec!["alias_name"], "{name:?}");
+        let response = set_alias(&app, &json!({"alias_name": name, "run_id": first})).await;
+        response.assert_invalid_fields(&["alias_name"]);
     }
-    app.post(
-        "/registry/aliases",
+    set_alias(
+        &app,
         &json!({"alias_name": "prod", "run_id": first, "extra": 1}),
     )
     .await
     .assert_problem(422, "VALIDATION_ERROR");
-    assert_eq!(app.count("SELECT COUNT(*) FROM deployment_alias").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM alias_history").await, 0);
+    assert_eq!(app.rows("deployment_alias").await, 0);
+    assert_eq!(app.rows("alias_history").await, 0);
 
-    let created = app
-        .post(
-            "/registry/aliases",
-            &json!({"alias_name": "prod", "run_id": first, "description": "v1",
+    let created = set_alias(
+        &app,
+        &json!({"alias_name": "prod", "run_id": first, "description": "v1",
                     "actor": "alice", "reason": "first release"}),
-        )
-        .await;
-    assert_eq!(created.status, 201);
+    )
+    .await;
+    created.assert_status(201);
     let created = created.body.clone();
     assert_eq!(created["run_id"], first.as_str());
     assert_eq!(created["run_status"], "success");
@@ -495,30 +477,26 @@ async fn aliases_and_history(backend: Backend) {
     assert_eq!(created["description"], "v1");
 
     // Move onto another run: 201, created_at kept, description cleared.
-    let moved = app
-        .post(
-            "/registry/aliases",
-            &json!({"alias_name": "prod", "run_id": second, "actor": "bob"}),
-        )
-        .await;
-    assert_eq!(moved.status, 201);
+    let moved = set_alias(
+        &app,
+        &json!({"alias_name": "prod", "run_id": second, "actor": "bob"}),
+    )
+    .await;
+    moved.assert_status(201);
     assert_eq!(moved.body["run_id"], second.as_str());
     assert_eq!(moved.body["model_type"], "seasonal_naive");
     assert!(moved.body["description"].is_null());
     assert_eq!(moved.body["created_at"], created["created_at"]);
     // Same run again: an update.
-    app.post(
-        "/registry/aliases",
+    set_alias(
+        &app,
         &json!({"alias_name": "prod", "run_id": second, "description": "v2"}),
     )
     .await
     .assert_ok();
-    app.post(
-        "/registry/aliases",
-        &json!({"alias_name": "a-canary_1", "run_id": first}),
-    )
-    .await
-    .assert_ok();
+    set_alias(&app, &json!({"alias_name": "a-canary_1", "run_id": first}))
+        .await
+        .assert_ok();
 
     let list = app.get("/registry/aliases").await;
     let names: Vec<&str> = list
@@ -540,7 +518,7 @@ async fn aliases_and_history(backend: Backend) {
     let deleted = app
         .delete("/registry/aliases/prod?actor=carol&reason=rollback")
         .await;
-    assert_eq!(deleted.status, 204);
+    deleted.assert_status(204);
     app.get("/registry/aliases/prod")
         .await
         .assert_problem(404, "NOT_FOUND");
@@ -589,7 +567,7 @@ async fn aliases_and_history(backend: Backend) {
     app.delete(&long_actor)
         .await
         .assert_problem(422, "VALIDATION_ERROR");
-    assert_eq!(app.count("SELECT COUNT(*) FROM deployment_alias").await, 1);
+    assert_eq!(app.rows("deployment_alias").await, 1);
 }
 
 async fn compare_runs(backend: Backend) {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use forecastlab_tests::{both_backends, Backend, TestApp};
+use forecastlab_tests::{both_backends, Backend, TestApp, TestResponse};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -63,17 +63,19 @@ fn everything(seed: u64) -> Value {
 
 async fn generate(app: &TestApp, body: &Value) -> Value {
     let response = app.post("/seeder/generate", body).await;
-    assert_eq!(response.status.as_u16(), 201, "{}", response.text);
-    response.body.clone()
+    response.assert_status(201).clone()
+}
+
+/// `DELETE /seeder/data` with a body.
+async fn delete_data(app: &TestApp, body: &Value) -> TestResponse {
+    app.request(Method::DELETE, "/seeder/data", Some(body))
+        .await
 }
 
 async fn table_counts(app: &TestApp) -> Vec<i64> {
     let mut out = Vec::new();
     for (table, _, _) in TABLES {
-        out.push(
-            app.count(&format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {table}"))
-                .await,
-        );
+        out.push(app.rows(table).await);
     }
     out
 }
@@ -125,8 +127,7 @@ async fn status_scenarios_channels(backend: Backend) {
     assert_eq!(body["inventory"], 20);
     assert_eq!(
         body["sales"].as_i64().unwrap(),
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM sales_daily")
-            .await
+        app.rows("sales_daily").await
     );
     assert_eq!(body["date_range_start"], "2024-01-01");
     assert_eq!(body["date_range_end"], "2024-01-10");
@@ -262,9 +263,7 @@ async fn holiday_rush_lifts_december(backend: Backend) {
 async fn stockout_heavy_share(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     generate(&app, &json!({"scenario": "stockout_heavy", "seed": 3, "stores": 2, "products": 5, "start_date": "2024-01-01", "end_date": "2024-04-29"})).await;
-    let total = app
-        .count("SELECT CAST(COUNT(*) AS BIGINT) FROM inventory_snapshot_daily")
-        .await;
+    let total = app.rows("inventory_snapshot_daily").await;
     let out = app
         .count("SELECT CAST(COUNT(*) AS BIGINT) FROM inventory_snapshot_daily WHERE is_stockout")
         .await;
@@ -310,9 +309,7 @@ async fn sparse_inactive_share(backend: Backend) {
         "inactive share {inactive_share}"
     );
     // Gaps remove days from active series; slow movers add zero days.
-    let rows = app
-        .count("SELECT CAST(COUNT(*) AS BIGINT) FROM sales_daily")
-        .await;
+    let rows = app.rows("sales_daily").await;
     assert!(rows < active * 90, "{rows} rows for {active} active pairs");
     assert!(
         app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM sales_daily WHERE quantity = 0")
@@ -358,11 +355,7 @@ async fn new_launches_and_demo_minimal_dimensions(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let result = generate(&app, &json!({"scenario": "new_launches", "stores": 1, "start_date": "2024-01-01", "end_date": "2024-01-30"})).await;
     assert_eq!(result["records_created"]["products"], 100);
-    assert_eq!(
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM product")
-            .await,
-        100
-    );
+    assert_eq!(app.rows("product").await, 100);
     let launched = app
         .count("SELECT CAST(COUNT(*) AS BIGINT) FROM product WHERE launch_date IS NOT NULL")
         .await;
@@ -417,41 +410,31 @@ async fn generate_validation_and_override_bounds(backend: Backend) {
             json!({"changepoints": [{"date": "2024-01-01", "demand_multiplier": -1}]}),
             "changepoints.0.demand_multiplier",
         ),
-        (json!({"overrides": {"stores": 0}}), "overrides.stores"),
-        (json!({"overrides": {"stores": 101}}), "overrides.stores"),
-        (json!({"overrides": {"products": 0}}), "overrides.products"),
+    ];
+    let override_cases = [
+        (json!({"stores": 0}), "overrides.stores"),
+        (json!({"stores": 101}), "overrides.stores"),
+        (json!({"products": 0}), "overrides.products"),
+        (json!({"products": 501}), "overrides.products"),
+        (json!({"window_days": 74}), "overrides.window_days"),
+        (json!({"window_days": 366}), "overrides.window_days"),
+        (json!({"sparsity": 0.91}), "overrides.sparsity"),
         (
-            json!({"overrides": {"products": 501}}),
-            "overrides.products",
-        ),
-        (
-            json!({"overrides": {"window_days": 74}}),
-            "overrides.window_days",
-        ),
-        (
-            json!({"overrides": {"window_days": 366}}),
-            "overrides.window_days",
-        ),
-        (
-            json!({"overrides": {"sparsity": 0.91}}),
-            "overrides.sparsity",
-        ),
-        (
-            json!({"overrides": {"promotion_intensity": 0.51}}),
+            json!({"promotion_intensity": 0.51}),
             "overrides.promotion_intensity",
         ),
         (
-            json!({"overrides": {"stockout_intensity": -0.01}}),
+            json!({"stockout_intensity": -0.01}),
             "overrides.stockout_intensity",
         ),
-        (
-            json!({"overrides": {"noise_sigma": 0.6}}),
-            "overrides.noise_sigma",
-        ),
-        (json!({"overrides": {"turbo": 1}}), "overrides"),
-        (json!({"overrides": {"stores": "5"}}), "overrides.stores"),
-        (json!({"overrides": {"stores": 2.5}}), "overrides.stores"),
+        (json!({"noise_sigma": 0.6}), "overrides.noise_sigma"),
+        (json!({"turbo": 1}), "overrides"),
+        (json!({"stores": "5"}), "overrides.stores"),
+        (json!({"stores": 2.5}), "overrides.stores"),
     ];
+    let cases = cases
+        .into_iter()
+        .chain(override_cases.map(|(overrides, field)| (json!({ "overrides": overrides }), field)));
     for (body, field) in cases {
         let response = app.post("/seeder/generate", &body).await;
         response.assert_problem(422, "VALIDATION_ERROR");
@@ -478,7 +461,7 @@ async fn generate_validation_and_override_bounds(backend: Backend) {
         let response = app
             .post("/seeder/generate", &json!({"dry_run": true, "end_date": "2024-12-31", "stores": 7, "overrides": overrides}))
             .await;
-        assert_eq!(response.status.as_u16(), 201, "{}", response.text);
+        response.assert_status(201);
         let created = &response.body["records_created"];
         assert_eq!(created["stores"], overrides["stores"]);
         assert_eq!(created["products"], overrides["products"]);
@@ -503,21 +486,9 @@ async fn generate_validation_and_override_bounds(backend: Backend) {
     )
     .await;
     assert_eq!(result["records_created"]["stores"], 1);
-    assert_eq!(
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM store")
-            .await,
-        1
-    );
-    assert_eq!(
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM product")
-            .await,
-        2
-    );
-    assert_eq!(
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM calendar")
-            .await,
-        81
-    );
+    assert_eq!(app.rows("store").await, 1);
+    assert_eq!(app.rows("product").await, 2);
+    assert_eq!(app.rows("calendar").await, 81);
     assert_eq!(
         app.count(
             "SELECT CAST(COUNT(*) AS BIGINT) FROM inventory_snapshot_daily WHERE is_stockout"
@@ -532,17 +503,9 @@ async fn delete_scopes_and_dry_run(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     generate(&app, &json!({"stores": 2, "products": 3, "start_date": "2024-01-01", "end_date": "2024-01-20", "enable_returns": true})).await;
     let before = table_counts(&app).await;
-    let sales = app
-        .count("SELECT CAST(COUNT(*) AS BIGINT) FROM sales_daily")
-        .await;
+    let sales = app.rows("sales_daily").await;
 
-    let dry = app
-        .request(
-            Method::DELETE,
-            "/seeder/data",
-            Some(&json!({"scope": "facts", "dry_run": true})),
-        )
-        .await;
+    let dry = delete_data(&app, &json!({"scope": "facts", "dry_run": true})).await;
     let body = dry.assert_ok();
     assert_eq!(body["dry_run"], true);
     assert_eq!(body["records_deleted"]["sales_daily"], sales);
@@ -550,47 +513,21 @@ async fn delete_scopes_and_dry_run(backend: Backend) {
     assert!(body["message"].as_str().unwrap().contains("would delete"));
     assert_eq!(table_counts(&app).await, before);
 
-    let bad = app
-        .request(
-            Method::DELETE,
-            "/seeder/data",
-            Some(&json!({"scope": "everything"})),
-        )
-        .await;
+    let bad = delete_data(&app, &json!({"scope": "everything"})).await;
     bad.assert_problem(422, "VALIDATION_ERROR");
     assert_eq!(table_counts(&app).await, before);
 
-    let facts = app
-        .request(
-            Method::DELETE,
-            "/seeder/data",
-            Some(&json!({"scope": "facts"})),
-        )
-        .await;
+    let facts = delete_data(&app, &json!({"scope": "facts"})).await;
     let body = facts.assert_ok();
     assert_eq!(
         body["records_deleted"]["inventory_snapshot_daily"],
         2 * 3 * 20
     );
     assert!(body["message"].as_str().unwrap().starts_with("Deleted"));
-    assert_eq!(
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM sales_daily")
-            .await,
-        0
-    );
-    assert_eq!(
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM store")
-            .await,
-        2
-    );
+    assert_eq!(app.rows("sales_daily").await, 0);
+    assert_eq!(app.rows("store").await, 2);
 
-    let dims = app
-        .request(
-            Method::DELETE,
-            "/seeder/data",
-            Some(&json!({"scope": "dimensions"})),
-        )
-        .await;
+    let dims = delete_data(&app, &json!({"scope": "dimensions"})).await;
     let body = dims.assert_ok();
     assert_eq!(body["records_deleted"]["store"], 2);
     assert_eq!(body["records_deleted"]["calendar"], 20);
@@ -664,8 +601,7 @@ async fn append_extends_the_window(backend: Backend) {
             &json!({"start_date": "2024-02-01", "end_date": "2024-02-10"}),
         )
         .await;
-    let body = empty.assert_problem(400, "BAD_REQUEST");
-    assert!(body["detail"].as_str().unwrap().contains("generate"));
+    empty.assert_problem_mentions(400, "BAD_REQUEST", "generate");
     let inverted = app
         .post(
             "/seeder/append",
@@ -676,7 +612,7 @@ async fn append_extends_the_window(backend: Backend) {
     let missing = app
         .post("/seeder/append", &json!({"start_date": "2024-02-10"}))
         .await;
-    assert_eq!(missing.error_fields(), ["end_date"]);
+    missing.assert_invalid_fields(&["end_date"]);
     assert!(table_counts(&app).await.iter().all(|n| *n == 0));
 
     generate(
@@ -684,16 +620,14 @@ async fn append_extends_the_window(backend: Backend) {
         &json!({"stores": 2, "products": 2, "start_date": "2024-01-01", "end_date": "2024-01-31"}),
     )
     .await;
-    let sales_before = app
-        .count("SELECT CAST(COUNT(*) AS BIGINT) FROM sales_daily")
-        .await;
+    let sales_before = app.rows("sales_daily").await;
     let appended = app
         .post(
             "/seeder/append",
             &json!({"start_date": "2024-01-25", "end_date": "2024-02-10", "seed": 5}),
         )
         .await;
-    assert_eq!(appended.status.as_u16(), 201, "{}", appended.text);
+    appended.assert_status(201);
     let created = &appended.body["records_created"];
     assert_eq!(created["stores"], 0);
     assert_eq!(created["calendar"], 17);
@@ -703,21 +637,9 @@ async fn append_extends_the_window(backend: Backend) {
         .unwrap()
         .contains("2024-01-25"));
     // Overlapping days keep their original rows; new days are added.
-    assert_eq!(
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM calendar")
-            .await,
-        41
-    );
-    assert_eq!(
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM inventory_snapshot_daily")
-            .await,
-        2 * 2 * 41
-    );
-    assert!(
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM sales_daily")
-            .await
-            > sales_before
-    );
+    assert_eq!(app.rows("calendar").await, 41);
+    assert_eq!(app.rows("inventory_snapshot_daily").await, 2 * 2 * 41);
+    assert!(app.rows("sales_daily").await > sales_before);
     assert_eq!(
         app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT date, store_id, product_id FROM sales_daily GROUP BY date, store_id, product_id HAVING COUNT(*) > 1) AS d").await,
         0
@@ -799,14 +721,9 @@ async fn exogenous_read_is_capped(backend: Backend) {
          SELECT c.date, 'weather_temp_c', s.id, false, 1.5 FROM calendar c CROSS JOIN store s",
     )
     .await;
-    assert_eq!(
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM exogenous_signal")
-            .await,
-        50_100
-    );
+    assert_eq!(app.rows("exogenous_signal").await, 50_100);
     let all = app.get("/seeder/exogenous?signal_name=weather_temp_c&start_date=2020-01-01&end_date=2021-12-31").await;
-    let body = all.assert_problem(400, "BAD_REQUEST");
-    assert!(body["detail"].as_str().unwrap().contains("50000"));
+    all.assert_problem_mentions(400, "BAD_REQUEST", "50000");
     let one = app.get("/seeder/exogenous?signal_name=weather_temp_c&start_date=2020-01-01&end_date=2021-12-31&store_id=1").await;
     assert_eq!(one.assert_ok()["total"], 501);
 }
@@ -814,12 +731,8 @@ async fn exogenous_read_is_capped(backend: Backend) {
 async fn phase2_enrichment_is_idempotent(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let empty = app.post("/seeder/phase2-enrichment", &json!({})).await;
-    let body = empty.assert_problem(422, "UNPROCESSABLE_ENTITY");
+    let body = empty.assert_problem_mentions(422, "UNPROCESSABLE_ENTITY", "/seeder/generate");
     assert_eq!(body["type"], "/errors/unprocessable-entity");
-    assert!(body["detail"]
-        .as_str()
-        .unwrap()
-        .contains("/seeder/generate"));
     for bad in [
         json!({"seed": "42"}),
         json!({"returns_probability": 1.5}),
@@ -842,7 +755,7 @@ async fn phase2_enrichment_is_idempotent(backend: Backend) {
             &json!({"seed": 4, "returns_probability": 0.2, "discontinue_probability": 0.5}),
         )
         .await;
-    assert_eq!(first.status.as_u16(), 201, "{}", first.text);
+    first.assert_status(201);
     let created = first.body["records_created"].clone();
     assert_eq!(first.body["success"], true);
     assert_eq!(created["product"], 3);
@@ -851,8 +764,7 @@ async fn phase2_enrichment_is_idempotent(backend: Backend) {
     assert!(created["sales_returns"].as_u64().unwrap() > 0);
     assert_eq!(app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM product WHERE launch_date IS NOT NULL AND lifecycle_stage IS NOT NULL").await, 3);
     assert_eq!(
-        app.count("SELECT CAST(COUNT(*) AS BIGINT) FROM sales_returns")
-            .await as u64,
+        app.rows("sales_returns").await as u64,
         created["sales_returns"].as_u64().unwrap()
     );
     let counts = table_counts(&app).await;
@@ -863,7 +775,7 @@ async fn phase2_enrichment_is_idempotent(backend: Backend) {
             &json!({"seed": 4, "returns_probability": 0.2, "discontinue_probability": 0.5}),
         )
         .await;
-    assert_eq!(second.status.as_u16(), 201, "{}", second.text);
+    second.assert_status(201);
     assert_eq!(second.body["success"], true);
     for table in ["replenishment_event", "exogenous_signal", "sales_returns"] {
         assert_eq!(second.body["records_created"][table], 0, "{table}");
@@ -887,15 +799,9 @@ async fn production_guard(backend: Backend) {
         (Method::DELETE, "/seeder/data", json!({"scope": "facts"})),
         (Method::POST, "/seeder/phase2-enrichment", json!({})),
     ] {
-        let response = app.request(method, path, Some(&body)).await;
-        let problem = response.assert_problem(403, "FORBIDDEN");
-        assert!(
-            problem["detail"]
-                .as_str()
-                .unwrap()
-                .contains("SEEDER_ALLOW_PRODUCTION"),
-            "{path}"
-        );
+        app.request(method, path, Some(&body))
+            .await
+            .assert_problem_mentions(403, "FORBIDDEN", "SEEDER_ALLOW_PRODUCTION");
     }
     // Reads stay open.
     app.get("/seeder/status").await.assert_ok();
@@ -912,7 +818,7 @@ async fn production_guard(backend: Backend) {
     let response = allowed
         .post("/seeder/generate", &json!({"dry_run": true}))
         .await;
-    assert_eq!(response.status.as_u16(), 201, "{}", response.text);
+    response.assert_status(201);
 }
 
 both_backends!(
