@@ -15,12 +15,12 @@
 
 use std::{sync::Arc, time::Duration};
 
-use chrono::Utc;
 use serde_json::Value;
 use tokio::{sync::watch, task::JoinHandle};
 
 use crate::{problem::Problem, state::AppState};
 
+pub mod batch;
 pub mod context;
 pub mod handlers;
 pub mod queue;
@@ -160,9 +160,8 @@ impl Worker {
 
     async fn sweep(&self) {
         let stale = Duration::from_secs(self.state.settings.jobs_stale_after_seconds.max(1));
-        let cutoff = Utc::now() - chrono::Duration::from_std(stale).unwrap_or_default();
         let max_attempts = i64::from(self.state.settings.jobs_max_attempts.max(1));
-        match queue::sweep_stale(&self.state.db, cutoff, max_attempts).await {
+        match queue::sweep_stale(&self.state.db, stale, max_attempts).await {
             Ok(sweep) if sweep != queue::Sweep::default() => {
                 tracing::warn!(
                     worker = %self.id,

@@ -5,12 +5,33 @@
 //! `worker_id = me AND attempts = my attempt AND status = 'running'`, so a
 //! worker that lost its job (declared dead and requeued) can never
 //! overwrite the new owner's state.
+//!
+//! Heartbeats and the stale cutoff are read from one clock, the database's
+//! ([`database_now`]): workers on machines whose clocks disagree never
+//! declare each other dead early (or late).
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
 
 use crate::{db::Db, features::jobs::schemas::JobType, with_db};
+
+/// The current time of the database server. PostgreSQL is shared by
+/// workers on many machines, so its clock is the one all of them use; an
+/// SQLite file is only shared by processes of one machine, whose clock it
+/// is.
+pub async fn database_now(db: &Db) -> Result<DateTime<Utc>, sqlx::Error> {
+    match db {
+        Db::Postgres(pool) => {
+            sqlx::query_scalar::<_, DateTime<Utc>>("SELECT now()")
+                .fetch_one(pool)
+                .await
+        }
+        Db::Sqlite(_) => Ok(Utc::now()),
+    }
+}
 
 /// A job a worker now owns.
 #[derive(Debug, Clone)]
@@ -40,7 +61,7 @@ const CLAIM_RETURNING: &str = "RETURNING CAST(id AS BIGINT), job_id, job_type, p
 /// `FOR UPDATE SKIP LOCKED` (workers never block each other), on SQLite
 /// with a single guarded `UPDATE … RETURNING` (writers are serialized).
 pub async fn claim(db: &Db, worker_id: &str) -> Result<Option<ClaimedJob>, sqlx::Error> {
-    let now = Utc::now();
+    let now = database_now(db).await?;
     let row: Option<ClaimRow> = match db {
         Db::Postgres(pool) => {
             let sql = format!(
@@ -101,7 +122,7 @@ pub async fn heartbeat(
     done: i64,
     total: i64,
 ) -> Result<Option<bool>, sqlx::Error> {
-    let now = Utc::now();
+    let now = database_now(db).await?;
     let sql = format!(
         "UPDATE job SET heartbeat_at = $4, progress_done = $5, progress_total = $6, \
          updated_at = $4 WHERE {OWNED} RETURNING cancel_requested"
@@ -158,7 +179,7 @@ pub struct Finish<'a> {
 
 /// Writes the outcome if the job is still ours; false otherwise.
 pub async fn finish(db: &Db, owner: &Owner, outcome: &Finish<'_>) -> Result<bool, sqlx::Error> {
-    let now = Utc::now();
+    let now = database_now(db).await?;
     let sql = format!(
         "UPDATE job SET status = $4, result = $5, error_message = $6, error_type = $7, \
          error = $8, completed_at = $9, updated_at = $9, heartbeat_at = $9, progress_done = $10, \
@@ -188,7 +209,7 @@ pub async fn finish(db: &Db, owner: &Owner, outcome: &Finish<'_>) -> Result<bool
 /// Hands a job back to the queue on graceful shutdown (the attempt does
 /// not count).
 pub async fn release(db: &Db, owner: &Owner) -> Result<bool, sqlx::Error> {
-    let now = Utc::now();
+    let now = database_now(db).await?;
     let sql = format!(
         "UPDATE job SET status = 'pending', worker_id = NULL, heartbeat_at = NULL, \
          attempts = attempts - 1, updated_at = $4 WHERE {OWNED}"
@@ -215,15 +236,17 @@ pub struct Sweep {
     pub finished: u64,
 }
 
-/// Recovers running jobs whose last heartbeat is older than `cutoff`:
-/// requeued while attempts remain, else failed with `WORKER_LOST`; a job
-/// whose cancellation was requested ends `cancelled`.
+/// Recovers running jobs whose last heartbeat is more than `stale_after`
+/// old by the database clock: requeued while attempts remain, else failed
+/// with `WORKER_LOST`; a job whose cancellation was requested ends
+/// `cancelled`.
 pub async fn sweep_stale(
     db: &Db,
-    cutoff: DateTime<Utc>,
+    stale_after: Duration,
     max_attempts: i64,
 ) -> Result<Sweep, sqlx::Error> {
-    let now = Utc::now();
+    let now = database_now(db).await?;
+    let cutoff = now - chrono::Duration::from_std(stale_after).unwrap_or_default();
     let detail = format!(
         "The worker running this job stopped heartbeating; it was retried up to \
          {max_attempts} time(s) and is now failed."
