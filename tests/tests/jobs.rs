@@ -332,6 +332,113 @@ async fn batch_job_registers_every_series(backend: Backend) {
     assert_eq!(app.count("SELECT COUNT(*) FROM model_run").await, 8);
 }
 
+/// Feature-aware models (here the always-on `regression`) work in every
+/// job type: a train job, predict jobs through the artifact key and the
+/// registry run (the same forecasts as `POST /forecasting/predict`), and a
+/// batch with a backtest whose runs predict too.
+async fn feature_aware_models_in_every_job_type(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    seed_sales(&app, 2, 2, 70).await;
+    let mut params = train_params(1, 2);
+    params["model_type"] = json!("regression");
+    params.as_object_mut().unwrap().remove("season_length");
+    params["end_date"] = json!("2024-03-10");
+    let train = submit(&app, "train", params).await;
+    let train = wait_for(&app, train["job_id"].as_str().unwrap(), finished).await;
+    assert_eq!(train["status"], "completed", "{train}");
+    let result = &train["result"];
+    assert_eq!(result["model_type"], "regression");
+    assert_eq!(result["n_observations"], 70);
+    let run_id = result["run_id"].as_str().unwrap();
+    let run = app.get(&format!("/registry/runs/{run_id}")).await;
+    let run = run.assert_ok();
+    assert_eq!(run["status"], "success");
+    assert_eq!(run["model_type"], "regression");
+    assert_eq!(run["runtime_info"]["feature_frame_version"], 1);
+
+    let direct = app
+        .post(
+            "/forecasting/predict",
+            &json!({"store_id": 1, "product_id": 2, "horizon": 7,
+                    "model_path": result["model_path"], "interval_level": 0.8}),
+        )
+        .await;
+    let direct = direct.assert_ok().clone();
+    for id in [result["artifact_key"].clone(), json!(run_id)] {
+        let job = submit(
+            &app,
+            "predict",
+            json!({"run_id": id, "horizon": 7, "interval_level": 0.8}),
+        )
+        .await;
+        let job = wait_for(&app, job["job_id"].as_str().unwrap(), finished).await;
+        assert_eq!(job["status"], "completed", "{job}");
+        let predicted = &job["result"];
+        assert_eq!(predicted["run_id"], id);
+        assert_eq!(predicted["store_id"], 1);
+        assert_eq!(predicted["product_id"], 2);
+        assert_eq!(predicted["strategy"], "recursive");
+        assert_eq!(predicted["interval_method"], direct["interval_method"]);
+        assert_eq!(predicted["forecasts"], direct["forecasts"]);
+        assert_eq!(predicted["forecasts"][0]["date"], "2024-03-11");
+        let point = &predicted["forecasts"][6];
+        assert!(point["lower_bound"].as_f64().unwrap() <= point["forecast"].as_f64().unwrap());
+    }
+
+    let batch = submit(
+        &app,
+        "batch",
+        json!({"model_type": "regression", "start_date": "2024-01-01", "end_date": "2024-03-10",
+               "backtest": true, "n_splits": 2, "test_size": 7}),
+    )
+    .await;
+    let batch = wait_for(&app, batch["job_id"].as_str().unwrap(), finished).await;
+    assert_eq!(batch["status"], "completed", "{batch}");
+    assert_eq!(batch["result"]["series_succeeded"], 4, "{batch}");
+    let runs = batch["result"]["runs"].as_array().unwrap();
+    let keys: Vec<(i64, i64)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r["store_id"].as_i64().unwrap(),
+                r["product_id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(keys, vec![(1, 1), (1, 2), (2, 1), (2, 2)]);
+    for entry in runs {
+        assert_eq!(entry["status"], "success", "{entry}");
+        // Backtested through the backtesting slice's feature-aware folds.
+        let mae = entry["metrics"]["mae"].as_f64().expect("backtest MAE");
+        assert!((0.0..5.0).contains(&mae), "{entry}");
+        assert_eq!(entry["metrics"]["n_observations"], 70);
+    }
+    let last = runs[3]["run_id"].as_str().unwrap();
+    let job = submit(&app, "predict", json!({"run_id": last, "horizon": 3})).await;
+    let job = wait_for(&app, job["job_id"].as_str().unwrap(), finished).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["result"]["store_id"], 2);
+    assert_eq!(job["result"]["product_id"], 2);
+    assert_eq!(job["result"]["forecasts"].as_array().unwrap().len(), 3);
+    assert!(job["result"]["forecasts"][0]["lower_bound"].is_null());
+
+    // A series too short for the folds is trained anyway and says why it
+    // has no backtest metrics.
+    let short = submit(
+        &app,
+        "batch",
+        json!({"model_type": "naive", "start_date": "2024-02-20", "end_date": "2024-03-10",
+               "store_ids": [1], "product_ids": [1], "backtest": true, "n_splits": 2, "test_size": 7}),
+    )
+    .await;
+    let short = wait_for(&app, short["job_id"].as_str().unwrap(), finished).await;
+    assert_eq!(short["status"], "completed", "{short}");
+    let entry = &short["result"]["runs"][0];
+    assert_eq!(entry["status"], "success", "{entry}");
+    assert!(entry["metrics"]["mae"].is_null(), "{entry}");
+    assert!(entry["backtest_skipped"].is_string(), "{entry}");
+}
+
 async fn validation_queues_nothing(backend: Backend) {
     let app = TestApp::spawn_with(backend, &[("JOBS_WORKERS", "0")]).await;
     let cases = [
@@ -379,6 +486,18 @@ async fn validation_queues_nothing(backend: Backend) {
         (
             json!({"job_type": "predict", "params": {"run_id": "0123456789ab", "horizon": 10000}}),
             "params.horizon",
+        ),
+        (
+            json!({"job_type": "predict", "params": {"run_id": "0123456789ab", "interval_level": 1.5}}),
+            "params.interval_level",
+        ),
+        (
+            json!({"job_type": "predict", "params": {"run_id": "0123456789ab", "strategy": "sideways"}}),
+            "params.strategy",
+        ),
+        (
+            json!({"job_type": "batch", "params": {"start_date": "2024-01-01", "end_date": "2024-02-01", "feature_frame_version": 3}}),
+            "params.feature_frame_version",
         ),
         (
             json!({"job_type": "backtest", "params": {"store_id": 1, "product_id": 1, "start_date": "2024-01-01", "end_date": "2024-02-01", "n_splits": 1}}),
@@ -570,6 +689,7 @@ both_backends!(
     backtest_job,
     failed_train_marks_the_run_failed,
     batch_job_registers_every_series,
+    feature_aware_models_in_every_job_type,
     validation_queues_nothing,
     cancel_in_each_state,
     cancel_running_batch,

@@ -302,50 +302,84 @@ async fn works_when_enabled(backend: Backend, model: &str, flag_env: &str, confi
         "{model} WAPE {main_wape} does not beat seasonal_naive {seasonal_wape}"
     );
 
-    // A background train job fits (and registers) the model too.
+    // Jobs: a train job registers a verifiable run; a predict job through
+    // that run gives the forecasts of POST /forecasting/predict (same seed,
+    // same data); a batch job with a backtest registers and scores it.
+    let window = json!({
+        "model_type": model,
+        "config": config,
+        "store_id": store,
+        "product_id": product,
+        "start_date": START,
+        "end_date": day(DAYS - 1).to_string(),
+    });
+    let train = run_job(&app, "train", window.clone()).await;
+    let run_id = train["run_id"].as_str().expect("run_id").to_owned();
+    let run = app.get(&format!("/registry/runs/{run_id}")).await;
+    let run = run.assert_ok();
+    assert_eq!(run["status"], "success", "{run}");
+    assert_eq!(run["model_type"], model);
+    let verify = app.get(&format!("/registry/runs/{run_id}/verify")).await;
+    assert_eq!(verify.assert_ok()["verified"], true);
+    let predicted = run_job(
+        &app,
+        "predict",
+        json!({"run_id": run_id, "horizon": 7, "interval_level": 0.9}),
+    )
+    .await;
+    assert_eq!(predicted["model_type"], model);
+    let job_forecasts: Vec<Value> = predicted["forecasts"]
+        .as_array()
+        .expect("forecasts")
+        .iter()
+        .map(|p| p["forecast"].clone())
+        .collect();
+    assert_eq!(job_forecasts, forecasts[0]);
+
+    let mut batch = window;
+    for key in ["store_id", "product_id"] {
+        batch.as_object_mut().expect("object").remove(key);
+    }
+    batch["store_ids"] = json!([store]);
+    batch["backtest"] = json!(true);
+    let batch = run_job(&app, "batch", batch).await;
+    assert_eq!(batch["series_succeeded"], 1, "{batch}");
+    let entry = &batch["runs"][0];
+    assert!(entry["metrics"]["wape"].as_f64().is_some(), "{entry}");
+    let run = app
+        .get(&format!(
+            "/registry/runs/{}",
+            entry["run_id"].as_str().expect("batch run id")
+        ))
+        .await;
+    assert_eq!(run.assert_ok()["status"], "success");
+}
+
+/// Submits a job, waits for it and returns its result (the job must
+/// complete).
+async fn run_job(app: &TestApp, job_type: &str, params: Value) -> Value {
     let job = app
-        .post(
-            "/jobs",
-            &json!({
-                "job_type": "train",
-                "params": {
-                    "model_type": model,
-                    "config": config,
-                    "store_id": store,
-                    "product_id": product,
-                    "start_date": START,
-                    "end_date": day(DAYS - 1).to_string(),
-                },
-            }),
-        )
+        .post("/jobs", &json!({"job_type": job_type, "params": params}))
         .await;
     let job_id = job.assert_ok()["job_id"]
         .as_str()
         .expect("job_id")
         .to_owned();
     let started = std::time::Instant::now();
-    let finished = loop {
+    loop {
         let state = app.get(&format!("/jobs/{job_id}")).await;
         let body = state.assert_ok().clone();
-        let status = body["status"].as_str().unwrap_or("").to_ascii_lowercase();
-        if ["completed", "failed", "cancelled"].contains(&status.as_str()) {
-            break body;
+        match body["status"].as_str().unwrap_or("") {
+            "completed" => return body["result"].clone(),
+            "failed" | "cancelled" => panic!("{job_type} job did not complete: {body}"),
+            _ => {}
         }
         assert!(
             started.elapsed() < std::time::Duration::from_secs(180),
-            "job still {status}: {body}"
+            "{job_type} job still running: {body}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    };
-    assert_eq!(
-        finished["status"]
-            .as_str()
-            .unwrap_or("")
-            .to_ascii_lowercase(),
-        "completed",
-        "{finished}"
-    );
-    assert!(finished["result"].is_object(), "{finished}");
+    }
 }
 
 /// On the seeder's `retail_standard` data (fixed seed), the model's
@@ -408,140 +442,68 @@ async fn beats_seasonal_naive_on_seeder_data(
     );
 }
 
-#[cfg(not(feature = "lightgbm"))]
-mod lightgbm_compiled_out {
-    use super::*;
+/// The tests of one opt-in model. Compiled out: train and backtest are
+/// refused naming the Cargo feature. Compiled in: refused while the flag is
+/// off, then end to end (`end_to_end` config) and beating `seasonal_naive`
+/// on seeder data (`seeded` config).
+macro_rules! opt_in_model_tests {
+    ($module:ident, model: $model:literal, feature: $feature:literal, flag: $flag:literal,
+     end_to_end: $end_to_end:expr, seeded: $seeded:expr $(,)?) => {
+        #[cfg(not(feature = $feature))]
+        mod $module {
+            use super::*;
 
-    async fn lightgbm_is_refused(backend: Backend) {
-        refused_as_compiled_out(backend, "lightgbm", "lightgbm").await;
-    }
+            async fn refused_when_compiled_out(backend: Backend) {
+                refused_as_compiled_out(backend, $model, $feature).await;
+            }
 
-    both_backends!(lightgbm_is_refused);
+            both_backends!(refused_when_compiled_out);
+        }
+
+        #[cfg(feature = $feature)]
+        mod $module {
+            use super::*;
+
+            async fn flag_off(backend: Backend) {
+                refused_while_flag_off(backend, $model, $flag).await;
+            }
+
+            async fn end_to_end(backend: Backend) {
+                works_when_enabled(backend, $model, $flag, $end_to_end).await;
+            }
+
+            async fn beats_seasonal_naive_on_seeded_data(backend: Backend) {
+                beats_seasonal_naive_on_seeder_data(backend, $model, $flag, $seeded).await;
+            }
+
+            both_backends!(flag_off, end_to_end, beats_seasonal_naive_on_seeded_data);
+        }
+    };
 }
 
-#[cfg(not(feature = "xgboost"))]
-mod xgboost_compiled_out {
-    use super::*;
+opt_in_model_tests!(
+    lightgbm,
+    model: "lightgbm",
+    feature: "lightgbm",
+    flag: "FORECAST_ENABLE_LIGHTGBM",
+    end_to_end: json!({"model_type": "lightgbm", "n_estimators": 100, "max_depth": 4, "learning_rate": 0.1}),
+    seeded: json!({"model_type": "lightgbm"}),
+);
 
-    async fn xgboost_is_refused(backend: Backend) {
-        refused_as_compiled_out(backend, "xgboost", "xgboost").await;
-    }
+opt_in_model_tests!(
+    xgboost,
+    model: "xgboost",
+    feature: "xgboost",
+    flag: "FORECAST_ENABLE_XGBOOST",
+    end_to_end: json!({"model_type": "xgboost", "n_estimators": 100, "max_depth": 4, "learning_rate": 0.1}),
+    seeded: json!({"model_type": "xgboost"}),
+);
 
-    both_backends!(xgboost_is_refused);
-}
-
-#[cfg(not(feature = "random-forest"))]
-mod random_forest_compiled_out {
-    use super::*;
-
-    async fn random_forest_is_refused(backend: Backend) {
-        refused_as_compiled_out(backend, "random_forest", "random-forest").await;
-    }
-
-    both_backends!(random_forest_is_refused);
-}
-
-#[cfg(feature = "lightgbm")]
-mod lightgbm {
-    use super::*;
-
-    async fn lightgbm_flag_off(backend: Backend) {
-        refused_while_flag_off(backend, "lightgbm", "FORECAST_ENABLE_LIGHTGBM").await;
-    }
-
-    async fn lightgbm_end_to_end(backend: Backend) {
-        works_when_enabled(
-            backend,
-            "lightgbm",
-            "FORECAST_ENABLE_LIGHTGBM",
-            json!({"model_type": "lightgbm", "n_estimators": 100, "max_depth": 4, "learning_rate": 0.1}),
-        )
-        .await;
-    }
-
-    async fn lightgbm_beats_seasonal_naive_on_seeded_data(backend: Backend) {
-        beats_seasonal_naive_on_seeder_data(
-            backend,
-            "lightgbm",
-            "FORECAST_ENABLE_LIGHTGBM",
-            json!({"model_type": "lightgbm"}),
-        )
-        .await;
-    }
-
-    both_backends!(
-        lightgbm_flag_off,
-        lightgbm_end_to_end,
-        lightgbm_beats_seasonal_naive_on_seeded_data
-    );
-}
-
-#[cfg(feature = "xgboost")]
-mod xgboost {
-    use super::*;
-
-    async fn xgboost_flag_off(backend: Backend) {
-        refused_while_flag_off(backend, "xgboost", "FORECAST_ENABLE_XGBOOST").await;
-    }
-
-    async fn xgboost_end_to_end(backend: Backend) {
-        works_when_enabled(
-            backend,
-            "xgboost",
-            "FORECAST_ENABLE_XGBOOST",
-            json!({"model_type": "xgboost", "n_estimators": 100, "max_depth": 4, "learning_rate": 0.1}),
-        )
-        .await;
-    }
-
-    async fn xgboost_beats_seasonal_naive_on_seeded_data(backend: Backend) {
-        beats_seasonal_naive_on_seeder_data(
-            backend,
-            "xgboost",
-            "FORECAST_ENABLE_XGBOOST",
-            json!({"model_type": "xgboost"}),
-        )
-        .await;
-    }
-
-    both_backends!(
-        xgboost_flag_off,
-        xgboost_end_to_end,
-        xgboost_beats_seasonal_naive_on_seeded_data
-    );
-}
-
-#[cfg(feature = "random-forest")]
-mod random_forest {
-    use super::*;
-
-    async fn random_forest_flag_off(backend: Backend) {
-        refused_while_flag_off(backend, "random_forest", "FORECAST_ENABLE_RANDOM_FOREST").await;
-    }
-
-    async fn random_forest_end_to_end(backend: Backend) {
-        works_when_enabled(
-            backend,
-            "random_forest",
-            "FORECAST_ENABLE_RANDOM_FOREST",
-            json!({"model_type": "random_forest", "n_estimators": 50, "max_depth": 8, "min_samples_leaf": 2}),
-        )
-        .await;
-    }
-
-    async fn random_forest_beats_seasonal_naive_on_seeded_data(backend: Backend) {
-        beats_seasonal_naive_on_seeder_data(
-            backend,
-            "random_forest",
-            "FORECAST_ENABLE_RANDOM_FOREST",
-            json!({"model_type": "random_forest", "n_estimators": 50}),
-        )
-        .await;
-    }
-
-    both_backends!(
-        random_forest_flag_off,
-        random_forest_end_to_end,
-        random_forest_beats_seasonal_naive_on_seeded_data
-    );
-}
+opt_in_model_tests!(
+    random_forest,
+    model: "random_forest",
+    feature: "random-forest",
+    flag: "FORECAST_ENABLE_RANDOM_FOREST",
+    end_to_end: json!({"model_type": "random_forest", "n_estimators": 50, "max_depth": 8, "min_samples_leaf": 2}),
+    seeded: json!({"model_type": "random_forest", "n_estimators": 50}),
+);

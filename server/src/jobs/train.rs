@@ -1,18 +1,14 @@
-//! Training one series into an artifact, and registering the run through
-//! the registry slice (pending → running → success / failed).
+//! Registering the model runs of jobs through the registry slice
+//! (pending → running → success / failed).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::NaiveDate;
-use forecastlab_core::{
-    artifact::{self, Artifact},
-    model_config, Forecaster, ModelRegistration, SeriesKey, TrainingData,
-};
-use serde_json::{json, Map, Value};
+use forecastlab_core::SeriesKey;
+use serde_json::{Map, Value};
 
 use super::context::{JobContext, JobFailure};
 use crate::{
-    config::Settings,
     features::registry::{
         schemas::{RunCreate, RunStatus, RunUpdate},
         service as registry, storage,
@@ -21,70 +17,12 @@ use crate::{
     state::AppState,
 };
 
-/// A fitted model written to the forecasting artifacts directory.
-#[derive(Debug, Clone)]
-pub struct TrainedArtifact {
-    /// 12-hex artifact key.
-    pub key: String,
-    /// File path.
-    pub path: PathBuf,
-    /// Rows the model was fitted on.
-    pub n_observations: usize,
-    /// The artifact's config hash (model-config hash of the plugin).
-    pub config_hash: String,
-}
-
-/// Fits `forecaster` on `target` and writes the artifact (blocking; call
-/// from a blocking thread).
-#[allow(clippy::too_many_arguments)]
-pub fn fit_to_artifact(
-    settings: &Settings,
-    registration: &ModelRegistration,
-    forecaster: &dyn Forecaster,
-    key: SeriesKey,
-    target: &[f64],
-    start: NaiveDate,
-    end: NaiveDate,
-) -> Result<TrainedArtifact, Problem> {
-    if target.is_empty() {
-        return Err(Problem::bad_request(format!(
-            "No training data found for store {} product {} between {start} and {end}",
-            key.store_id, key.product_id
-        )));
-    }
-    let fitted = forecaster.fit(&TrainingData::target_only(
-        target,
-        settings.forecast_random_seed,
-    ))?;
-    let payload = fitted.to_payload()?;
-    let config = forecaster.config_json();
-    let config_hash = model_config::config_hash(&config);
-    let metadata = json!({
-        "store_id": key.store_id,
-        "product_id": key.product_id,
-        "train_start_date": start.to_string(),
-        "train_end_date": end.to_string(),
-        "n_observations": target.len(),
-    });
-    let artifact = Artifact::new(
-        forecaster.model_type(),
-        registration.version,
-        config,
-        config_hash.clone(),
-        metadata,
-        payload,
-    );
-    let artifact_key = artifact::new_key();
-    let path = settings
-        .forecast_model_artifacts_dir
-        .join(artifact::file_name(&artifact_key));
-    artifact.write(&path)?;
-    Ok(TrainedArtifact {
-        key: artifact_key,
-        path,
-        n_observations: target.len(),
-        config_hash,
-    })
+/// The `runtime_info` extras of a run a job registers.
+pub fn run_extras(job_id: &str, feature_frame_version: i64) -> Map<String, Value> {
+    let mut extras = Map::new();
+    extras.insert("job_id".into(), job_id.into());
+    extras.insert("feature_frame_version".into(), feature_frame_version.into());
+    extras
 }
 
 /// Registers a `pending` run for a training and moves it to `running`.
@@ -126,6 +64,7 @@ pub async fn resume_or_start_run(
     key: SeriesKey,
     start: NaiveDate,
     end: NaiveDate,
+    feature_frame_version: i64,
 ) -> Result<String, JobFailure> {
     let state = ctx.state();
     if let Some(previous) = ctx.previous_run_id() {
@@ -140,9 +79,7 @@ pub async fn resume_or_start_run(
             }
         }
     }
-    let mut extras = Map::new();
-    extras.insert("job_id".into(), ctx.job_id().into());
-    extras.insert("feature_frame_version".into(), 1.into());
+    let extras = run_extras(ctx.job_id(), feature_frame_version);
     let run_id = start_run(state, model_type, config, key, start, end, extras).await?;
     ctx.attach_run(&run_id).await?;
     Ok(run_id)

@@ -181,15 +181,18 @@ impl Validate for PredictRequest {
         v.min("product_id", self.product_id, 1);
         v.range("horizon", self.horizon, 1, MAX_HORIZON);
         v.length("model_path", &self.model_path, 1, 1024);
-        if let Some(level) = self.interval_level {
-            if !(level > 0.0 && level < 1.0) {
-                v.push(
-                    "interval_level",
-                    "Input should be greater than 0 and less than 1",
-                    "value_error",
-                );
-            }
-        }
+        check_interval_level(v, self.interval_level);
+    }
+}
+
+/// An interval level must lie strictly between 0 and 1.
+pub fn check_interval_level(v: &mut Violations, level: Option<f64>) {
+    if level.is_some_and(|level| !(level > 0.0 && level < 1.0)) {
+        v.push(
+            "interval_level",
+            "Input should be greater than 0 and less than 1",
+            "value_error",
+        );
     }
 }
 

@@ -234,6 +234,21 @@ impl LoadedModel {
         self.header.metadata.get(name)
     }
 
+    /// The series the model was trained on, from the metadata (400 when
+    /// the artifact does not say).
+    pub fn series_key(&self) -> Result<SeriesKey, Problem> {
+        let id = |name: &str| self.meta(name).and_then(|v| v.as_i64());
+        match (id("store_id"), id("product_id")) {
+            (Some(store_id), Some(product_id)) => Ok(SeriesKey {
+                store_id,
+                product_id,
+            }),
+            _ => Err(Problem::bad_request(
+                "Corrupt or incompatible model artifact: its metadata has no store_id / product_id",
+            )),
+        }
+    }
+
     /// `train_end_date` from the metadata.
     pub fn train_end_date(&self) -> Option<NaiveDate> {
         self.meta("train_end_date")
@@ -311,13 +326,24 @@ pub fn resolve_artifact_path(
 /// files, 404 when missing) and rebuilds its fitted model.
 pub async fn load_model(state: &AppState, model_path: &str) -> Result<LoadedModel, Problem> {
     let (path, key) = resolve_artifact_path(state, model_path)?;
+    load_model_file(state, path, key, model_path).await
+}
+
+/// Loads and verifies the artifact at `path` (already resolved and trusted,
+/// e.g. a registry copy) as [`load_model`] does; `label` names it in errors.
+pub async fn load_model_file(
+    state: &AppState,
+    path: PathBuf,
+    key: String,
+    label: &str,
+) -> Result<LoadedModel, Problem> {
     let read_path = path.clone();
     let read = tokio::task::spawn_blocking(move || Artifact::read(&read_path)).await?;
     let (artifact, sha256) = match read {
         Ok(ok) => ok,
         Err(ReadError::Io(error)) if error.kind() == std::io::ErrorKind::NotFound => {
             return Err(Problem::not_found(format!(
-                "Model artifact not found: {model_path}"
+                "Model artifact not found: {label}"
             )))
         }
         Err(ReadError::Io(error)) => {
@@ -363,20 +389,39 @@ pub async fn predict(
     let started = Instant::now();
     crate::extract::validate(&request, None)?;
     let loaded = load_model(state, &request.model_path).await?;
-    let meta_id = |name: &str| loaded.meta(name).and_then(|v| v.as_i64());
-    if meta_id("store_id") != Some(request.store_id)
-        || meta_id("product_id") != Some(request.product_id)
-    {
+    let trained_for = loaded.series_key()?;
+    if trained_for.store_id != request.store_id || trained_for.product_id != request.product_id {
         return Err(Problem::bad_request(format!(
             "Model artifact was trained for store {} product {}, not store {} product {}",
-            meta_id("store_id").unwrap_or_default(),
-            meta_id("product_id").unwrap_or_default(),
-            request.store_id,
-            request.product_id
+            trained_for.store_id, trained_for.product_id, request.store_id, request.product_id
         )));
     }
     let horizon = usize::try_from(request.horizon).unwrap_or(1);
-    let level = request.interval_level;
+    let mut response = forecast_loaded(
+        state,
+        loaded,
+        horizon,
+        request.interval_level,
+        request.strategy,
+    )
+    .await?;
+    response.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(response)
+}
+
+/// Forecasts `horizon` days after the training end of a loaded model, for
+/// the series it was trained on (target-only models extrapolate their
+/// history; feature-aware ones read the known future inputs of that series).
+/// `strategy` applies to feature-aware models (default recursive).
+pub async fn forecast_loaded(
+    state: &AppState,
+    loaded: LoadedModel,
+    horizon: usize,
+    level: Option<f64>,
+    strategy: Option<Strategy>,
+) -> Result<PredictResponse, Problem> {
+    let started = Instant::now();
+    let key = loaded.series_key()?;
     let input = loaded.registration.input;
     let origin = loaded
         .train_end_date()
@@ -399,19 +444,13 @@ pub async fn predict(
             (forecast, None)
         }
         InputKind::FeatureAware => {
-            let strategy = request
-                .strategy
-                .unwrap_or(match MultiStepStrategy::DEFAULT {
-                    MultiStepStrategy::Direct => Strategy::Direct,
-                    MultiStepStrategy::Recursive => Strategy::Recursive,
-                });
+            let strategy = strategy.unwrap_or(match MultiStepStrategy::DEFAULT {
+                MultiStepStrategy::Direct => Strategy::Direct,
+                MultiStepStrategy::Recursive => Strategy::Recursive,
+            });
             let multi = match strategy {
                 Strategy::Direct => MultiStepStrategy::Direct,
                 Strategy::Recursive => MultiStepStrategy::Recursive,
-            };
-            let key = SeriesKey {
-                store_id: request.store_id,
-                product_id: request.product_id,
             };
             let forecast =
                 predict_feature_aware(state, loaded, key, origin, horizon, level, multi).await?;
@@ -420,8 +459,8 @@ pub async fn predict(
     };
     let forecasts = forecast_points(&forecast, origin, horizon)?;
     Ok(PredictResponse {
-        store_id: request.store_id,
-        product_id: request.product_id,
+        store_id: key.store_id,
+        product_id: key.product_id,
         forecasts,
         model_type,
         config_hash,

@@ -18,14 +18,21 @@ use crate::{
 ///
 /// Params per `job_type` (unknown keys are rejected, every error is a 422
 /// naming `params.<field>` and nothing is queued):
+/// Every model works in every job type, target-only and feature-aware alike
+/// (opt-in models once compiled in and enabled).
 /// - `train`: `model_type` (default `naive`), `store_id`, `product_id`,
 ///   `start_date`, `end_date`, `season_length` (seasonal_naive),
-///   `window_size` (moving_average) or a full `config`. The job registers a
+///   `window_size` (moving_average) or a full `config`; for feature-aware
+///   models `feature_frame_version` (1) and `feature_groups`. The job registers a
 ///   model run (pending → running → success/failed) whose id is the job's
 ///   `run_id`; the result carries `run_id`, `artifact_key`, `model_path`,
 ///   `config_hash`, `n_observations`, dates and `duration_ms`.
 /// - `predict`: `run_id` (12-hex artifact key or 32-hex registry run id),
-///   `horizon` (default 14).
+///   `horizon` (default 14), `interval_level` (none), `strategy`
+///   (feature-aware models: `recursive` or `direct`). Forecasts the series
+///   the model was trained on, after its training end, exactly as
+///   `POST /forecasting/predict`; the result has that response's fields
+///   plus `run_id`.
 /// - `backtest`: model selection as for train, series and dates,
 ///   `n_splits` (5), `test_size` (14, the split horizon), `gap` (0),
 ///   `min_train_size` (30), `include_baselines` (false); runs through the
@@ -34,9 +41,14 @@ use crate::{
 ///   leakage_check_passed, duration_ms}`.
 /// - `batch`: model selection, `start_date`, `end_date`, optional
 ///   `store_ids` / `product_ids` (default every series with sales in the
-///   window), `backtest` (false), `n_splits` (3), `test_size` (14). Fits the
-///   series in parallel, reports progress as series done / total and
-///   registers one run per series.
+///   window), `backtest` (false), `n_splits` (3), `test_size` (14),
+///   `feature_frame_version` / `feature_groups` as for train. Trains the
+///   series concurrently as `POST /forecasting/train` does, reports
+///   progress as series done / total and registers one run per series. With
+///   `backtest`, a many-series backtest (expanding folds, main model only)
+///   runs first and each run's metrics carry its series' aggregated fold
+///   metrics; a series that cannot be backtested is still trained and its
+///   entry says why under `backtest_skipped`.
 #[utoipa::path(post, path = "/jobs", tag = "jobs", request_body = JobCreate,
     responses(
         (status = 202, description = "Queued", body = JobResponse),

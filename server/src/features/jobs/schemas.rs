@@ -9,7 +9,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     extract::{Validate, Violations},
-    features::registry::schemas::MAX_INT,
+    features::{
+        forecasting::schemas::{check_interval_level, Strategy},
+        registry::schemas::MAX_INT,
+    },
     problem::{FieldError, Problem},
 };
 
@@ -252,6 +255,14 @@ pub struct PredictParams {
     /// Steps ahead (1 – `FORECAST_MAX_HORIZON`, default 14).
     #[serde(default = "default_horizon")]
     pub horizon: i64,
+    /// Nominal coverage of a prediction interval, strictly between 0 and 1;
+    /// omitted → no interval.
+    #[serde(default)]
+    pub interval_level: Option<f64>,
+    /// Feature-aware models only: `direct` or `recursive` (default
+    /// `recursive`).
+    #[serde(default)]
+    pub strategy: Option<Strategy>,
 }
 
 /// True for `len` lowercase hex characters.
@@ -272,6 +283,7 @@ impl Validate for PredictParams {
             );
         }
         v.min("horizon", self.horizon, 1);
+        check_interval_level(v, self.interval_level);
     }
 }
 
@@ -397,6 +409,12 @@ pub struct BatchParams {
     /// Backtest test window (default 14).
     #[serde(default = "default_test_size")]
     pub test_size: i64,
+    /// Feature frame version for feature-aware models (1 or 2, default 1).
+    #[serde(default = "default_frame_version")]
+    pub feature_frame_version: i64,
+    /// V2 feature groups (feature-aware models, version 2 only).
+    #[serde(default)]
+    pub feature_groups: Option<Vec<String>>,
 }
 
 fn default_batch_splits() -> i64 {
@@ -418,6 +436,7 @@ impl BatchParams {
 impl Validate for BatchParams {
     fn validate(&self, v: &mut Violations) {
         self.model().check(v);
+        v.range("feature_frame_version", self.feature_frame_version, 1, 2);
         check_window(v, self.start_date, self.end_date);
         for (field, ids) in [
             ("store_ids", &self.store_ids),

@@ -1,6 +1,5 @@
 //! Jobs behaviour: validating and queueing submissions, listing, cancel.
 
-use forecastlab_core::taxonomy::InputKind;
 use serde_json::Value;
 
 use super::{
@@ -22,26 +21,11 @@ fn not_found(job_id: &str) -> Problem {
 
 /// Checks the model exists, is enabled and accepts its config; every
 /// failure is a 422 naming the parameter.
-pub fn check_model(
-    state: &AppState,
-    model: &ModelChoice,
-    allow_feature_aware: bool,
-) -> Result<Value, Problem> {
+pub fn check_model(state: &AppState, model: &ModelChoice) -> Result<Value, Problem> {
     let registration =
         crate::models::resolve(&state.settings, &model.model_type).map_err(|problem| {
             Problem::invalid_field("params.model_type", problem.detail.clone(), "value_error")
         })?;
-    if !allow_feature_aware && registration.input != InputKind::TargetOnly {
-        return Err(Problem::invalid_field(
-            "params.model_type",
-            format!(
-                "Model type '{}' needs a feature frame; this job type runs target-only models \
-                 (train jobs and POST /backtesting/run accept feature-aware ones)",
-                model.model_type
-            ),
-            "value_error",
-        ));
-    }
     let config = model.config_value();
     let forecaster = (registration.build)(&config).map_err(|error| {
         Problem::invalid_field("params.config", error.to_string(), "value_error")
@@ -55,7 +39,7 @@ pub fn validate_params(state: &AppState, job_type: JobType, params: &Value) -> R
     match job_type {
         JobType::Train => {
             let params: TrainParams = parse_params(params)?;
-            check_model(state, &params.model(), true)?;
+            check_model(state, &params.model())?;
         }
         JobType::Predict => {
             let params: PredictParams = parse_params(params)?;
@@ -77,7 +61,7 @@ pub fn validate_params(state: &AppState, job_type: JobType, params: &Value) -> R
             );
             v.max("gap", params.gap, settings.backtest_max_gap as i64);
             v.into_result()?;
-            check_model(state, &params.model(), true)?;
+            check_model(state, &params.model())?;
         }
         JobType::Batch => {
             let params: BatchParams = parse_params(params)?;
@@ -88,7 +72,7 @@ pub fn validate_params(state: &AppState, job_type: JobType, params: &Value) -> R
                 settings.backtest_max_splits as i64,
             );
             v.into_result()?;
-            check_model(state, &params.model(), false)?;
+            check_model(state, &params.model())?;
         }
     }
     Ok(())

@@ -1,0 +1,251 @@
+//! The `batch` job: one model trained on many series, one registry run per
+//! series (a run holds one series, window and artifact, so every fitted
+//! model stays verifiable and aliasable on its own).
+//!
+//! Every series is trained through the forecasting slice, exactly as
+//! `POST /forecasting/train` trains it (target-only and feature-aware models
+//! alike, with the same artifact metadata, so predict jobs and
+//! `/forecasting/predict` read batch artifacts). Trainings run concurrently
+//! (each fit on the blocking pool). With `backtest`, one many-series
+//! backtest through the backtesting slice scores every series first, and
+//! each run's metrics carry its series' aggregated fold metrics.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use forecastlab_core::{taxonomy::InputKind, SeriesKey};
+use futures::{stream, StreamExt, TryStreamExt};
+use serde_json::{json, Map, Value};
+use sqlx::Row;
+
+use super::{
+    context::{JobContext, JobFailure},
+    train,
+};
+use crate::{
+    db::Db,
+    features::{
+        backtesting::{
+            schemas::{BacktestRequest, MAX_LISTED_SERIES},
+            service as backtesting,
+        },
+        forecasting::{schemas::TrainRequest, service as forecasting},
+        jobs::schemas::BatchParams,
+    },
+    problem::Problem,
+    state::AppState,
+    with_db,
+};
+
+const SERIES_KEYS_SQL: &str = "SELECT DISTINCT store_id, product_id FROM sales_daily \
+     WHERE date >= $1 AND date <= $2 ORDER BY store_id, product_id";
+
+/// Every series with sales in `[start, end]`, sorted.
+async fn series_keys(
+    db: &Db,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<Vec<SeriesKey>, sqlx::Error> {
+    with_db!(db, pool => {
+        sqlx::query(SERIES_KEYS_SQL)
+            .bind(start)
+            .bind(end)
+            .fetch(pool)
+            .map(|row| {
+                let row = row?;
+                Ok(SeriesKey {
+                    store_id: i64::from(row.try_get::<i32, _>(0)?),
+                    product_id: i64::from(row.try_get::<i32, _>(1)?),
+                })
+            })
+            .try_collect()
+            .await
+    })
+}
+
+/// The series of the window that the job's store/product selection keeps.
+async fn selected_series(
+    state: &AppState,
+    params: &BatchParams,
+) -> Result<Vec<SeriesKey>, Problem> {
+    let (start, end) = (params.start_date, params.end_date);
+    let mut keys = series_keys(&state.db, start, end).await?;
+    keys.retain(|key| {
+        params
+            .store_ids
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&key.store_id))
+            && params
+                .product_ids
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&key.product_id))
+    });
+    if keys.is_empty() {
+        return Err(Problem::bad_request(format!(
+            "No series with sales between {start} and {end} match the selection"
+        )));
+    }
+    Ok(keys)
+}
+
+/// Backtests every series (main model only, expanding folds) and returns
+/// each series' aggregated metrics, or why it could not be backtested.
+async fn backtest_all(
+    ctx: &JobContext,
+    params: &BatchParams,
+    keys: &[SeriesKey],
+    min_train_size: usize,
+) -> Result<HashMap<SeriesKey, Result<Value, String>>, JobFailure> {
+    let state = ctx.state();
+    let mut outcomes = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(MAX_LISTED_SERIES) {
+        let series: Vec<Value> = chunk
+            .iter()
+            .map(|key| json!({"store_id": key.store_id, "product_id": key.product_id}))
+            .collect();
+        let request: BacktestRequest = serde_json::from_value(json!({
+            "series": series,
+            "start_date": params.start_date,
+            "end_date": params.end_date,
+            "config": {
+                "split_config": {
+                    "strategy": "expanding",
+                    "n_splits": params.n_splits,
+                    "min_train_size": min_train_size,
+                    "gap": 0,
+                    "horizon": params.test_size,
+                },
+                "model_config_main": params.model().config_value(),
+                "include_baselines": false,
+                "store_fold_details": false,
+            },
+        }))
+        .map_err(|error| Problem::invalid_field("params", error.to_string(), "value_error"))?;
+        let watcher = ctx.clone();
+        let hook: backtesting::ProgressHook =
+            std::sync::Arc::new(move |_, _| !watcher.is_cancelled());
+        let response = match backtesting::run_with_progress(state, request, Some(hook)).await {
+            Ok(response) => response,
+            Err(_) if ctx.is_cancelled() => return Err(JobFailure::Cancelled),
+            // No series of the chunk could be backtested: each is reported
+            // on its own run, the models are still trained.
+            Err(problem) => {
+                for key in chunk {
+                    outcomes.insert(*key, Err(problem.detail.clone()));
+                }
+                continue;
+            }
+        };
+        for result in response.series_results.into_iter().flatten() {
+            let key = SeriesKey {
+                store_id: result.store_id,
+                product_id: result.product_id,
+            };
+            let metrics = serde_json::to_value(result.main_model_results.aggregated_metrics)
+                .map_err(Problem::internal)?;
+            outcomes.insert(key, Ok(metrics));
+        }
+        for skipped in response.skipped_series.into_iter().flatten() {
+            let key = SeriesKey {
+                store_id: skipped.store_id,
+                product_id: skipped.product_id,
+            };
+            outcomes.insert(key, Err(skipped.reason));
+        }
+    }
+    Ok(outcomes)
+}
+
+/// Runs a batch job.
+pub async fn run(ctx: JobContext, params: BatchParams) -> Result<Value, JobFailure> {
+    let started = std::time::Instant::now();
+    let state = ctx.state().clone();
+    let model_config = params.model().config_value();
+    let (registration, forecaster) = forecasting::build_model(&state, &model_config)?;
+    let config = forecaster.config_json();
+    let (start, end) = (params.start_date, params.end_date);
+    let keys = selected_series(&state, &params).await?;
+    ctx.set_total(keys.len());
+    ctx.checkpoint()?;
+    let mut backtests = if params.backtest {
+        let floor = match registration.input {
+            InputKind::TargetOnly => 1,
+            InputKind::FeatureAware => backtesting::FEATURE_AWARE_MIN_TRAIN,
+        };
+        let min_train_size = state.settings.backtest_default_min_train_size.max(floor);
+        backtest_all(&ctx, &params, &keys, min_train_size).await?
+    } else {
+        HashMap::new()
+    };
+    ctx.checkpoint()?;
+
+    let concurrency = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
+    let mut trainings = stream::iter(keys.into_iter().map(|key| {
+        let state = state.clone();
+        let request = TrainRequest {
+            store_id: key.store_id,
+            product_id: key.product_id,
+            train_start_date: start,
+            train_end_date: end,
+            config: model_config.clone(),
+            feature_frame_version: params.feature_frame_version,
+            feature_groups: params.feature_groups.clone(),
+        };
+        async move { (key, forecasting::train(&state, request).await) }
+    }))
+    .buffer_unordered(concurrency);
+
+    let mut runs = Vec::new();
+    let (mut succeeded, mut failed) = (0usize, 0usize);
+    while let Some((key, trained)) = trainings.next().await {
+        ctx.checkpoint()?;
+        let extras = train::run_extras(ctx.job_id(), params.feature_frame_version);
+        let run_id =
+            train::start_run(&state, registration.name, &config, key, start, end, extras).await?;
+        let mut entry = json!({
+            "store_id": key.store_id,
+            "product_id": key.product_id,
+            "run_id": run_id,
+        });
+        match trained {
+            Ok(trained) => {
+                let mut metrics = Map::new();
+                metrics.insert("n_observations".into(), trained.n_observations.into());
+                match backtests.remove(&key) {
+                    Some(Ok(Value::Object(values))) => metrics.extend(values),
+                    Some(Err(reason)) => entry["backtest_skipped"] = json!(reason),
+                    _ => {}
+                }
+                let path = std::path::PathBuf::from(&trained.model_path);
+                train::finish_run(&state, &run_id, &path, metrics.clone()).await?;
+                succeeded += 1;
+                entry["status"] = json!("success");
+                entry["artifact_key"] = json!(trained.artifact_key);
+                entry["metrics"] = Value::Object(metrics);
+            }
+            Err(problem) => {
+                train::fail_run(&state, &run_id, &problem.detail).await;
+                failed += 1;
+                entry["status"] = json!("failed");
+                entry["error"] = json!(problem.detail);
+            }
+        }
+        runs.push(entry);
+        ctx.add_done(1);
+    }
+    runs.sort_by_key(|entry| {
+        (
+            entry["store_id"].as_i64().unwrap_or_default(),
+            entry["product_id"].as_i64().unwrap_or_default(),
+        )
+    });
+    Ok(json!({
+        "model_type": registration.name,
+        "series_total": succeeded + failed,
+        "series_succeeded": succeeded,
+        "series_failed": failed,
+        "backtest": params.backtest,
+        "runs": runs,
+        "duration_ms": started.elapsed().as_secs_f64() * 1000.0,
+    }))
+}
