@@ -24,8 +24,8 @@ use forecastlab_core::{
     inventory,
     model_config::{check_float_range, schema_version},
     target_only::{self, TargetOnlyMethod},
-    taxonomy::{InputKind, ModelFamily},
-    CoreError, ModelRegistration,
+    taxonomy::ModelFamily,
+    CoreError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -107,15 +107,7 @@ impl TargetOnlyMethod for Tsb {
 }
 
 inventory::submit! {
-    ModelRegistration {
-        name: MODEL_TYPE,
-        family: ModelFamily::Baseline,
-        input: InputKind::TargetOnly,
-        flag: None,
-        version: env!("CARGO_PKG_VERSION"),
-        build: target_only::build::<Tsb>,
-        load: target_only::load::<Tsb>,
-    }
+    target_only::registration::<Tsb>(ModelFamily::Baseline, env!("CARGO_PKG_VERSION"))
 }
 
 #[cfg(test)]
