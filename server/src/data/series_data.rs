@@ -17,7 +17,7 @@ use forecastlab_core::{
     },
     SeriesKey,
 };
-use sqlx::Row;
+use sqlx::{postgres::PgRow, sqlite::SqliteRow, FromRow, Row};
 
 use super::series::load_series;
 use crate::{db::Db, with_db};
@@ -152,27 +152,19 @@ pub async fn load_promotions(
          CAST(discount_pct AS DOUBLE PRECISION) AS discount_pct \
          FROM promotion WHERE product_id = $1 AND (store_id = $2 OR store_id IS NULL) \
          AND start_date <= $4 AND end_date >= $3 ORDER BY start_date, id";
-    with_db!(db, pool => {
-        let rows = sqlx::query(SQL)
-            .bind(key.product_id)
-            .bind(key.store_id)
-            .bind(from)
-            .bind(to)
-            .fetch_all(pool)
-            .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let kind: String = row.try_get(2)?;
-            let Some(kind) = PromoKind::parse(&kind) else { continue };
-            out.push(Promotion {
-                start: row.try_get(0)?,
-                end: row.try_get(1)?,
-                kind,
-                discount_pct: row.try_get::<Option<f64>, _>(3)?,
-            });
-        }
-        Ok(out)
-    })
+    let rows: Vec<(NaiveDate, NaiveDate, String, Option<f64>)> =
+        fetch_window(db, SQL, &[key.product_id, key.store_id], from, to).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(start, end, kind, discount_pct)| {
+            Some(Promotion {
+                start,
+                end,
+                kind: PromoKind::parse(&kind)?,
+                discount_pct,
+            })
+        })
+        .collect())
 }
 
 /// `price_history` rows of the product for the store or chain-wide valid
@@ -187,25 +179,17 @@ pub async fn load_price_history(
          CAST(CASE WHEN store_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS specific \
          FROM price_history WHERE product_id = $1 AND (store_id = $2 OR store_id IS NULL) \
          AND valid_from <= $4 AND (valid_to IS NULL OR valid_to >= $3) ORDER BY valid_from, id";
-    with_db!(db, pool => {
-        let rows = sqlx::query(SQL)
-            .bind(key.product_id)
-            .bind(key.store_id)
-            .bind(from)
-            .bind(to)
-            .fetch_all(pool)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(PriceWindow {
-                    valid_from: row.try_get(0)?,
-                    valid_to: row.try_get(1)?,
-                    price: row.try_get(2)?,
-                    store_specific: row.try_get::<i64, _>(3)? == 1,
-                })
-            })
-            .collect()
-    })
+    let rows: Vec<(NaiveDate, Option<NaiveDate>, f64, i64)> =
+        fetch_window(db, SQL, &[key.product_id, key.store_id], from, to).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(valid_from, valid_to, price, specific)| PriceWindow {
+            valid_from,
+            valid_to,
+            price,
+            store_specific: specific == 1,
+        })
+        .collect())
 }
 
 /// Calendar holidays in `[from, to]`, ascending.
@@ -231,24 +215,16 @@ pub async fn load_inventory(
     const SQL: &str = "SELECT date, CAST(on_hand_qty AS DOUBLE PRECISION) AS on_hand, is_stockout \
          FROM inventory_snapshot_daily WHERE store_id = $1 AND product_id = $2 \
          AND date >= $3 AND date <= $4 ORDER BY date";
-    with_db!(db, pool => {
-        let rows = sqlx::query(SQL)
-            .bind(key.store_id)
-            .bind(key.product_id)
-            .bind(from)
-            .bind(to)
-            .fetch_all(pool)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(InventoryDay {
-                    date: row.try_get(0)?,
-                    on_hand: row.try_get(1)?,
-                    is_stockout: row.try_get(2)?,
-                })
-            })
-            .collect()
-    })
+    let rows: Vec<(NaiveDate, f64, bool)> =
+        fetch_window(db, SQL, &[key.store_id, key.product_id], from, to).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(date, on_hand, is_stockout)| InventoryDay {
+            date,
+            on_hand,
+            is_stockout,
+        })
+        .collect())
 }
 
 /// Replenishment events of the series dated `<= to` (and `>= from` when
@@ -265,23 +241,12 @@ pub async fn load_replenishments(
     let from = from
         .or_else(|| NaiveDate::from_ymd_opt(1900, 1, 1))
         .unwrap_or_default();
-    with_db!(db, pool => {
-        let rows = sqlx::query(SQL)
-            .bind(key.store_id)
-            .bind(key.product_id)
-            .bind(from)
-            .bind(to)
-            .fetch_all(pool)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Replenishment {
-                    date: row.try_get(0)?,
-                    received_qty: row.try_get(1)?,
-                })
-            })
-            .collect()
-    })
+    let rows: Vec<(NaiveDate, f64)> =
+        fetch_window(db, SQL, &[key.store_id, key.product_id], from, to).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(date, received_qty)| Replenishment { date, received_qty })
+        .collect())
 }
 
 /// Returned units per day of the series in `[from, to]`, ascending.
@@ -294,23 +259,12 @@ pub async fn load_returns(
     const SQL: &str = "SELECT date, CAST(SUM(return_quantity) AS DOUBLE PRECISION) AS qty \
          FROM sales_returns WHERE store_id = $1 AND product_id = $2 \
          AND date >= $3 AND date <= $4 GROUP BY date ORDER BY date";
-    with_db!(db, pool => {
-        let rows = sqlx::query(SQL)
-            .bind(key.store_id)
-            .bind(key.product_id)
-            .bind(from)
-            .bind(to)
-            .fetch_all(pool)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ReturnDay {
-                    date: row.try_get(0)?,
-                    quantity: row.try_get(1)?,
-                })
-            })
-            .collect()
-    })
+    let rows: Vec<(NaiveDate, f64)> =
+        fetch_window(db, SQL, &[key.store_id, key.product_id], from, to).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(date, quantity)| ReturnDay { date, quantity })
+        .collect())
 }
 
 /// Exogenous signals in `[from, to]` for a store: its own value where
@@ -325,34 +279,48 @@ pub async fn load_exogenous(
          CAST(CASE WHEN store_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS specific \
          FROM exogenous_signal WHERE (store_id = $1 OR store_id IS NULL) \
          AND date >= $2 AND date <= $3 ORDER BY signal_name, date";
-    with_db!(db, pool => {
-        let rows = sqlx::query(SQL)
-            .bind(store_id)
-            .bind(from)
-            .bind(to)
-            .fetch_all(pool)
-            .await?;
-        let mut out: Vec<ExogenousSeries> = Vec::new();
-        for row in rows {
-            let name: String = row.try_get(0)?;
-            let date: NaiveDate = row.try_get(1)?;
-            let value: f64 = row.try_get(2)?;
-            let specific = row.try_get::<i64, _>(3)? == 1;
-            if out.last().is_none_or(|last| last.name != name) {
-                out.push(ExogenousSeries { name, points: Vec::new() });
-            }
-            if let Some(series) = out.last_mut() {
-                match series.points.last_mut() {
-                    // Same date twice: the store's own value wins.
-                    Some(last) if last.0 == date => {
-                        if specific {
-                            last.1 = value;
-                        }
+    let rows: Vec<(String, NaiveDate, f64, i64)> =
+        fetch_window(db, SQL, &[store_id], from, to).await?;
+    let mut out: Vec<ExogenousSeries> = Vec::new();
+    for (name, date, value, specific) in rows {
+        if out.last().is_none_or(|last| last.name != name) {
+            out.push(ExogenousSeries {
+                name,
+                points: Vec::new(),
+            });
+        }
+        if let Some(series) = out.last_mut() {
+            match series.points.last_mut() {
+                // Same date twice: the store's own value wins.
+                Some(last) if last.0 == date => {
+                    if specific == 1 {
+                        last.1 = value;
                     }
-                    _ => series.points.push((date, value)),
                 }
+                _ => series.points.push((date, value)),
             }
         }
-        Ok(out)
+    }
+    Ok(out)
+}
+
+/// Runs `sql` bound to `ids` then `from` and `to`, decoding each row as the
+/// tuple `T` (columns by position).
+async fn fetch_window<T>(
+    db: &Db,
+    sql: &str,
+    ids: &[i64],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
+{
+    with_db!(db, pool => {
+        let mut query = sqlx::query_as::<_, T>(sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.bind(from).bind(to).fetch_all(pool).await
     })
 }

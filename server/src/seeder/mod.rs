@@ -33,8 +33,8 @@ use sqlx::Row;
 use crate::db::Db;
 use config::SeederConfig;
 use engine::{Plan, ProductInfo, StoreChunk};
-use rows::{copy_payload, InventoryRow, SalesRow, SqlRow};
-use writer::{Landing, Writer};
+use rows::{copy_payload, SqlRow};
+use writer::{with_tx, Landing, Writer};
 
 /// Why a seeder operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -138,10 +138,7 @@ async fn read_dimensions(w: &mut Writer) -> Result<(Vec<i32>, Vec<ProductInfo>),
             Ok((stores, products))
         }};
     }
-    match w {
-        Writer::Postgres(tx) => read!(&mut **tx),
-        Writer::Sqlite(tx) => read!(&mut **tx),
-    }
+    with_tx!(w, tx => read!(&mut **tx))
 }
 
 /// True when a fact table already has rows inside the window.
@@ -153,22 +150,13 @@ async fn window_has_facts(
     const SQL: &str = "SELECT CAST(CASE WHEN EXISTS (SELECT 1 FROM sales_daily WHERE date BETWEEN $1 AND $2) \
         OR EXISTS (SELECT 1 FROM inventory_snapshot_daily WHERE date BETWEEN $1 AND $2) \
         OR EXISTS (SELECT 1 FROM exogenous_signal WHERE date BETWEEN $1 AND $2) THEN 1 ELSE 0 END AS BIGINT)";
-    let found: i64 = match w {
-        Writer::Postgres(tx) => {
-            sqlx::query_scalar(SQL)
-                .bind(start)
-                .bind(end)
-                .fetch_one(&mut **tx)
-                .await?
-        }
-        Writer::Sqlite(tx) => {
-            sqlx::query_scalar(SQL)
-                .bind(start)
-                .bind(end)
-                .fetch_one(&mut **tx)
-                .await?
-        }
-    };
+    let found: i64 = with_tx!(w, tx => {
+        sqlx::query_scalar(SQL)
+            .bind(start)
+            .bind(end)
+            .fetch_one(&mut **tx)
+            .await?
+    });
     Ok(found != 0)
 }
 
@@ -194,57 +182,45 @@ fn chunk_counts(chunk: &StoreChunk) -> RecordCounts {
     }
 }
 
+/// Expands `$each!(rows, may_conflict)` for every fact table of a store
+/// chunk, in write order; `may_conflict` tells whether the rows may hit
+/// existing ones (those land as the window's fact landing, the others
+/// directly).
+macro_rules! for_each_chunk_table {
+    ($chunk:expr, $each:ident) => {{
+        $each!(&$chunk.exogenous, true);
+        $each!(&$chunk.prices, false);
+        $each!(&$chunk.promotions, false);
+        $each!(&$chunk.inventory, true);
+        $each!(&$chunk.sales, true);
+        $each!(&$chunk.returns, false);
+        $each!(&$chunk.replenishment, false);
+    }};
+}
+
 fn encode(chunk: StoreChunk, postgres: bool, dates: &rows::Dates) -> Encoded {
     let counts = chunk_counts(&chunk);
     if !postgres {
         return Encoded::Sqlite(Box::new(chunk), counts);
     }
     // (table, columns, payload, may conflict with existing rows)
-    let tables = vec![
-        (
-            rows::ExogenousRow::TABLE,
-            rows::ExogenousRow::COLUMNS,
-            copy_payload(&chunk.exogenous, dates),
-            true,
-        ),
-        (
-            rows::PriceRow::TABLE,
-            rows::PriceRow::COLUMNS,
-            copy_payload(&chunk.prices, dates),
-            false,
-        ),
-        (
-            rows::PromotionRow::TABLE,
-            rows::PromotionRow::COLUMNS,
-            copy_payload(&chunk.promotions, dates),
-            false,
-        ),
-        (
-            InventoryRow::TABLE,
-            InventoryRow::COLUMNS,
-            copy_payload(&chunk.inventory, dates),
-            true,
-        ),
-        (
-            SalesRow::TABLE,
-            SalesRow::COLUMNS,
-            copy_payload(&chunk.sales, dates),
-            true,
-        ),
-        (
-            rows::ReturnRow::TABLE,
-            rows::ReturnRow::COLUMNS,
-            copy_payload(&chunk.returns, dates),
-            false,
-        ),
-        (
-            rows::ReplenishmentRow::TABLE,
-            rows::ReplenishmentRow::COLUMNS,
-            copy_payload(&chunk.replenishment, dates),
-            false,
-        ),
-    ];
+    let mut tables = Vec::with_capacity(7);
+    macro_rules! encode_table {
+        ($rows:expr, $conflicts:expr) => {
+            tables.push(copy_entry($rows, dates, $conflicts))
+        };
+    }
+    for_each_chunk_table!(chunk, encode_table);
     Encoded::Postgres { tables, counts }
+}
+
+/// One table's entry of [`Encoded::Postgres`].
+fn copy_entry<R: SqlRow>(
+    rows: &[R],
+    dates: &rows::Dates,
+    conflicts: bool,
+) -> (&'static str, &'static str, Vec<u8>, bool) {
+    (R::TABLE, R::COLUMNS, copy_payload(rows, dates), conflicts)
 }
 
 fn add(total: &mut RecordCounts, part: &RecordCounts) {
@@ -292,6 +268,13 @@ async fn write_facts(
             }
         }
     });
+    let landing = |conflicts: bool| {
+        if conflicts {
+            fact_landing
+        } else {
+            Landing::Direct
+        }
+    };
     let mut done = 0;
     let result: Result<(), SeedError> = async {
         while let Some(encoded) = receiver.recv().await {
@@ -301,26 +284,19 @@ async fn write_facts(
                     counts: part,
                 } => {
                     for (table, columns, payload, conflicts) in tables {
-                        let landing = if conflicts {
-                            fact_landing
-                        } else {
-                            Landing::Direct
-                        };
-                        w.copy_encoded(table, columns, &payload, landing).await?;
+                        w.copy_encoded(table, columns, &payload, landing(conflicts))
+                            .await?;
                     }
                     add(&mut counts, &part);
                 }
                 Encoded::Sqlite(chunk, part) => {
-                    let d = &plan.dates;
-                    w.write(&chunk.exogenous, d, fact_landing, batch).await?;
-                    w.write(&chunk.prices, d, Landing::Direct, batch).await?;
-                    w.write(&chunk.promotions, d, Landing::Direct, batch)
-                        .await?;
-                    w.write(&chunk.inventory, d, fact_landing, batch).await?;
-                    w.write(&chunk.sales, d, fact_landing, batch).await?;
-                    w.write(&chunk.returns, d, Landing::Direct, batch).await?;
-                    w.write(&chunk.replenishment, d, Landing::Direct, batch)
-                        .await?;
+                    macro_rules! write_table {
+                        ($rows:expr, $conflicts:expr) => {
+                            w.write($rows, &plan.dates, landing($conflicts), batch)
+                                .await?
+                        };
+                    }
+                    for_each_chunk_table!(chunk, write_table);
                     add(&mut counts, &part);
                 }
             }
@@ -344,11 +320,7 @@ pub async fn generate(
     config: SeederConfig,
     progress: Option<ProgressFn>,
 ) -> Result<RecordCounts, SeedError> {
-    if config.end_date < config.start_date {
-        return Err(SeedError::Invalid(
-            "end_date must be on or after start_date".into(),
-        ));
-    }
+    check_window(&config)?;
     let store_rows =
         engine::generate_stores(config.seed, config.stores).map_err(SeedError::Invalid)?;
     let product_rows = engine::generate_products(&config).map_err(SeedError::Invalid)?;
@@ -361,22 +333,10 @@ pub async fn generate(
     w.write(&product_rows, &dates, Landing::SkipConflicts, batch)
         .await?;
     let (stores, products) = read_dimensions(&mut w).await?;
-    let calendar = engine::calendar_rows(&config, config.start_date, config.end_date);
-    w.write(&calendar, &dates, Landing::SkipConflicts, batch)
-        .await?;
-    let fact_landing = if window_has_facts(&mut w, config.start_date, config.end_date).await? {
-        Landing::SkipConflicts
-    } else {
-        Landing::Direct
-    };
     let (n_stores, n_products) = (stores.len() as u64, products.len() as u64);
-    let plan =
-        tokio::task::spawn_blocking(move || Arc::new(Plan::new(config, stores, products))).await?;
-    let mut counts = write_facts(&mut w, plan, fact_landing, progress).await?;
-    w.commit().await?;
+    let mut counts = write_window(w, config, &dates, stores, products, progress).await?;
     counts.stores = n_stores;
     counts.products = n_products;
-    counts.calendar = calendar.len() as u64;
     Ok(counts)
 }
 
@@ -387,13 +347,8 @@ pub async fn append(
     config: SeederConfig,
     progress: Option<ProgressFn>,
 ) -> Result<RecordCounts, SeedError> {
-    if config.end_date < config.start_date {
-        return Err(SeedError::Invalid(
-            "end_date must be on or after start_date".into(),
-        ));
-    }
+    check_window(&config)?;
     let dates = rows::Dates::new(config.start_date, config.end_date);
-    let batch = config.batch_size.max(1);
     let mut w = begin(db).await?;
     let (stores, products) = read_dimensions(&mut w).await?;
     if stores.is_empty() || products.is_empty() {
@@ -402,8 +357,32 @@ pub async fn append(
                 .into(),
         ));
     }
+    write_window(w, config, &dates, stores, products, progress).await
+}
+
+/// Refuses a window that ends before it starts.
+fn check_window(config: &SeederConfig) -> Result<(), SeedError> {
+    if config.end_date < config.start_date {
+        return Err(SeedError::Invalid(
+            "end_date must be on or after start_date".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Writes the calendar and the facts of `config`'s window for `stores` ×
+/// `products`, then commits; the counts have no stores or products.
+async fn write_window(
+    mut w: Writer,
+    config: SeederConfig,
+    dates: &rows::Dates,
+    stores: Vec<i32>,
+    products: Vec<ProductInfo>,
+    progress: Option<ProgressFn>,
+) -> Result<RecordCounts, SeedError> {
+    let batch = config.batch_size.max(1);
     let calendar = engine::calendar_rows(&config, config.start_date, config.end_date);
-    w.write(&calendar, &dates, Landing::SkipConflicts, batch)
+    w.write(&calendar, dates, Landing::SkipConflicts, batch)
         .await?;
     let fact_landing = if window_has_facts(&mut w, config.start_date, config.end_date).await? {
         Landing::SkipConflicts

@@ -68,12 +68,17 @@ pub(crate) fn push_cents(out: &mut Vec<u8>, cents: i64) {
     out.push(b'0' + (frac % 10) as u8);
 }
 
-fn push_date(out: &mut Vec<u8>, date: NaiveDate) {
-    out.extend_from_slice(&date_bytes(&date));
-}
-
+/// Appends `text` with COPY's backslash escapes.
 fn push_text(out: &mut Vec<u8>, text: &str) {
-    for b in text.bytes() {
+    let bytes = text.as_bytes();
+    if !bytes
+        .iter()
+        .any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r'))
+    {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    for &b in bytes {
         match b {
             b'\\' => out.extend_from_slice(b"\\\\"),
             b'\t' => out.extend_from_slice(b"\\t"),
@@ -86,22 +91,190 @@ fn push_text(out: &mut Vec<u8>, text: &str) {
 
 const NULL: &[u8] = b"\\N";
 
-fn cents_f64(cents: i64) -> f64 {
-    cents as f64 / 100.0
+/// One column value: how it is written as COPY text and bound in SQLite.
+pub(crate) trait Cell {
+    /// Appends the value's COPY text (no separator).
+    fn copy_text(&self, out: &mut Vec<u8>, dates: &Dates);
+    /// Binds the value.
+    fn bind<'q>(self, query: SqliteQuery<'q>, dates: &Dates) -> SqliteQuery<'q>;
 }
 
-/// A row the writer can COPY (Postgres) or bind (SQLite).
+impl Cell for i32 {
+    fn copy_text(&self, out: &mut Vec<u8>, _: &Dates) {
+        push_int(out, i64::from(*self));
+    }
+    fn bind<'q>(self, query: SqliteQuery<'q>, _: &Dates) -> SqliteQuery<'q> {
+        query.bind(self)
+    }
+}
+
+impl Cell for &'static str {
+    fn copy_text(&self, out: &mut Vec<u8>, _: &Dates) {
+        push_text(out, self);
+    }
+    fn bind<'q>(self, query: SqliteQuery<'q>, _: &Dates) -> SqliteQuery<'q> {
+        query.bind(self)
+    }
+}
+
+impl Cell for String {
+    fn copy_text(&self, out: &mut Vec<u8>, _: &Dates) {
+        push_text(out, self);
+    }
+    fn bind<'q>(self, query: SqliteQuery<'q>, _: &Dates) -> SqliteQuery<'q> {
+        query.bind(self)
+    }
+}
+
+impl Cell for bool {
+    fn copy_text(&self, out: &mut Vec<u8>, _: &Dates) {
+        out.push(if *self { b't' } else { b'f' });
+    }
+    fn bind<'q>(self, query: SqliteQuery<'q>, _: &Dates) -> SqliteQuery<'q> {
+        query.bind(self)
+    }
+}
+
+impl Cell for NaiveDate {
+    fn copy_text(&self, out: &mut Vec<u8>, _: &Dates) {
+        out.extend_from_slice(&date_bytes(self));
+    }
+    fn bind<'q>(self, query: SqliteQuery<'q>, _: &Dates) -> SqliteQuery<'q> {
+        query.bind(self)
+    }
+}
+
+impl Cell for f64 {
+    fn copy_text(&self, out: &mut Vec<u8>, _: &Dates) {
+        // Shortest round-trip representation: Postgres parses it back to
+        // the identical double.
+        out.extend_from_slice(format!("{self:?}").as_bytes());
+    }
+    fn bind<'q>(self, query: SqliteQuery<'q>, _: &Dates) -> SqliteQuery<'q> {
+        query.bind(self)
+    }
+}
+
+/// `NULL` when absent.
+impl<T: Cell> Cell for Option<T> {
+    fn copy_text(&self, out: &mut Vec<u8>, dates: &Dates) {
+        match self {
+            Some(value) => value.copy_text(out, dates),
+            None => out.extend_from_slice(NULL),
+        }
+    }
+    fn bind<'q>(self, query: SqliteQuery<'q>, dates: &Dates) -> SqliteQuery<'q> {
+        match self {
+            Some(value) => value.bind(query, dates),
+            // SQLite binds every absent value as the same untyped NULL.
+            None => query.bind(None::<i32>),
+        }
+    }
+}
+
+/// An amount in cents: a 2-place decimal in COPY text, a double in SQLite.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cents(pub(crate) i64);
+
+impl Cell for Cents {
+    fn copy_text(&self, out: &mut Vec<u8>, _: &Dates) {
+        push_cents(out, self.0);
+    }
+    fn bind<'q>(self, query: SqliteQuery<'q>, _: &Dates) -> SqliteQuery<'q> {
+        query.bind(self.0 as f64 / 100.0)
+    }
+}
+
+/// A fraction in units of 1/10000: a 4-place decimal in COPY text, a
+/// double in SQLite.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BasisPoints(pub(crate) i64);
+
+impl Cell for BasisPoints {
+    fn copy_text(&self, out: &mut Vec<u8>, _: &Dates) {
+        push_int(out, self.0 / 10_000);
+        out.push(b'.');
+        let frac = format!("{:04}", self.0 % 10_000);
+        out.extend_from_slice(frac.as_bytes());
+    }
+    fn bind<'q>(self, query: SqliteQuery<'q>, _: &Dates) -> SqliteQuery<'q> {
+        query.bind(self.0 as f64 / 10_000.0)
+    }
+}
+
+/// A day of the window by number (its date).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Day(pub(crate) u32);
+
+impl Cell for Day {
+    fn copy_text(&self, out: &mut Vec<u8>, dates: &Dates) {
+        out.extend_from_slice(&dates.text[self.0 as usize]);
+    }
+    fn bind<'q>(self, query: SqliteQuery<'q>, dates: &Dates) -> SqliteQuery<'q> {
+        query.bind(dates.days[self.0 as usize])
+    }
+}
+
+/// The cells of one row in column order (a tuple of [`Cell`]s).
+pub(crate) trait Cells {
+    /// Number of cells.
+    const COUNT: usize;
+    /// Appends one COPY text line: the cells tab-separated, then a newline.
+    fn copy_line(&self, out: &mut Vec<u8>, dates: &Dates);
+    /// Binds every cell in order.
+    fn bind_all<'q>(self, query: SqliteQuery<'q>, dates: &Dates) -> SqliteQuery<'q>;
+}
+
+macro_rules! tuple_cells {
+    ($first:ident $(, $rest:ident)*) => {
+        #[allow(non_snake_case)]
+        impl<$first: Cell, $($rest: Cell),*> Cells for ($first, $($rest),*) {
+            const COUNT: usize = [stringify!($first) $(, stringify!($rest))*].len();
+            fn copy_line(&self, out: &mut Vec<u8>, dates: &Dates) {
+                let ($first, $($rest),*) = self;
+                $first.copy_text(out, dates);
+                $(
+                    out.push(b'\t');
+                    $rest.copy_text(out, dates);
+                )*
+                out.push(b'\n');
+            }
+            fn bind_all<'q>(self, query: SqliteQuery<'q>, dates: &Dates) -> SqliteQuery<'q> {
+                let ($first, $($rest),*) = self;
+                let query = $first.bind(query, dates);
+                $(let query = $rest.bind(query, dates);)*
+                query
+            }
+        }
+    };
+}
+
+tuple_cells!(A, B, C, D, E);
+tuple_cells!(A, B, C, D, E, F);
+tuple_cells!(A, B, C, D, E, F, G);
+tuple_cells!(A, B, C, D, E, F, G, H, I);
+
+/// A row the writer can COPY (Postgres) or bind (SQLite): its values are
+/// listed once, as [`Cells`], and serve both.
 pub(crate) trait SqlRow: Send + Sync {
     /// Target table.
     const TABLE: &'static str;
     /// Column list in write order.
     const COLUMNS: &'static str;
     /// Number of columns.
-    const NCOLS: usize;
+    const NCOLS: usize = <Self::Cells as Cells>::COUNT;
+    /// The row's values, one per column of [`Self::COLUMNS`].
+    type Cells: Cells;
+    /// The row's values.
+    fn cells(&self) -> Self::Cells;
     /// Appends one COPY text line (with the trailing newline).
-    fn copy_text(&self, out: &mut Vec<u8>, dates: &Dates);
+    fn copy_text(&self, out: &mut Vec<u8>, dates: &Dates) {
+        self.cells().copy_line(out, dates);
+    }
     /// Binds the row's values.
-    fn bind<'q>(&self, query: SqliteQuery<'q>, dates: &Dates) -> SqliteQuery<'q>;
+    fn bind<'q>(&self, query: SqliteQuery<'q>, dates: &Dates) -> SqliteQuery<'q> {
+        self.cells().bind_all(query, dates)
+    }
 }
 
 /// `store`.
@@ -117,31 +290,15 @@ pub(crate) struct StoreRow {
 impl SqlRow for StoreRow {
     const TABLE: &'static str = "store";
     const COLUMNS: &'static str = "code, name, region, city, store_type";
-    const NCOLS: usize = 5;
-    fn copy_text(&self, out: &mut Vec<u8>, _: &Dates) {
-        for (i, value) in [
-            self.code.as_str(),
-            &self.name,
+    type Cells = (String, String, &'static str, &'static str, &'static str);
+    fn cells(&self) -> Self::Cells {
+        (
+            self.code.clone(),
+            self.name.clone(),
             self.region,
             self.city,
             self.store_type,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            if i > 0 {
-                out.push(b'\t');
-            }
-            push_text(out, value);
-        }
-        out.push(b'\n');
-    }
-    fn bind<'q>(&self, q: SqliteQuery<'q>, _: &Dates) -> SqliteQuery<'q> {
-        q.bind(self.code.clone())
-            .bind(self.name.clone())
-            .bind(self.region)
-            .bind(self.city)
-            .bind(self.store_type)
+        )
     }
 }
 
@@ -163,43 +320,29 @@ impl SqlRow for ProductRow {
     const TABLE: &'static str = "product";
     const COLUMNS: &'static str =
         "sku, name, category, brand, base_price, base_cost, lifecycle_stage, launch_date, discontinue_date";
-    const NCOLS: usize = 9;
-    fn copy_text(&self, out: &mut Vec<u8>, _: &Dates) {
-        push_text(out, &self.sku);
-        out.push(b'\t');
-        push_text(out, &self.name);
-        out.push(b'\t');
-        push_text(out, self.category);
-        out.push(b'\t');
-        push_text(out, self.brand);
-        out.push(b'\t');
-        push_cents(out, self.base_price_cents);
-        out.push(b'\t');
-        push_cents(out, self.base_cost_cents);
-        out.push(b'\t');
-        match self.lifecycle_stage {
-            Some(stage) => push_text(out, stage),
-            None => out.extend_from_slice(NULL),
-        }
-        for date in [self.launch_date, self.discontinue_date] {
-            out.push(b'\t');
-            match date {
-                Some(d) => push_date(out, d),
-                None => out.extend_from_slice(NULL),
-            }
-        }
-        out.push(b'\n');
-    }
-    fn bind<'q>(&self, q: SqliteQuery<'q>, _: &Dates) -> SqliteQuery<'q> {
-        q.bind(self.sku.clone())
-            .bind(self.name.clone())
-            .bind(self.category)
-            .bind(self.brand)
-            .bind(cents_f64(self.base_price_cents))
-            .bind(cents_f64(self.base_cost_cents))
-            .bind(self.lifecycle_stage)
-            .bind(self.launch_date)
-            .bind(self.discontinue_date)
+    type Cells = (
+        String,
+        String,
+        &'static str,
+        &'static str,
+        Cents,
+        Cents,
+        Option<&'static str>,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+    );
+    fn cells(&self) -> Self::Cells {
+        (
+            self.sku.clone(),
+            self.name.clone(),
+            self.category,
+            self.brand,
+            Cents(self.base_price_cents),
+            Cents(self.base_cost_cents),
+            self.lifecycle_stage,
+            self.launch_date,
+            self.discontinue_date,
+        )
     }
 }
 
@@ -218,34 +361,17 @@ impl SqlRow for CalendarRow {
     const TABLE: &'static str = "calendar";
     const COLUMNS: &'static str =
         "date, day_of_week, month, quarter, year, is_holiday, holiday_name";
-    const NCOLS: usize = 7;
-    fn copy_text(&self, out: &mut Vec<u8>, _: &Dates) {
-        push_date(out, self.date);
-        for v in [self.day_of_week, self.month, self.quarter, self.year] {
-            out.push(b'\t');
-            push_int(out, i64::from(v));
-        }
-        out.push(b'\t');
-        out.push(if self.holiday_name.is_some() {
-            b't'
-        } else {
-            b'f'
-        });
-        out.push(b'\t');
-        match &self.holiday_name {
-            Some(name) => push_text(out, name),
-            None => out.extend_from_slice(NULL),
-        }
-        out.push(b'\n');
-    }
-    fn bind<'q>(&self, q: SqliteQuery<'q>, _: &Dates) -> SqliteQuery<'q> {
-        q.bind(self.date)
-            .bind(self.day_of_week)
-            .bind(self.month)
-            .bind(self.quarter)
-            .bind(self.year)
-            .bind(self.holiday_name.is_some())
-            .bind(self.holiday_name.clone())
+    type Cells = (NaiveDate, i32, i32, i32, i32, bool, Option<String>);
+    fn cells(&self) -> Self::Cells {
+        (
+            self.date,
+            self.day_of_week,
+            self.month,
+            self.quarter,
+            self.year,
+            self.holiday_name.is_some(),
+            self.holiday_name.clone(),
+        )
     }
 }
 
@@ -264,31 +390,17 @@ impl SqlRow for SalesRow {
     const TABLE: &'static str = "sales_daily";
     const COLUMNS: &'static str =
         "date, store_id, product_id, quantity, unit_price, total_amount, channel";
-    const NCOLS: usize = 7;
-    fn copy_text(&self, out: &mut Vec<u8>, dates: &Dates) {
-        out.extend_from_slice(&dates.text[self.day as usize]);
-        out.push(b'\t');
-        push_int(out, i64::from(self.store_id));
-        out.push(b'\t');
-        push_int(out, i64::from(self.product_id));
-        out.push(b'\t');
-        push_int(out, i64::from(self.quantity));
-        out.push(b'\t');
-        push_cents(out, self.unit_cents);
-        out.push(b'\t');
-        push_cents(out, self.unit_cents * i64::from(self.quantity));
-        out.push(b'\t');
-        out.extend_from_slice(self.channel.as_bytes());
-        out.push(b'\n');
-    }
-    fn bind<'q>(&self, q: SqliteQuery<'q>, dates: &Dates) -> SqliteQuery<'q> {
-        q.bind(dates.days[self.day as usize])
-            .bind(self.store_id)
-            .bind(self.product_id)
-            .bind(self.quantity)
-            .bind(cents_f64(self.unit_cents))
-            .bind(cents_f64(self.unit_cents * i64::from(self.quantity)))
-            .bind(self.channel)
+    type Cells = (Day, i32, i32, i32, Cents, Cents, &'static str);
+    fn cells(&self) -> Self::Cells {
+        (
+            Day(self.day),
+            self.store_id,
+            self.product_id,
+            self.quantity,
+            Cents(self.unit_cents),
+            Cents(self.unit_cents * i64::from(self.quantity)),
+            self.channel,
+        )
     }
 }
 
@@ -307,28 +419,16 @@ impl SqlRow for InventoryRow {
     const TABLE: &'static str = "inventory_snapshot_daily";
     const COLUMNS: &'static str =
         "date, store_id, product_id, on_hand_qty, on_order_qty, is_stockout";
-    const NCOLS: usize = 6;
-    fn copy_text(&self, out: &mut Vec<u8>, dates: &Dates) {
-        out.extend_from_slice(&dates.text[self.day as usize]);
-        out.push(b'\t');
-        push_int(out, i64::from(self.store_id));
-        out.push(b'\t');
-        push_int(out, i64::from(self.product_id));
-        out.push(b'\t');
-        push_int(out, i64::from(self.on_hand));
-        out.push(b'\t');
-        push_int(out, i64::from(self.on_order));
-        out.push(b'\t');
-        out.push(if self.stockout { b't' } else { b'f' });
-        out.push(b'\n');
-    }
-    fn bind<'q>(&self, q: SqliteQuery<'q>, dates: &Dates) -> SqliteQuery<'q> {
-        q.bind(dates.days[self.day as usize])
-            .bind(self.store_id)
-            .bind(self.product_id)
-            .bind(self.on_hand)
-            .bind(self.on_order)
-            .bind(self.stockout)
+    type Cells = (Day, i32, i32, i32, i32, bool);
+    fn cells(&self) -> Self::Cells {
+        (
+            Day(self.day),
+            self.store_id,
+            self.product_id,
+            self.on_hand,
+            self.on_order,
+            self.stockout,
+        )
     }
 }
 
@@ -345,31 +445,15 @@ pub(crate) struct PriceRow {
 impl SqlRow for PriceRow {
     const TABLE: &'static str = "price_history";
     const COLUMNS: &'static str = "product_id, store_id, price, valid_from, valid_to";
-    const NCOLS: usize = 5;
-    fn copy_text(&self, out: &mut Vec<u8>, _: &Dates) {
-        push_int(out, i64::from(self.product_id));
-        out.push(b'\t');
-        match self.store_id {
-            Some(id) => push_int(out, i64::from(id)),
-            None => out.extend_from_slice(NULL),
-        }
-        out.push(b'\t');
-        push_cents(out, self.price_cents);
-        out.push(b'\t');
-        push_date(out, self.valid_from);
-        out.push(b'\t');
-        match self.valid_to {
-            Some(d) => push_date(out, d),
-            None => out.extend_from_slice(NULL),
-        }
-        out.push(b'\n');
-    }
-    fn bind<'q>(&self, q: SqliteQuery<'q>, _: &Dates) -> SqliteQuery<'q> {
-        q.bind(self.product_id)
-            .bind(self.store_id)
-            .bind(cents_f64(self.price_cents))
-            .bind(self.valid_from)
-            .bind(self.valid_to)
+    type Cells = (i32, Option<i32>, Cents, NaiveDate, Option<NaiveDate>);
+    fn cells(&self) -> Self::Cells {
+        (
+            self.product_id,
+            self.store_id,
+            Cents(self.price_cents),
+            self.valid_from,
+            self.valid_to,
+        )
     }
 }
 
@@ -400,54 +484,29 @@ impl PromotionRow {
 impl SqlRow for PromotionRow {
     const TABLE: &'static str = "promotion";
     const COLUMNS: &'static str = "product_id, store_id, name, discount_pct, discount_amount, start_date, end_date, kind, bundle_member_product_ids";
-    const NCOLS: usize = 9;
-    fn copy_text(&self, out: &mut Vec<u8>, _: &Dates) {
-        push_int(out, i64::from(self.product_id));
-        out.push(b'\t');
-        match self.store_id {
-            Some(id) => push_int(out, i64::from(id)),
-            None => out.extend_from_slice(NULL),
-        }
-        out.push(b'\t');
-        push_text(out, self.name);
-        out.push(b'\t');
-        match self.discount_pct_e4 {
-            Some(e4) => {
-                push_int(out, e4 / 10_000);
-                out.push(b'.');
-                let frac = format!("{:04}", e4 % 10_000);
-                out.extend_from_slice(frac.as_bytes());
-            }
-            None => out.extend_from_slice(NULL),
-        }
-        out.push(b'\t');
-        match self.discount_amount_cents {
-            Some(c) => push_cents(out, c),
-            None => out.extend_from_slice(NULL),
-        }
-        out.push(b'\t');
-        push_date(out, self.start_date);
-        out.push(b'\t');
-        push_date(out, self.end_date);
-        out.push(b'\t');
-        push_text(out, self.kind);
-        out.push(b'\t');
-        match self.members_json() {
-            Some(json) => push_text(out, &json),
-            None => out.extend_from_slice(NULL),
-        }
-        out.push(b'\n');
-    }
-    fn bind<'q>(&self, q: SqliteQuery<'q>, _: &Dates) -> SqliteQuery<'q> {
-        q.bind(self.product_id)
-            .bind(self.store_id)
-            .bind(self.name)
-            .bind(self.discount_pct_e4.map(|e4| e4 as f64 / 10_000.0))
-            .bind(self.discount_amount_cents.map(cents_f64))
-            .bind(self.start_date)
-            .bind(self.end_date)
-            .bind(self.kind)
-            .bind(self.members_json())
+    type Cells = (
+        i32,
+        Option<i32>,
+        &'static str,
+        Option<BasisPoints>,
+        Option<Cents>,
+        NaiveDate,
+        NaiveDate,
+        &'static str,
+        Option<String>,
+    );
+    fn cells(&self) -> Self::Cells {
+        (
+            self.product_id,
+            self.store_id,
+            self.name,
+            self.discount_pct_e4.map(BasisPoints),
+            self.discount_amount_cents.map(Cents),
+            self.start_date,
+            self.end_date,
+            self.kind,
+            self.members_json(),
+        )
     }
 }
 
@@ -463,30 +522,15 @@ pub(crate) struct ExogenousRow {
 impl SqlRow for ExogenousRow {
     const TABLE: &'static str = "exogenous_signal";
     const COLUMNS: &'static str = "date, signal_name, store_id, is_global, value";
-    const NCOLS: usize = 5;
-    fn copy_text(&self, out: &mut Vec<u8>, _: &Dates) {
-        push_date(out, self.date);
-        out.push(b'\t');
-        push_text(out, self.signal_name);
-        out.push(b'\t');
-        match self.store_id {
-            Some(id) => push_int(out, i64::from(id)),
-            None => out.extend_from_slice(NULL),
-        }
-        out.push(b'\t');
-        out.push(if self.store_id.is_none() { b't' } else { b'f' });
-        out.push(b'\t');
-        // Shortest round-trip representation: Postgres parses it back to
-        // the identical double.
-        out.extend_from_slice(format!("{:?}", self.value).as_bytes());
-        out.push(b'\n');
-    }
-    fn bind<'q>(&self, q: SqliteQuery<'q>, _: &Dates) -> SqliteQuery<'q> {
-        q.bind(self.date)
-            .bind(self.signal_name)
-            .bind(self.store_id)
-            .bind(self.store_id.is_none())
-            .bind(self.value)
+    type Cells = (NaiveDate, &'static str, Option<i32>, bool, f64);
+    fn cells(&self) -> Self::Cells {
+        (
+            self.date,
+            self.signal_name,
+            self.store_id,
+            self.store_id.is_none(),
+            self.value,
+        )
     }
 }
 
@@ -503,23 +547,15 @@ pub(crate) struct ReturnRow {
 impl SqlRow for ReturnRow {
     const TABLE: &'static str = "sales_returns";
     const COLUMNS: &'static str = "date, store_id, product_id, return_quantity, return_reason";
-    const NCOLS: usize = 5;
-    fn copy_text(&self, out: &mut Vec<u8>, _: &Dates) {
-        push_date(out, self.date);
-        for v in [self.store_id, self.product_id, self.quantity] {
-            out.push(b'\t');
-            push_int(out, i64::from(v));
-        }
-        out.push(b'\t');
-        push_text(out, self.reason);
-        out.push(b'\n');
-    }
-    fn bind<'q>(&self, q: SqliteQuery<'q>, _: &Dates) -> SqliteQuery<'q> {
-        q.bind(self.date)
-            .bind(self.store_id)
-            .bind(self.product_id)
-            .bind(self.quantity)
-            .bind(self.reason)
+    type Cells = (NaiveDate, i32, i32, i32, &'static str);
+    fn cells(&self) -> Self::Cells {
+        (
+            self.date,
+            self.store_id,
+            self.product_id,
+            self.quantity,
+            self.reason,
+        )
     }
 }
 
@@ -538,28 +574,16 @@ impl SqlRow for ReplenishmentRow {
     const TABLE: &'static str = "replenishment_event";
     const COLUMNS: &'static str =
         "date, store_id, product_id, lead_time_days, ordered_qty, received_qty";
-    const NCOLS: usize = 6;
-    fn copy_text(&self, out: &mut Vec<u8>, _: &Dates) {
-        push_date(out, self.date);
-        for v in [
+    type Cells = (NaiveDate, i32, i32, i32, i32, i32);
+    fn cells(&self) -> Self::Cells {
+        (
+            self.date,
             self.store_id,
             self.product_id,
             self.lead_time_days,
             self.ordered_qty,
             self.received_qty,
-        ] {
-            out.push(b'\t');
-            push_int(out, i64::from(v));
-        }
-        out.push(b'\n');
-    }
-    fn bind<'q>(&self, q: SqliteQuery<'q>, _: &Dates) -> SqliteQuery<'q> {
-        q.bind(self.date)
-            .bind(self.store_id)
-            .bind(self.product_id)
-            .bind(self.lead_time_days)
-            .bind(self.ordered_qty)
-            .bind(self.received_qty)
+        )
     }
 }
 

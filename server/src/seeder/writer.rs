@@ -20,6 +20,18 @@ pub(crate) enum Writer {
     Sqlite(Transaction<'static, Sqlite>),
 }
 
+/// Runs `$body` with `$tx` bound to the open transaction of either backend,
+/// so one query text serves both.
+macro_rules! with_tx {
+    ($writer:expr, $tx:ident => $body:expr) => {
+        match $writer {
+            $crate::seeder::writer::Writer::Postgres($tx) => $body,
+            $crate::seeder::writer::Writer::Sqlite($tx) => $body,
+        }
+    };
+}
+pub(crate) use with_tx;
+
 /// How a PostgreSQL COPY lands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Landing {

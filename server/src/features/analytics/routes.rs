@@ -3,7 +3,7 @@
 use axum::extract::State;
 
 use super::{
-    repo::{self, SalesFilter},
+    repo,
     schemas::{
         DrilldownQuery, DrilldownResponse, InventoryQuery, InventoryResponse, KpiQuery,
         KpiResponse, TimeseriesQuery, TimeseriesResponse,
@@ -34,18 +34,14 @@ pub(crate) async fn kpis(
     State(state): State<AppState>,
     Query(query): Query<KpiQuery>,
 ) -> Result<axum::Json<KpiResponse>, Problem> {
-    service::validate_date_range(
+    let filter = service::window_filter(
+        &state,
         query.start_date,
         query.end_date,
-        state.settings.analytics_max_date_range_days,
+        query.store_id,
+        query.product_id,
+        query.category.clone(),
     )?;
-    let filter = SalesFilter {
-        start: Some(query.start_date),
-        end: Some(query.end_date),
-        store_id: query.store_id,
-        product_id: query.product_id,
-        category: query.category.clone(),
-    };
     let totals = repo::kpis(&state.db, &filter).await?;
     Ok(axum::Json(KpiResponse {
         metrics: service::metrics(totals),
@@ -76,18 +72,14 @@ pub(crate) async fn drilldowns(
     State(state): State<AppState>,
     Query(query): Query<DrilldownQuery>,
 ) -> Result<axum::Json<DrilldownResponse>, Problem> {
-    service::validate_date_range(
+    let filter = service::window_filter(
+        &state,
         query.start_date,
         query.end_date,
-        state.settings.analytics_max_date_range_days,
+        query.store_id,
+        query.product_id,
+        None,
     )?;
-    let filter = SalesFilter {
-        start: Some(query.start_date),
-        end: Some(query.end_date),
-        store_id: query.store_id,
-        product_id: query.product_id,
-        category: None,
-    };
     let drilldown = repo::drilldown(&state.db, query.dimension, &filter, query.max_items).await?;
     let total_items = drilldown.total_items;
     Ok(axum::Json(DrilldownResponse {
@@ -117,18 +109,14 @@ pub(crate) async fn timeseries(
     State(state): State<AppState>,
     Query(query): Query<TimeseriesQuery>,
 ) -> Result<axum::Json<TimeseriesResponse>, Problem> {
-    service::validate_date_range(
+    let filter = service::window_filter(
+        &state,
         query.start_date,
         query.end_date,
-        state.settings.analytics_max_date_range_days,
+        query.store_id,
+        query.product_id,
+        query.category.clone(),
     )?;
-    let filter = SalesFilter {
-        start: Some(query.start_date),
-        end: Some(query.end_date),
-        store_id: query.store_id,
-        product_id: query.product_id,
-        category: query.category.clone(),
-    };
     let days = repo::daily(&state.db, &filter).await?;
     let points = service::buckets(&days, query.granularity);
     Ok(axum::Json(TimeseriesResponse {

@@ -5,10 +5,10 @@ use chrono::{Datelike, Days, NaiveDate};
 
 use super::{
     money::{cents_text, decimal_div, share_pct},
-    repo::{Drilldown, Totals},
+    repo::{Drilldown, SalesFilter, Totals},
     schemas::{DrilldownItem, Granularity, KpiMetrics, TimeseriesPoint},
 };
-use crate::problem::Problem;
+use crate::{problem::Problem, state::AppState};
 
 /// Checks `start <= end` and `end − start <= max_days` (400 otherwise).
 pub(crate) fn validate_date_range(
@@ -30,6 +30,26 @@ pub(crate) fn validate_date_range(
         .with_extension("max_range_days", max_days));
     }
     Ok(())
+}
+
+/// The sales filter of a windowed analytics query, once its date range
+/// passes [`validate_date_range`] against `ANALYTICS_MAX_DATE_RANGE_DAYS`.
+pub(crate) fn window_filter(
+    state: &AppState,
+    start: NaiveDate,
+    end: NaiveDate,
+    store_id: Option<i64>,
+    product_id: Option<i64>,
+    category: Option<String>,
+) -> Result<SalesFilter, Problem> {
+    validate_date_range(start, end, state.settings.analytics_max_date_range_days)?;
+    Ok(SalesFilter {
+        start: Some(start),
+        end: Some(end),
+        store_id,
+        product_id,
+        category,
+    })
 }
 
 /// The KPI block of `totals` (spec formulas; Python `Decimal` division).
@@ -145,38 +165,22 @@ mod tests {
     #[test]
     fn bucket_starts() {
         // 2024-01-03 is a Wednesday.
-        assert_eq!(
-            bucket_start(d("2024-01-03"), Granularity::Week),
-            d("2024-01-01")
-        );
-        assert_eq!(
-            bucket_start(d("2024-01-07"), Granularity::Week),
-            d("2024-01-01")
-        );
-        assert_eq!(
-            bucket_start(d("2024-01-08"), Granularity::Week),
-            d("2024-01-08")
-        );
-        assert_eq!(
-            bucket_start(d("2023-01-01"), Granularity::Week),
-            d("2022-12-26")
-        );
-        assert_eq!(
-            bucket_start(d("2024-02-29"), Granularity::Month),
-            d("2024-02-01")
-        );
-        assert_eq!(
-            bucket_start(d("2024-06-30"), Granularity::Quarter),
-            d("2024-04-01")
-        );
-        assert_eq!(
-            bucket_start(d("2024-12-31"), Granularity::Quarter),
-            d("2024-10-01")
-        );
-        assert_eq!(
-            bucket_start(d("2024-12-31"), Granularity::Day),
-            d("2024-12-31")
-        );
+        for (day, granularity, start) in [
+            ("2024-01-03", Granularity::Week, "2024-01-01"),
+            ("2024-01-07", Granularity::Week, "2024-01-01"),
+            ("2024-01-08", Granularity::Week, "2024-01-08"),
+            ("2023-01-01", Granularity::Week, "2022-12-26"),
+            ("2024-02-29", Granularity::Month, "2024-02-01"),
+            ("2024-06-30", Granularity::Quarter, "2024-04-01"),
+            ("2024-12-31", Granularity::Quarter, "2024-10-01"),
+            ("2024-12-31", Granularity::Day, "2024-12-31"),
+        ] {
+            assert_eq!(
+                bucket_start(d(day), granularity),
+                d(start),
+                "{day} by {granularity:?}"
+            );
+        }
     }
 
     #[test]

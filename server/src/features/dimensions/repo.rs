@@ -1,9 +1,9 @@
 //! SQL of the dimensions slice. Filters and ordering are assembled only from
 //! the fixed fragments below; client text is always a bound parameter.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use sqlx::Row;
+use sqlx::{postgres::PgRow, sqlite::SqliteRow, FromRow};
 
 use super::schemas::{ProductResponse, StoreResponse};
 use crate::{
@@ -163,35 +163,73 @@ pub(crate) fn money_text(raw: Option<String>) -> Option<String> {
     }
 }
 
-macro_rules! store_from_row {
-    ($row:expr) => {
-        StoreResponse {
-            id: $row.try_get(0)?,
-            code: $row.try_get(1)?,
-            name: $row.try_get(2)?,
-            region: $row.try_get(3)?,
-            city: $row.try_get(4)?,
-            store_type: $row.try_get(5)?,
-            created_at: $row.try_get(6)?,
-            updated_at: $row.try_get(7)?,
-        }
-    };
+/// A store or product response, decoded by position from the columns of
+/// its [`Entity`].
+pub(crate) trait DimensionRow: Sized + Send + Unpin {
+    /// The entity whose columns are selected.
+    const ENTITY: Entity;
+    /// The selected columns as decoded.
+    type Raw: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin;
+    /// The response of one decoded row.
+    fn from_raw(raw: Self::Raw) -> Self;
 }
 
-macro_rules! product_from_row {
-    ($row:expr) => {
-        ProductResponse {
-            id: $row.try_get(0)?,
-            sku: $row.try_get(1)?,
-            name: $row.try_get(2)?,
-            category: $row.try_get(3)?,
-            brand: $row.try_get(4)?,
-            base_price: money_text($row.try_get(5)?),
-            base_cost: money_text($row.try_get(6)?),
-            created_at: $row.try_get(7)?,
-            updated_at: $row.try_get(8)?,
+impl DimensionRow for StoreResponse {
+    const ENTITY: Entity = Entity::Store;
+    type Raw = (
+        i64,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        DateTime<Utc>,
+        DateTime<Utc>,
+    );
+    fn from_raw(
+        (id, code, name, region, city, store_type, created_at, updated_at): Self::Raw,
+    ) -> Self {
+        Self {
+            id,
+            code,
+            name,
+            region,
+            city,
+            store_type,
+            created_at,
+            updated_at,
         }
-    };
+    }
+}
+
+impl DimensionRow for ProductResponse {
+    const ENTITY: Entity = Entity::Product;
+    type Raw = (
+        i64,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        DateTime<Utc>,
+        DateTime<Utc>,
+    );
+    fn from_raw(
+        (id, sku, name, category, brand, base_price, base_cost, created_at, updated_at): Self::Raw,
+    ) -> Self {
+        Self {
+            id,
+            sku,
+            name,
+            category,
+            brand,
+            base_price: money_text(base_price),
+            base_cost: money_text(base_cost),
+            created_at,
+            updated_at,
+        }
+    }
 }
 
 async fn count(db: &Db, sql: &str, binds: &[String]) -> Result<i64, sqlx::Error> {
@@ -204,76 +242,34 @@ async fn count(db: &Db, sql: &str, binds: &[String]) -> Result<i64, sqlx::Error>
     })
 }
 
-/// One page of stores and the total.
-pub(crate) async fn list_stores(
+/// One page of stores or products and the total.
+pub(crate) async fn list<T: DimensionRow>(
     db: &Db,
     spec: &ListSpec,
-) -> Result<(Vec<StoreResponse>, i64), sqlx::Error> {
-    let (list, count_sql, binds) = list_sql(Entity::Store, db.backend(), spec);
+) -> Result<(Vec<T>, i64), sqlx::Error> {
+    let (list, count_sql, binds) = list_sql(T::ENTITY, db.backend(), spec);
     let total = count(db, &count_sql, &binds).await?;
-    let items = with_db!(db, pool => {
-        let mut query = sqlx::query(&list);
+    let rows: Vec<T::Raw> = with_db!(db, pool => {
+        let mut query = sqlx::query_as(&list);
         for value in &binds {
             query = query.bind(value);
         }
-        let rows = query.bind(spec.limit).bind(spec.offset).fetch_all(pool).await?;
-        let mut items = Vec::with_capacity(rows.len());
-        for row in rows {
-            items.push(store_from_row!(row));
-        }
-        items
+        query.bind(spec.limit).bind(spec.offset).fetch_all(pool).await?
     });
-    Ok((items, total))
+    Ok((rows.into_iter().map(T::from_raw).collect(), total))
 }
 
-/// One page of products and the total.
-pub(crate) async fn list_products(
-    db: &Db,
-    spec: &ListSpec,
-) -> Result<(Vec<ProductResponse>, i64), sqlx::Error> {
-    let (list, count_sql, binds) = list_sql(Entity::Product, db.backend(), spec);
-    let total = count(db, &count_sql, &binds).await?;
-    let items = with_db!(db, pool => {
-        let mut query = sqlx::query(&list);
-        for value in &binds {
-            query = query.bind(value);
-        }
-        let rows = query.bind(spec.limit).bind(spec.offset).fetch_all(pool).await?;
-        let mut items = Vec::with_capacity(rows.len());
-        for row in rows {
-            items.push(product_from_row!(row));
-        }
-        items
+/// The store or product with `id`, if any.
+pub(crate) async fn get<T: DimensionRow>(db: &Db, id: i64) -> Result<Option<T>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM {} WHERE id = $1",
+        T::ENTITY.columns(),
+        T::ENTITY.table()
+    );
+    let row: Option<T::Raw> = with_db!(db, pool => {
+        sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
     });
-    Ok((items, total))
-}
-
-/// The store with `id`, if any.
-pub(crate) async fn get_store(db: &Db, id: i64) -> Result<Option<StoreResponse>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {} FROM store WHERE id = $1",
-        Entity::Store.columns()
-    );
-    with_db!(db, pool => {
-        match sqlx::query(&sql).bind(id).fetch_optional(pool).await? {
-            Some(row) => Ok(Some(store_from_row!(row))),
-            None => Ok(None),
-        }
-    })
-}
-
-/// The product with `id`, if any.
-pub(crate) async fn get_product(db: &Db, id: i64) -> Result<Option<ProductResponse>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {} FROM product WHERE id = $1",
-        Entity::Product.columns()
-    );
-    with_db!(db, pool => {
-        match sqlx::query(&sql).bind(id).fetch_optional(pool).await? {
-            Some(row) => Ok(Some(product_from_row!(row))),
-            None => Ok(None),
-        }
-    })
+    Ok(row.map(T::from_raw))
 }
 
 /// Lifecycle attributes of a product: (sku, launch_date, discontinue_date).
@@ -285,12 +281,7 @@ pub(crate) async fn product_lifecycle(
     id: i64,
 ) -> Result<Option<LifecycleAttributes>, sqlx::Error> {
     const SQL: &str = "SELECT sku, launch_date, discontinue_date FROM product WHERE id = $1";
-    with_db!(db, pool => {
-        match sqlx::query(SQL).bind(id).fetch_optional(pool).await? {
-            Some(row) => Ok(Some((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))),
-            None => Ok(None),
-        }
-    })
+    with_db!(db, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)
 }
 
 #[cfg(test)]

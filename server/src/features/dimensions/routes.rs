@@ -67,7 +67,7 @@ pub(crate) async fn list_stores(
         query.page,
         query.page_size,
     );
-    let (stores, total) = repo::list_stores(&state.db, &spec).await?;
+    let (stores, total) = repo::list(&state.db, &spec).await?;
     Ok(axum::Json(StoreListResponse {
         stores,
         total,
@@ -88,7 +88,7 @@ pub(crate) async fn get_store(
     State(state): State<AppState>,
     Path(StorePath { store_id }): Path<StorePath>,
 ) -> Result<axum::Json<StoreResponse>, Problem> {
-    repo::get_store(&state.db, store_id)
+    repo::get(&state.db, store_id)
         .await?
         .map(axum::Json)
         .ok_or_else(|| store_missing(store_id))
@@ -120,7 +120,7 @@ pub(crate) async fn list_products(
         query.page,
         query.page_size,
     );
-    let (products, total) = repo::list_products(&state.db, &spec).await?;
+    let (products, total) = repo::list(&state.db, &spec).await?;
     Ok(axum::Json(ProductListResponse {
         products,
         total,
@@ -141,7 +141,7 @@ pub(crate) async fn get_product(
     State(state): State<AppState>,
     Path(ProductPath { product_id }): Path<ProductPath>,
 ) -> Result<axum::Json<ProductResponse>, Problem> {
-    repo::get_product(&state.db, product_id)
+    repo::get(&state.db, product_id)
         .await?
         .map(axum::Json)
         .ok_or_else(|| product_missing(product_id))

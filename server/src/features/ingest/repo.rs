@@ -11,7 +11,6 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use rust_decimal::{prelude::ToPrimitive, Decimal};
-use sqlx::Row;
 
 use crate::db::Db;
 
@@ -45,67 +44,54 @@ pub(crate) async fn resolve(
     skus: Vec<String>,
     dates: Vec<NaiveDate>,
 ) -> Result<Resolution, sqlx::Error> {
-    let mut out = Resolution::default();
-    match db {
-        Db::Postgres(pool) => {
-            let rows = sqlx::query("SELECT code, id FROM store WHERE code = ANY($1)")
+    let (stores, products, dates) = match db {
+        Db::Postgres(pool) => (
+            sqlx::query_as::<_, (String, i32)>("SELECT code, id FROM store WHERE code = ANY($1)")
                 .bind(&codes)
                 .fetch_all(pool)
-                .await?;
-            for row in rows {
-                out.stores.insert(row.try_get(0)?, row.try_get(1)?);
-            }
-            let rows = sqlx::query("SELECT sku, id FROM product WHERE sku = ANY($1)")
+                .await?,
+            sqlx::query_as::<_, (String, i32)>("SELECT sku, id FROM product WHERE sku = ANY($1)")
                 .bind(&skus)
                 .fetch_all(pool)
-                .await?;
-            for row in rows {
-                out.products.insert(row.try_get(0)?, row.try_get(1)?);
-            }
-            let rows = sqlx::query("SELECT date FROM calendar WHERE date = ANY($1)")
+                .await?,
+            sqlx::query_scalar::<_, NaiveDate>("SELECT date FROM calendar WHERE date = ANY($1)")
                 .bind(&dates)
                 .fetch_all(pool)
-                .await?;
-            for row in rows {
-                out.dates.insert(row.try_get(0)?);
-            }
-        }
+                .await?,
+        ),
         Db::Sqlite(pool) => {
             let json = |values: Vec<String>| serde_json::to_string(&values).unwrap_or_default();
-            let rows = sqlx::query(
-                "SELECT code, id FROM store WHERE code IN (SELECT value FROM json_each($1))",
-            )
-            .bind(json(codes))
-            .fetch_all(pool)
-            .await?;
-            for row in rows {
-                out.stores.insert(row.try_get(0)?, row.try_get(1)?);
-            }
-            let rows = sqlx::query(
-                "SELECT sku, id FROM product WHERE sku IN (SELECT value FROM json_each($1))",
-            )
-            .bind(json(skus))
-            .fetch_all(pool)
-            .await?;
-            for row in rows {
-                out.products.insert(row.try_get(0)?, row.try_get(1)?);
-            }
             let dates: Vec<String> = dates
                 .iter()
                 .map(|d| d.format("%Y-%m-%d").to_string())
                 .collect();
-            let rows = sqlx::query(
-                "SELECT date FROM calendar WHERE date IN (SELECT value FROM json_each($1))",
+            (
+                sqlx::query_as::<_, (String, i32)>(
+                    "SELECT code, id FROM store WHERE code IN (SELECT value FROM json_each($1))",
+                )
+                .bind(json(codes))
+                .fetch_all(pool)
+                .await?,
+                sqlx::query_as::<_, (String, i32)>(
+                    "SELECT sku, id FROM product WHERE sku IN (SELECT value FROM json_each($1))",
+                )
+                .bind(json(skus))
+                .fetch_all(pool)
+                .await?,
+                sqlx::query_scalar::<_, NaiveDate>(
+                    "SELECT date FROM calendar WHERE date IN (SELECT value FROM json_each($1))",
+                )
+                .bind(json(dates))
+                .fetch_all(pool)
+                .await?,
             )
-            .bind(json(dates))
-            .fetch_all(pool)
-            .await?;
-            for row in rows {
-                out.dates.insert(row.try_get(0)?);
-            }
         }
-    }
-    Ok(out)
+    };
+    Ok(Resolution {
+        stores: stores.into_iter().collect(),
+        products: products.into_iter().collect(),
+        dates: dates.into_iter().collect(),
+    })
 }
 
 const PG_UPSERT: &str = "INSERT INTO sales_daily \

@@ -317,6 +317,26 @@ pub(crate) struct Audit<'a> {
     pub(crate) reason: Option<&'a str>,
 }
 
+/// Appends one `alias_history` row through the open transaction `$tx`.
+macro_rules! record_history {
+    ($tx:expr, $name:expr, $action:expr, $from:expr, $to:expr, $description:expr, $audit:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO alias_history (alias_name, action, from_run_id, to_run_id, description, \
+             actor, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind($name)
+        .bind($action)
+        .bind($from)
+        .bind($to)
+        .bind($description)
+        .bind($audit.actor)
+        .bind($audit.reason)
+        .bind($now)
+        .execute($tx)
+        .await?
+    };
+}
+
 /// Creates or moves `name` onto the run with internal id of `run_id` and
 /// records the change; returns the history action.
 pub(crate) async fn upsert_alias(
@@ -353,20 +373,7 @@ pub(crate) async fn upsert_alias(
             Some(old) if old == run_id => "update",
             Some(_) => "move",
         };
-        sqlx::query(
-            "INSERT INTO alias_history (alias_name, action, from_run_id, to_run_id, description, \
-             actor, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(name)
-        .bind(action)
-        .bind(previous.as_deref())
-        .bind(run_id)
-        .bind(description)
-        .bind(audit.actor)
-        .bind(audit.reason)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        record_history!(&mut *tx, name, action, previous.as_deref(), Some(run_id), description, audit, now);
         tx.commit().await?;
         Ok(action)
     })
@@ -399,18 +406,7 @@ pub(crate) async fn delete_alias(
         if deleted == 0 {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO alias_history (alias_name, action, from_run_id, to_run_id, description, \
-             actor, reason, created_at) VALUES ($1, 'delete', $2, NULL, $3, $4, $5, $6)",
-        )
-        .bind(name)
-        .bind(old_run)
-        .bind(description)
-        .bind(audit.actor)
-        .bind(audit.reason)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        record_history!(&mut *tx, name, "delete", Some(old_run), None::<&str>, description, audit, now);
         tx.commit().await?;
         Ok(true)
     })

@@ -1,6 +1,6 @@
 //! Handlers of `/seeder/*`.
 
-use std::{collections::BTreeMap, time::Instant};
+use std::{collections::BTreeMap, future::Future, time::Instant};
 
 use axum::{
     body::Bytes,
@@ -14,8 +14,8 @@ use super::{
     schemas::{
         AppendParams, ChannelsResponse, DeleteParams, DeleteResult, DeleteScopeParam,
         ExogenousQuery, ExogenousSignalResponse, GenerateParams, GenerateResult,
-        Phase2EnrichmentRequest, Phase2EnrichmentResponse, ScenarioInfo, SeederStatus, VerifyCheck,
-        VerifyResult,
+        Phase2EnrichmentRequest, Phase2EnrichmentResponse, ScenarioInfo, SeederOverrides,
+        SeederStatus, VerifyCheck, VerifyResult,
     },
     service,
 };
@@ -28,7 +28,7 @@ use crate::{
         config::{ScenarioPreset, SeederConfig, CHANNELS},
         ops::{self, DeleteScope},
         phase2::{self, Phase2Options},
-        RecordCounts,
+        RecordCounts, SeedError,
     },
     state::AppState,
 };
@@ -78,6 +78,38 @@ fn generated_message(counts: &RecordCounts, seed: u64) -> String {
         "Successfully generated {} sales records ({} rows in total) with seed {seed}",
         thousands(counts.sales),
         thousands(counts.total())
+    )
+}
+
+/// Runs a seeder `operation` and times it (wall seconds); its error becomes
+/// the operation's problem.
+async fn timed<T>(
+    operation: &str,
+    run: impl Future<Output = Result<T, SeedError>>,
+) -> Result<(T, f64), Problem> {
+    let started = Instant::now();
+    let value = run.await.map_err(|e| service::problem(operation, e))?;
+    Ok((value, started.elapsed().as_secs_f64()))
+}
+
+/// The 201 answer of `generate` and `append`.
+fn generate_result(
+    records_created: RecordCounts,
+    duration_seconds: f64,
+    message: String,
+    seed: u64,
+    overrides_applied: Option<SeederOverrides>,
+) -> (StatusCode, axum::Json<GenerateResult>) {
+    (
+        StatusCode::CREATED,
+        axum::Json(GenerateResult {
+            success: true,
+            records_created,
+            duration_seconds,
+            message,
+            seed,
+            overrides_applied,
+        }),
     )
 }
 
@@ -134,32 +166,21 @@ pub(crate) async fn generate(
             "Dry run: would generate scenario '{}' with {} stores x {} products over {} days ({} .. {})",
             params.scenario, config.stores, config.products, counts.calendar, config.start_date, config.end_date
         );
-        return Ok((
-            StatusCode::CREATED,
-            axum::Json(GenerateResult {
-                success: true,
-                records_created: counts,
-                duration_seconds: 0.0,
-                message,
-                seed,
-                overrides_applied,
-            }),
-        ));
-    }
-    let started = Instant::now();
-    let counts = seeder::generate(&state.db, config, None)
-        .await
-        .map_err(|e| service::problem("Generation", e))?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(GenerateResult {
-            success: true,
-            records_created: counts,
-            duration_seconds: service::two_decimals(started.elapsed().as_secs_f64()),
-            message: generated_message(&counts, seed),
+        return Ok(generate_result(
+            counts,
+            0.0,
+            message,
             seed,
             overrides_applied,
-        }),
+        ));
+    }
+    let (counts, seconds) = timed("Generation", seeder::generate(&state.db, config, None)).await?;
+    Ok(generate_result(
+        counts,
+        service::two_decimals(seconds),
+        generated_message(&counts, seed),
+        seed,
+        overrides_applied,
     ))
 }
 
@@ -188,26 +209,19 @@ pub(crate) async fn append(
     config.end_date = params.end_date;
     config.batch_size = state.settings.seeder_batch_size.max(1);
     let seed = config.seed;
-    let started = Instant::now();
-    let counts = seeder::append(&state.db, config, None)
-        .await
-        .map_err(|e| service::problem("Append", e))?;
+    let (counts, seconds) = timed("Append", seeder::append(&state.db, config, None)).await?;
     let message = format!(
         "Appended {} sales records for {} .. {} with seed {seed}",
         thousands(counts.sales),
         params.start_date,
         params.end_date
     );
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(GenerateResult {
-            success: true,
-            records_created: counts,
-            duration_seconds: service::two_decimals(started.elapsed().as_secs_f64()),
-            message,
-            seed,
-            overrides_applied: None,
-        }),
+    Ok(generate_result(
+        counts,
+        service::two_decimals(seconds),
+        message,
+        seed,
+        None,
     ))
 }
 
@@ -506,34 +520,30 @@ pub(crate) async fn phase2_enrichment(
     Json(request): Json<Phase2EnrichmentRequest>,
 ) -> Result<(StatusCode, axum::Json<Phase2EnrichmentResponse>), Problem> {
     service::guard(&state.settings)?;
-    let started = Instant::now();
-    let outcome = phase2::enrich(
-        &state.db,
-        Phase2Options {
-            seed: request.seed.max(0) as u64,
-            returns_probability: request.returns_probability,
-            discontinue_probability: request.discontinue_probability,
-        },
-    )
-    .await
-    .map_err(|e| service::problem("Phase-2 enrichment", e))?;
-    let mut created: BTreeMap<String, u64> = outcome
-        .created
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), *v))
-        .collect();
+    let options = Phase2Options {
+        seed: request.seed.max(0) as u64,
+        returns_probability: request.returns_probability,
+        discontinue_probability: request.discontinue_probability,
+    };
+    let (outcome, seconds) =
+        timed("Phase-2 enrichment", phase2::enrich(&state.db, options)).await?;
+    let mut created = owned_keys(&outcome.created);
     created.insert("product".into(), outcome.products_updated);
     Ok((
         StatusCode::CREATED,
         axum::Json(Phase2EnrichmentResponse {
             success: true,
             records_created: created,
-            records_skipped: outcome
-                .skipped
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), *v))
-                .collect(),
-            duration_ms: service::two_decimals(started.elapsed().as_secs_f64() * 1000.0),
+            records_skipped: owned_keys(&outcome.skipped),
+            duration_ms: service::two_decimals(seconds * 1000.0),
         }),
     ))
+}
+
+/// Per-table counts keyed by owned table names.
+fn owned_keys(counts: &BTreeMap<&'static str, u64>) -> BTreeMap<String, u64> {
+    counts
+        .iter()
+        .map(|(table, n)| ((*table).to_owned(), *n))
+        .collect()
 }
