@@ -30,6 +30,9 @@ pub mod model_config;
 pub mod series;
 pub mod supervised;
 pub mod target_only;
+#[cfg(feature = "test-support")]
+pub mod testing;
+pub mod tree_model;
 
 pub use ai::{
     embedder, embedders, llm, llms, ChatMessage, ChatRequest, ChatResponse, ChatRole,

@@ -24,20 +24,10 @@ use std::{io::Write, process::Command, time::Instant};
 use chrono::{Datelike, Days, NaiveDate};
 use forecastlab_core::{
     frame::{build_training_frames, FrameSpec, SeriesData},
+    testing::Rng,
     FeatureMatrix, SeriesKey, TrainingData,
 };
 use forecastlab_model_lightgbm::{train_booster, LightGbmConfig};
-
-struct Rng(u64);
-
-impl Rng {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)

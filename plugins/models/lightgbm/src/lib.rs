@@ -17,14 +17,12 @@
 //! absolute errors whose conformal quantile, scaled by √h, is the
 //! half-width of step h.
 
-#[cfg(feature = "enabled")]
-use forecastlab_core::calibration;
 mod config;
 #[cfg(feature = "enabled")]
 mod model;
 #[cfg(all(test, feature = "enabled"))]
 mod tests;
 
-pub use config::{LightGbmConfig, MODEL_TYPE};
+pub use config::{LightGbmConfig, LightGbmName, MODEL_TYPE};
 #[cfg(feature = "enabled")]
 pub use model::train_booster;

@@ -1,18 +1,15 @@
 //! Fitting and predicting with the vendored LightGBM library.
 
 use forecastlab_core::{
-    interval, inventory,
+    inventory,
     taxonomy::{InputKind, ModelFamily},
-    CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
-    TrainingData,
+    tree_model, CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration,
+    PredictRequest, TrainingData,
 };
 use lightgbm3::{Booster, Dataset};
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    calibration::{holdout_split, Holdout},
-    LightGbmConfig, MODEL_TYPE,
-};
+use crate::{LightGbmConfig, MODEL_TYPE};
 
 /// Version of the payload layout written by [`FittedLightGbm::to_payload`].
 const PAYLOAD_VERSION: u32 = 1;
@@ -87,30 +84,6 @@ fn predict_rows(booster: &Booster, x: &[f64], n_cols: usize) -> Result<Vec<f64>,
     booster.predict(x, width, true).map_err(lgbm_error)
 }
 
-/// Checks the training inputs every tree model shares.
-fn training_matrix<'a>(data: &TrainingData<'a>) -> Result<&'a FeatureMatrix, CoreError> {
-    let x = data.features.ok_or_else(|| {
-        CoreError::input("lightgbm requires a feature matrix (it is a feature-aware model)")
-    })?;
-    let n = data.target.len();
-    if n == 0 {
-        return Err(CoreError::insufficient(MODEL_TYPE, 1, 0));
-    }
-    if x.n_rows() != n {
-        return Err(CoreError::input(format!(
-            "feature matrix has {} rows, target has {n}",
-            x.n_rows()
-        )));
-    }
-    if x.n_cols() == 0 {
-        return Err(CoreError::input("feature matrix has no columns"));
-    }
-    if data.target.iter().any(|v| !v.is_finite()) {
-        return Err(CoreError::input("target values must be finite"));
-    }
-    Ok(x)
-}
-
 impl Forecaster for LightGbm {
     fn model_type(&self) -> &'static str {
         MODEL_TYPE
@@ -121,34 +94,16 @@ impl Forecaster for LightGbm {
     }
 
     fn fit(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
-        let x = training_matrix(data)?;
+        let x = tree_model::training_matrix(data, MODEL_TYPE, 1)?;
         let width = x.n_cols();
         let params = parameters(&self.config, data.seed);
         let booster = train(x.values(), data.target, width, &params)?;
         let model = booster.save_string().map_err(lgbm_error)?;
 
-        let holdout_errors = match holdout_split(data.target.len()) {
-            Some(Holdout { fit, hold }) => {
-                let calibration = train(
-                    &x.values()[fit.start * width..fit.end * width],
-                    &data.target[fit.clone()],
-                    width,
-                    &params,
-                )?;
-                let predicted = predict_rows(
-                    &calibration,
-                    &x.values()[hold.start * width..hold.end * width],
-                    width,
-                )?;
-                predicted
-                    .iter()
-                    .zip(&data.target[hold])
-                    .map(|(p, a)| (a - p).abs())
-                    .filter(|e| e.is_finite())
-                    .collect()
-            }
-            None => Vec::new(),
-        };
+        let holdout_errors = tree_model::holdout_errors(x, data.target, |fit, target, hold| {
+            let calibration = train(fit, target, width, &params)?;
+            predict_rows(&calibration, hold, width)
+        })?;
 
         Ok(Box::new(FittedLightGbm {
             payload_version: PAYLOAD_VERSION,
@@ -165,22 +120,21 @@ impl FittedModel for FittedLightGbm {
     }
 
     fn predict(&self, request: &PredictRequest<'_>) -> Result<Forecast, CoreError> {
-        let x = crate::calibration::prediction_matrix(request, &self.columns, MODEL_TYPE)?;
-        if let Some(level) = request.interval_level {
-            interval::validate_level(level)?;
-        }
-        let booster = Booster::from_string(&self.model)
-            .map_err(|e| CoreError::Artifact(format!("LightGBM model text: {e}")))?;
-        let point = predict_rows(&booster, x.values(), x.n_cols())?;
-        let interval = request.interval_level.map(|level| {
-            let widths = interval::scaled_half_widths(&self.holdout_errors, point.len(), level);
-            interval::symmetric(&point, &widths, level)
-        });
-        Ok(Forecast { point, interval })
+        tree_model::predict(
+            request,
+            &self.columns,
+            &self.holdout_errors,
+            MODEL_TYPE,
+            |x| {
+                let booster = Booster::from_string(&self.model)
+                    .map_err(|e| CoreError::Artifact(format!("LightGBM model text: {e}")))?;
+                predict_rows(&booster, x.values(), x.n_cols())
+            },
+        )
     }
 
     fn to_payload(&self) -> Result<Vec<u8>, CoreError> {
-        serde_json::to_vec(self).map_err(|e| CoreError::Artifact(e.to_string()))
+        tree_model::encode_payload(self)
     }
 }
 
@@ -191,14 +145,8 @@ fn build(config: &serde_json::Value) -> Result<Box<dyn Forecaster>, CoreError> {
 }
 
 fn load(payload: &[u8]) -> Result<Box<dyn FittedModel>, CoreError> {
-    let fitted: FittedLightGbm =
-        serde_json::from_slice(payload).map_err(|e| CoreError::Artifact(e.to_string()))?;
-    if fitted.payload_version != PAYLOAD_VERSION {
-        return Err(CoreError::Artifact(format!(
-            "lightgbm payload version {} is not supported (expected {PAYLOAD_VERSION})",
-            fitted.payload_version
-        )));
-    }
+    let fitted: FittedLightGbm = tree_model::decode_payload(payload)?;
+    tree_model::check_payload_version(MODEL_TYPE, fitted.payload_version, PAYLOAD_VERSION)?;
     // Parse the model text now so a corrupt artifact fails at load time.
     Booster::from_string(&fitted.model)
         .map_err(|e| CoreError::Artifact(format!("LightGBM model text: {e}")))?;

@@ -15,8 +15,6 @@
 //! model and reused at prediction). Prediction intervals are split-conformal
 //! on a held-out tail, as for `lightgbm`.
 
-#[cfg(feature = "enabled")]
-use forecastlab_core::calibration;
 mod config;
 #[cfg(feature = "enabled")]
 mod model;

@@ -1,9 +1,9 @@
 //! Fitting and predicting with smartcore's random forest.
 
 use forecastlab_core::{
-    interval, inventory,
+    inventory,
     taxonomy::{InputKind, ModelFamily},
-    CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
+    tree_model, CoreError, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
     TrainingData,
 };
 use serde::{Deserialize, Serialize};
@@ -12,10 +12,7 @@ use smartcore::{
     linalg::basic::matrix::DenseMatrix,
 };
 
-use crate::{
-    calibration::{holdout_split, prediction_matrix, Holdout},
-    RandomForestConfig, MODEL_TYPE,
-};
+use crate::{RandomForestConfig, MODEL_TYPE};
 
 /// Version of the payload layout written by [`FittedRandomForest::to_payload`].
 const PAYLOAD_VERSION: u32 = 1;
@@ -112,29 +109,6 @@ fn train(
     Ok((forest, fill))
 }
 
-fn training_matrix<'a>(data: &TrainingData<'a>) -> Result<&'a FeatureMatrix, CoreError> {
-    let x = data.features.ok_or_else(|| {
-        CoreError::input("random_forest requires a feature matrix (it is a feature-aware model)")
-    })?;
-    let n = data.target.len();
-    if n < 2 {
-        return Err(CoreError::insufficient(MODEL_TYPE, 2, n));
-    }
-    if x.n_rows() != n {
-        return Err(CoreError::input(format!(
-            "feature matrix has {} rows, target has {n}",
-            x.n_rows()
-        )));
-    }
-    if x.n_cols() == 0 {
-        return Err(CoreError::input("feature matrix has no columns"));
-    }
-    if data.target.iter().any(|v| !v.is_finite()) {
-        return Err(CoreError::input("target values must be finite"));
-    }
-    Ok(x)
-}
-
 impl Forecaster for RandomForest {
     fn model_type(&self) -> &'static str {
         MODEL_TYPE
@@ -145,34 +119,16 @@ impl Forecaster for RandomForest {
     }
 
     fn fit(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
-        let x = training_matrix(data)?;
+        let x = tree_model::training_matrix(data, MODEL_TYPE, 2)?;
         let width = x.n_cols();
         let params = || parameters(&self.config, data.seed, width);
         let (forest, fill) = train(x.values(), data.target, width, params())?;
 
-        let holdout_errors = match holdout_split(data.target.len()) {
-            Some(Holdout { fit, hold }) => {
-                let (calibration, fill) = train(
-                    &x.values()[fit.start * width..fit.end * width],
-                    &data.target[fit],
-                    width,
-                    params(),
-                )?;
-                let held = dense(
-                    &x.values()[hold.start * width..hold.end * width],
-                    width,
-                    &fill,
-                )?;
-                let predicted = calibration.predict(&held).map_err(rf_error)?;
-                predicted
-                    .iter()
-                    .zip(&data.target[hold])
-                    .map(|(p, a)| (a - p).abs())
-                    .filter(|e| e.is_finite())
-                    .collect()
-            }
-            None => Vec::new(),
-        };
+        let holdout_errors = tree_model::holdout_errors(x, data.target, |fit, target, hold| {
+            let (calibration, fill) = train(fit, target, width, params())?;
+            let held = dense(hold, width, &fill)?;
+            calibration.predict(&held).map_err(rf_error)
+        })?;
 
         Ok(Box::new(FittedRandomForest {
             payload_version: PAYLOAD_VERSION,
@@ -190,21 +146,20 @@ impl FittedModel for FittedRandomForest {
     }
 
     fn predict(&self, request: &PredictRequest<'_>) -> Result<Forecast, CoreError> {
-        let x = prediction_matrix(request, &self.columns, MODEL_TYPE)?;
-        if let Some(level) = request.interval_level {
-            interval::validate_level(level)?;
-        }
-        let matrix = dense(x.values(), x.n_cols(), &self.fill)?;
-        let point = self.forest.predict(&matrix).map_err(rf_error)?;
-        let interval = request.interval_level.map(|level| {
-            let widths = interval::scaled_half_widths(&self.holdout_errors, point.len(), level);
-            interval::symmetric(&point, &widths, level)
-        });
-        Ok(Forecast { point, interval })
+        tree_model::predict(
+            request,
+            &self.columns,
+            &self.holdout_errors,
+            MODEL_TYPE,
+            |x| {
+                let matrix = dense(x.values(), x.n_cols(), &self.fill)?;
+                self.forest.predict(&matrix).map_err(rf_error)
+            },
+        )
     }
 
     fn to_payload(&self) -> Result<Vec<u8>, CoreError> {
-        serde_json::to_vec(self).map_err(|e| CoreError::Artifact(e.to_string()))
+        tree_model::encode_payload(self)
     }
 }
 
@@ -215,14 +170,8 @@ fn build(config: &serde_json::Value) -> Result<Box<dyn Forecaster>, CoreError> {
 }
 
 fn load(payload: &[u8]) -> Result<Box<dyn FittedModel>, CoreError> {
-    let fitted: FittedRandomForest =
-        serde_json::from_slice(payload).map_err(|e| CoreError::Artifact(e.to_string()))?;
-    if fitted.payload_version != PAYLOAD_VERSION {
-        return Err(CoreError::Artifact(format!(
-            "random_forest payload version {} is not supported (expected {PAYLOAD_VERSION})",
-            fitted.payload_version
-        )));
-    }
+    let fitted: FittedRandomForest = tree_model::decode_payload(payload)?;
+    tree_model::check_payload_version(MODEL_TYPE, fitted.payload_version, PAYLOAD_VERSION)?;
     if fitted.fill.len() != fitted.columns.len() {
         return Err(CoreError::Artifact(
             "random_forest payload: fill values do not match the columns".into(),

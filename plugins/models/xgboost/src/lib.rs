@@ -14,12 +14,10 @@
 //! a default direction per split). Prediction intervals are split-conformal
 //! on a held-out tail, as for `lightgbm`.
 
-#[cfg(feature = "enabled")]
-use forecastlab_core::calibration;
 mod config;
 #[cfg(feature = "enabled")]
 mod model;
 #[cfg(all(test, feature = "enabled"))]
 mod tests;
 
-pub use config::{XgboostConfig, MODEL_TYPE};
+pub use config::{XgboostConfig, XgboostName, MODEL_TYPE};

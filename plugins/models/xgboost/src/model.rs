@@ -3,18 +3,15 @@
 use std::sync::Mutex;
 
 use forecastlab_core::{
-    interval, inventory,
+    inventory,
     taxonomy::{InputKind, ModelFamily},
-    CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
+    tree_model, CoreError, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
     TrainingData,
 };
 use serde::{Deserialize, Serialize};
 use xgb::{parameters::BoosterParameters, Booster, DMatrix};
 
-use crate::{
-    calibration::{holdout_split, prediction_matrix, Holdout},
-    XgboostConfig, MODEL_TYPE,
-};
+use crate::{XgboostConfig, MODEL_TYPE};
 
 /// Version of the payload layout written by [`FittedXgboost::to_payload`].
 const PAYLOAD_VERSION: u32 = 1;
@@ -116,29 +113,6 @@ fn predict_rows(booster: &Booster, x: &[f64], n_rows: usize) -> Result<Vec<f64>,
     Ok(predicted.into_iter().map(f64::from).collect())
 }
 
-fn training_matrix<'a>(data: &TrainingData<'a>) -> Result<&'a FeatureMatrix, CoreError> {
-    let x = data.features.ok_or_else(|| {
-        CoreError::input("xgboost requires a feature matrix (it is a feature-aware model)")
-    })?;
-    let n = data.target.len();
-    if n == 0 {
-        return Err(CoreError::insufficient(MODEL_TYPE, 1, 0));
-    }
-    if x.n_rows() != n {
-        return Err(CoreError::input(format!(
-            "feature matrix has {} rows, target has {n}",
-            x.n_rows()
-        )));
-    }
-    if x.n_cols() == 0 {
-        return Err(CoreError::input("feature matrix has no columns"));
-    }
-    if data.target.iter().any(|v| !v.is_finite()) {
-        return Err(CoreError::input("target values must be finite"));
-    }
-    Ok(x)
-}
-
 impl Forecaster for Xgboost {
     fn model_type(&self) -> &'static str {
         MODEL_TYPE
@@ -149,7 +123,7 @@ impl Forecaster for Xgboost {
     }
 
     fn fit(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
-        let x = training_matrix(data)?;
+        let x = tree_model::training_matrix(data, MODEL_TYPE, 1)?;
         let width = x.n_cols();
         let n = data.target.len();
         let booster = train(x.values(), data.target, n, &self.config, data.seed)?;
@@ -157,29 +131,10 @@ impl Forecaster for Xgboost {
         let model = String::from_utf8(model_bytes)
             .map_err(|e| CoreError::Artifact(format!("XGBoost model is not UTF-8: {e}")))?;
 
-        let holdout_errors = match holdout_split(n) {
-            Some(Holdout { fit, hold }) => {
-                let calibration = train(
-                    &x.values()[fit.start * width..fit.end * width],
-                    &data.target[fit.clone()],
-                    fit.len(),
-                    &self.config,
-                    data.seed,
-                )?;
-                let predicted = predict_rows(
-                    &calibration,
-                    &x.values()[hold.start * width..hold.end * width],
-                    hold.len(),
-                )?;
-                predicted
-                    .iter()
-                    .zip(&data.target[hold])
-                    .map(|(p, a)| (a - p).abs())
-                    .filter(|e| e.is_finite())
-                    .collect()
-            }
-            None => Vec::new(),
-        };
+        let holdout_errors = tree_model::holdout_errors(x, data.target, |fit, target, hold| {
+            let calibration = train(fit, target, target.len(), &self.config, data.seed)?;
+            predict_rows(&calibration, hold, hold.len() / width)
+        })?;
 
         Ok(Box::new(FittedXgboost {
             payload: Payload {
@@ -199,27 +154,22 @@ impl FittedModel for FittedXgboost {
     }
 
     fn predict(&self, request: &PredictRequest<'_>) -> Result<Forecast, CoreError> {
-        let x = prediction_matrix(request, &self.payload.columns, MODEL_TYPE)?;
-        if let Some(level) = request.interval_level {
-            interval::validate_level(level)?;
-        }
-        let point = {
+        let Payload {
+            columns,
+            holdout_errors,
+            ..
+        } = &self.payload;
+        tree_model::predict(request, columns, holdout_errors, MODEL_TYPE, |x| {
             let booster = self
                 .booster
                 .lock()
                 .map_err(|_| CoreError::input("XGBoost booster is poisoned"))?;
-            predict_rows(&booster, x.values(), x.n_rows())?
-        };
-        let interval = request.interval_level.map(|level| {
-            let widths =
-                interval::scaled_half_widths(&self.payload.holdout_errors, point.len(), level);
-            interval::symmetric(&point, &widths, level)
-        });
-        Ok(Forecast { point, interval })
+            predict_rows(&booster, x.values(), x.n_rows())
+        })
     }
 
     fn to_payload(&self) -> Result<Vec<u8>, CoreError> {
-        serde_json::to_vec(&self.payload).map_err(|e| CoreError::Artifact(e.to_string()))
+        tree_model::encode_payload(&self.payload)
     }
 }
 
@@ -230,14 +180,8 @@ fn build(config: &serde_json::Value) -> Result<Box<dyn Forecaster>, CoreError> {
 }
 
 fn load(bytes: &[u8]) -> Result<Box<dyn FittedModel>, CoreError> {
-    let payload: Payload =
-        serde_json::from_slice(bytes).map_err(|e| CoreError::Artifact(e.to_string()))?;
-    if payload.payload_version != PAYLOAD_VERSION {
-        return Err(CoreError::Artifact(format!(
-            "xgboost payload version {} is not supported (expected {PAYLOAD_VERSION})",
-            payload.payload_version
-        )));
-    }
+    let payload: Payload = tree_model::decode_payload(bytes)?;
+    tree_model::check_payload_version(MODEL_TYPE, payload.payload_version, PAYLOAD_VERSION)?;
     let mut booster = Booster::load_buffer(payload.model.as_bytes())
         .map_err(|e| CoreError::Artifact(format!("XGBoost model: {e}")))?;
     // Keep a reloaded booster single-threaded, like a freshly trained one.
