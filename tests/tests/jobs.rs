@@ -3,10 +3,14 @@
 //! server's worker pool, registry integration, cancellation in every state,
 //! recovery of jobs whose worker died, listing — on SQLite and PostgreSQL.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
-use forecastlab_tests::{both_backends, Backend, TestApp};
+use forecastlab_tests::{
+    both_backends,
+    jobs::{finished, submit, wait_for},
+    Backend, TestApp,
+};
 use serde_json::{json, Value};
 
 /// Seeds `stores × products` daily series of `days` days from 2024-01-01
@@ -64,35 +68,6 @@ async fn seed_sales(app: &TestApp, stores: i64, products: i64, days: i64) {
         ));
     }
     app.exec(&sql).await;
-}
-
-/// Polls the job until `done(job)` or the timeout.
-async fn wait_for(app: &TestApp, job_id: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let response = app.get(&format!("/jobs/{job_id}")).await;
-        let job = response.assert_ok().clone();
-        if done(&job) {
-            return job;
-        }
-        assert!(Instant::now() < deadline, "job did not settle: {job}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn finished(job: &Value) -> bool {
-    matches!(
-        job["status"].as_str(),
-        Some("completed" | "failed" | "cancelled")
-    )
-}
-
-async fn submit(app: &TestApp, job_type: &str, params: Value) -> Value {
-    let response = app
-        .post("/jobs", &json!({"job_type": job_type, "params": params}))
-        .await;
-    assert_eq!(response.status, 202, "{}", response.text);
-    response.body.clone()
 }
 
 fn train_params(store: i64, product: i64) -> Value {
@@ -517,13 +492,7 @@ async fn validation_queues_nothing(backend: Backend) {
         ),
     ];
     for (body, field) in cases {
-        let response = app.post("/jobs", &body).await;
-        response.assert_problem(422, "VALIDATION_ERROR");
-        assert!(
-            response.error_fields().iter().any(|f| f == field),
-            "{body}: expected {field}, got {}",
-            response.text
-        );
+        app.post("/jobs", &body).await.assert_invalid(field);
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM job").await, 0);
 }
@@ -677,9 +646,9 @@ async fn list_jobs(backend: Backend) {
         ("page=0", "query.page"),
         ("page_size=0", "query.page_size"),
     ] {
-        let response = app.get(&format!("/jobs?{query}")).await;
-        response.assert_problem(422, "VALIDATION_ERROR");
-        assert_eq!(response.error_fields(), vec![field.to_owned()]);
+        app.get(&format!("/jobs?{query}"))
+            .await
+            .assert_invalid_fields(&[field]);
     }
 }
 

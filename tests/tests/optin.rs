@@ -12,7 +12,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use forecastlab_tests::{
     both_backends,
     fixtures::{self, Sale},
-    Backend, TestApp,
+    jobs, Backend, TestApp,
 };
 use serde_json::{json, Value};
 
@@ -313,7 +313,7 @@ async fn works_when_enabled(backend: Backend, model: &str, flag_env: &str, confi
         "start_date": START,
         "end_date": day(DAYS - 1).to_string(),
     });
-    let train = run_job(&app, "train", window.clone()).await;
+    let train = jobs::run(&app, "train", window.clone()).await;
     let run_id = train["run_id"].as_str().expect("run_id").to_owned();
     let run = app.get(&format!("/registry/runs/{run_id}")).await;
     let run = run.assert_ok();
@@ -321,7 +321,7 @@ async fn works_when_enabled(backend: Backend, model: &str, flag_env: &str, confi
     assert_eq!(run["model_type"], model);
     let verify = app.get(&format!("/registry/runs/{run_id}/verify")).await;
     assert_eq!(verify.assert_ok()["verified"], true);
-    let predicted = run_job(
+    let predicted = jobs::run(
         &app,
         "predict",
         json!({"run_id": run_id, "horizon": 7, "interval_level": 0.9}),
@@ -342,7 +342,7 @@ async fn works_when_enabled(backend: Backend, model: &str, flag_env: &str, confi
     }
     batch["store_ids"] = json!([store]);
     batch["backtest"] = json!(true);
-    let batch = run_job(&app, "batch", batch).await;
+    let batch = jobs::run(&app, "batch", batch).await;
     assert_eq!(batch["series_succeeded"], 1, "{batch}");
     let entry = &batch["runs"][0];
     assert!(entry["metrics"]["wape"].as_f64().is_some(), "{entry}");
@@ -353,33 +353,6 @@ async fn works_when_enabled(backend: Backend, model: &str, flag_env: &str, confi
         ))
         .await;
     assert_eq!(run.assert_ok()["status"], "success");
-}
-
-/// Submits a job, waits for it and returns its result (the job must
-/// complete).
-async fn run_job(app: &TestApp, job_type: &str, params: Value) -> Value {
-    let job = app
-        .post("/jobs", &json!({"job_type": job_type, "params": params}))
-        .await;
-    let job_id = job.assert_ok()["job_id"]
-        .as_str()
-        .expect("job_id")
-        .to_owned();
-    let started = std::time::Instant::now();
-    loop {
-        let state = app.get(&format!("/jobs/{job_id}")).await;
-        let body = state.assert_ok().clone();
-        match body["status"].as_str().unwrap_or("") {
-            "completed" => return body["result"].clone(),
-            "failed" | "cancelled" => panic!("{job_type} job did not complete: {body}"),
-            _ => {}
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(180),
-            "{job_type} job still running: {body}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
 }
 
 /// On the seeder's `retail_standard` data (fixed seed), the model's
