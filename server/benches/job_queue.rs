@@ -17,7 +17,7 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use forecastlab_core::SeriesKey;
 use forecastlab_server::{
     config::Settings,
@@ -35,6 +35,9 @@ use forecastlab_server::{
 };
 use serde_json::{json, Map, Value};
 use sqlx::Connection;
+
+#[path = "../tests/support/synthetic_sales.rs"]
+mod synthetic_sales;
 
 const STORES: i64 = 10;
 const PRODUCTS: i64 = 10;
@@ -101,54 +104,7 @@ async fn drop_state(state: AppState, name: String) {
 }
 
 async fn seed(db: &Db) {
-    let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
-    let mut sql = String::new();
-    let stores: Vec<String> = (1..=STORES)
-        .map(|s| format!("({s}, 'S{s}', 'Store {s}')"))
-        .collect();
-    let products: Vec<String> = (1..=PRODUCTS)
-        .map(|p| format!("({p}, 'P{p}', 'Product {p}')"))
-        .collect();
-    sql.push_str(&format!(
-        "INSERT INTO store (id, code, name) VALUES {};",
-        stores.join(",")
-    ));
-    sql.push_str(&format!(
-        "INSERT INTO product (id, sku, name) VALUES {};",
-        products.join(",")
-    ));
-    let calendar: Vec<String> = (0..DAYS)
-        .map(|d| {
-            let date = start + chrono::Duration::days(d);
-            format!(
-                "('{date}', {}, {}, {}, {}, FALSE)",
-                date.weekday().num_days_from_monday(),
-                date.month(),
-                (date.month() - 1) / 3 + 1,
-                date.year()
-            )
-        })
-        .collect();
-    sql.push_str(&format!(
-        "INSERT INTO calendar (date, day_of_week, month, quarter, year, is_holiday) VALUES {};",
-        calendar.join(",")
-    ));
-    let mut rows = Vec::new();
-    for s in 1..=STORES {
-        for p in 1..=PRODUCTS {
-            for d in 0..DAYS {
-                let date = start + chrono::Duration::days(d);
-                rows.push(format!(
-                    "('{date}', {s}, {p}, {}, 1.00, 1.00)",
-                    3 + (s + p + d) % 7
-                ));
-            }
-        }
-    }
-    sql.push_str(&format!(
-        "INSERT INTO sales_daily (date, store_id, product_id, quantity, unit_price, total_amount) VALUES {};",
-        rows.join(",")
-    ));
+    let sql = synthetic_sales::script(STORES, PRODUCTS, DAYS, |s, p, d| 3 + (s + p + d) % 7);
     execute_script(db, &sql).await.expect("seed");
 }
 

@@ -14,7 +14,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use chrono::{Datelike, NaiveDate};
 use forecastlab_server::{
     config::Settings,
     db::{execute_script, Db},
@@ -27,6 +26,9 @@ use forecastlab_server::{
 };
 use serde_json::{json, Value};
 use sqlx::Connection;
+
+#[path = "support/synthetic_sales.rs"]
+mod synthetic_sales;
 
 fn admin_url() -> String {
     std::env::var("TEST_POSTGRES_URL")
@@ -159,51 +161,7 @@ fn settings(url: &str, dir: &Path) -> Settings {
 
 /// Seeds `stores × products` daily series of `days` days.
 async fn seed(db: &Db, stores: i64, products: i64, days: i64) {
-    let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
-    let mut sql = String::new();
-    let list = |n: i64, f: &dyn Fn(i64) -> String| (1..=n).map(f).collect::<Vec<_>>().join(",");
-    sql.push_str(&format!(
-        "INSERT INTO store (id, code, name) VALUES {};",
-        list(stores, &|s| format!("({s}, 'S{s}', 'Store {s}')"))
-    ));
-    sql.push_str(&format!(
-        "INSERT INTO product (id, sku, name) VALUES {};",
-        list(products, &|p| format!("({p}, 'SKU{p}', 'Product {p}')"))
-    ));
-    let calendar: Vec<String> = (0..days)
-        .map(|d| {
-            let date = start + chrono::Duration::days(d);
-            format!(
-                "('{date}', {}, {}, {}, {}, FALSE)",
-                date.weekday().num_days_from_monday(),
-                date.month(),
-                (date.month() - 1) / 3 + 1,
-                date.year()
-            )
-        })
-        .collect();
-    sql.push_str(&format!(
-        "INSERT INTO calendar (date, day_of_week, month, quarter, year, is_holiday) VALUES {};",
-        calendar.join(",")
-    ));
-    let mut rows = Vec::new();
-    for s in 1..=stores {
-        for p in 1..=products {
-            for d in 0..days {
-                let date = start + chrono::Duration::days(d);
-                rows.push(format!(
-                    "('{date}', {s}, {p}, {}, 1.00, 1.00)",
-                    5 + (d + s + p) % 9
-                ));
-            }
-        }
-    }
-    for chunk in rows.chunks(5_000) {
-        sql.push_str(&format!(
-            "INSERT INTO sales_daily (date, store_id, product_id, quantity, unit_price, total_amount) VALUES {};",
-            chunk.join(",")
-        ));
-    }
+    let sql = synthetic_sales::script(stores, products, days, |s, p, d| 5 + (d + s + p) % 9);
     execute_script(db, &sql).await.expect("seed");
 }
 
