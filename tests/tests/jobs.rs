@@ -5,69 +5,40 @@
 
 use std::time::Duration;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Days, NaiveDate};
 use forecastlab_tests::{
     both_backends,
+    fixtures::{self, Sale},
     jobs::{finished, submit, wait_for},
     Backend, TestApp,
 };
 use serde_json::{json, Value};
 
 /// Seeds `stores × products` daily series of `days` days from 2024-01-01
-/// with a weekly pattern.
+/// with a weekly pattern (store and product ids 1, 2, …).
 async fn seed_sales(app: &TestApp, stores: i64, products: i64, days: i64) {
     let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
-    let mut sql = String::new();
-    let stores_sql: Vec<String> = (1..=stores)
-        .map(|s| format!("({s}, 'S{s}', 'Store {s}')"))
-        .collect();
-    sql.push_str(&format!(
-        "INSERT INTO store (id, code, name) VALUES {};\n",
-        stores_sql.join(",")
-    ));
-    let products_sql: Vec<String> = (1..=products)
-        .map(|p| format!("({p}, 'SKU{p}', 'Product {p}')"))
-        .collect();
-    sql.push_str(&format!(
-        "INSERT INTO product (id, sku, name) VALUES {};\n",
-        products_sql.join(",")
-    ));
-    let calendar: Vec<String> = (0..days)
-        .map(|d| {
-            let date = start + chrono::Duration::days(d);
-            format!(
-                "('{date}', {}, {}, {}, {}, FALSE)",
-                date.weekday().num_days_from_monday(),
-                date.month(),
-                (date.month() - 1) / 3 + 1,
-                date.year()
-            )
-        })
-        .collect();
-    sql.push_str(&format!(
-        "INSERT INTO calendar (date, day_of_week, month, quarter, year, is_holiday) VALUES {};\n",
-        calendar.join(",")
-    ));
+    let list = |n: i64, row: &dyn Fn(i64) -> String| (1..=n).map(row).collect::<Vec<_>>().join(",");
+    app.exec(&format!(
+        "INSERT INTO store (id, code, name) VALUES {};\
+         INSERT INTO product (id, sku, name) VALUES {};",
+        list(stores, &|s| format!("({s}, 'S{s}', 'Store {s}')")),
+        list(products, &|p| format!("({p}, 'SKU{p}', 'Product {p}')")),
+    ))
+    .await;
+    fixtures::calendar(app, start, start + Days::new(days as u64 - 1)).await;
     let mut rows = Vec::new();
     for s in 1..=stores {
         for p in 1..=products {
             for d in 0..days {
-                let date = start + chrono::Duration::days(d);
+                let date = (start + Days::new(d as u64)).to_string();
                 let quantity = 10 + (d % 7) * 2 + s + p;
-                rows.push(format!(
-                    "('{date}', {s}, {p}, {quantity}, 2.50, {}.00)",
-                    quantity * 5 / 2
-                ));
+                let total = format!("{}.{:02}", quantity * 5 / 2, quantity * 250 % 100);
+                rows.push(Sale::new(&date, s, p, quantity, "2.50", &total));
             }
         }
     }
-    for chunk in rows.chunks(5_000) {
-        sql.push_str(&format!(
-            "INSERT INTO sales_daily (date, store_id, product_id, quantity, unit_price, total_amount) VALUES {};\n",
-            chunk.join(",")
-        ));
-    }
-    app.exec(&sql).await;
+    fixtures::sales(app, &rows).await;
 }
 
 fn train_params(store: i64, product: i64) -> Value {
