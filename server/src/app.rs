@@ -1,6 +1,7 @@
 //! Building the HTTP application: routes from every slice, the OpenAPI
 //! document, and the middleware stack (request ids, tracing, CORS, gzip,
-//! body limit, panic catching, problem+json normalization).
+//! body limit, panic catching, problem+json normalization) around the
+//! per-route middleware of [`crate::http`].
 
 use std::time::Duration;
 
@@ -17,7 +18,6 @@ use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
     cors::{Any, CorsLayer},
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
@@ -47,20 +47,32 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 )]
 struct ApiDoc;
 
+/// Every API route with its OpenAPI document (completed by
+/// [`crate::http::openapi::finalize`]).
+fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(crate::features::router())
+        .merge(crate::http::metrics::router())
+        .split_for_parts();
+    (routes, crate::http::openapi::finalize(api))
+}
+
 /// The OpenAPI document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
-        .merge(crate::features::router())
-        .split_for_parts();
-    api
+    api_routes().1
 }
 
 /// Builds the complete application for `state`.
+///
+/// Layers, outermost first: request id, tracing, request-id propagation,
+/// gzip, CORS, problem+json normalization, panic catching; then, around
+/// every API route, the per-route middleware of [`crate::http`] (metrics,
+/// auth, deadline, body). Routes merged after [`crate::http::around_routes`]
+/// (the Swagger UI) get only the outer layers.
 pub fn build_app(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
-    let (routes, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(crate::features::router())
-        .split_for_parts();
+    let (routes, api) = api_routes();
+    let routes = crate::http::around_routes(routes, &state);
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
 
     routes
@@ -104,8 +116,7 @@ pub fn build_app(state: AppState) -> Router {
                 )
                 .layer(middleware::from_fn(normalize_errors))
                 .layer(CatchPanicLayer::new())
-                .layer(DefaultBodyLimit::max(max_body))
-                .layer(RequestBodyLimitLayer::new(max_body)),
+                .layer(DefaultBodyLimit::max(max_body)),
         )
 }
 

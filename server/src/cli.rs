@@ -29,6 +29,30 @@ enum Command {
     /// Generate a synthetic retail data set (a scenario preset) into the
     /// configured database, with a progress bar and a summary table.
     Seed(crate::seeder::cli::SeedArgs),
+    /// Manage API keys (`create` shows the key once; only a salted hash is
+    /// stored).
+    #[command(subcommand)]
+    Apikey(ApikeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ApikeyCommand {
+    /// Create a key and print it (the only time it is shown).
+    Create {
+        /// What the key is for.
+        #[arg(long)]
+        name: String,
+        /// read, write or admin (each includes the ones before it).
+        #[arg(long, default_value = "read")]
+        scope: crate::apikeys::Scope,
+    },
+    /// List keys (ids, names, scopes; never secrets).
+    List,
+    /// Revoke a key by its id (the part after `flk_`, before the second `_`).
+    Revoke {
+        /// The key id.
+        key_id: String,
+    },
 }
 
 #[derive(Debug, Default, clap::Args)]
@@ -79,12 +103,59 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::jobs::run_worker_process(state, workers).await
         }
         Command::Seed(args) => crate::seeder::cli::run(settings, args).await,
+        Command::Apikey(command) => apikey(&settings, command).await,
     }
+}
+
+async fn apikey(settings: &Settings, command: ApikeyCommand) -> anyhow::Result<()> {
+    let db = connect(settings).await?;
+    let outcome = match command {
+        ApikeyCommand::Create { name, scope } => {
+            let created = crate::apikeys::create(&db, &name, scope).await?;
+            eprintln!(
+                "API key {} ({scope}) created. Store it now; it cannot be shown again:",
+                created.key_id
+            );
+            println!("{}", created.key);
+            Ok(())
+        }
+        ApikeyCommand::List => {
+            for key in crate::apikeys::list(&db).await? {
+                println!(
+                    "{}\t{}\t{}\tcreated {}{}",
+                    key.key_id,
+                    key.scope,
+                    key.name,
+                    key.created_at,
+                    key.revoked_at
+                        .map(|at| format!("\trevoked {at}"))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        ApikeyCommand::Revoke { key_id } => {
+            if crate::apikeys::revoke(&db, &key_id).await? {
+                println!("revoked {key_id}");
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!("no active API key with id {key_id}"))
+            }
+        }
+    };
+    db.close().await;
+    outcome
 }
 
 /// Connects to the configured database and applies migrations.
 pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
-    let db = Db::connect(&settings.database_url).await?;
+    let options = crate::db::PoolOptions {
+        max_connections: settings.database_max_connections,
+        acquire_timeout: std::time::Duration::from_secs(
+            settings.database_acquire_timeout_seconds.max(1),
+        ),
+    };
+    let db = Db::connect_with(&settings.database_url, options).await?;
     db.migrate().await.context("applying migrations")?;
     Ok(db)
 }
@@ -108,18 +179,24 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     Ok(AppState::new(db, settings))
 }
 
-/// Serves `state` on an already bound listener until `shutdown` resolves,
-/// then closes the pool.
+/// Serves `state` on an already bound listener until `shutdown` resolves;
+/// then lets in-flight requests finish (up to `SHUTDOWN_GRACE_SECONDS`),
+/// stops the job workers (which hand back jobs they cannot finish in their
+/// grace period) and closes the pool.
 pub async fn serve_on(
     state: AppState,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let db = state.db.clone();
+    let limits = crate::http::serve::ConnectionLimits {
+        header_read_timeout: std::time::Duration::from_secs(
+            state.settings.header_read_timeout_seconds.max(1),
+        ),
+        shutdown_grace: std::time::Duration::from_secs(state.settings.shutdown_grace_seconds),
+    };
     let workers = crate::jobs::WorkerPool::start(&state, state.settings.jobs_workers);
-    let served = axum::serve(listener, build_app(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = crate::http::serve::serve(listener, build_app(state), limits, shutdown).await;
     workers.shutdown().await;
     served?;
     db.close().await;

@@ -110,6 +110,31 @@ pub struct Settings {
     pub jobs_stale_after_seconds: u64,
     /// `JOBS_MAX_ATTEMPTS`: how many times a job may be claimed.
     pub jobs_max_attempts: u32,
+    /// `AUTH_ENABLED`: require API keys (default: on in production and
+    /// staging, off otherwise).
+    pub auth_enabled: bool,
+    /// `REQUEST_TIMEOUT_SECONDS`: deadline of a synchronous request.
+    pub request_timeout_seconds: u64,
+    /// `REQUEST_TIMEOUT_LONG_SECONDS`: deadline of the routes listed in
+    /// `http::timeout::LONG_ROUTES` (seeder writes, train, backtest).
+    pub request_timeout_long_seconds: u64,
+    /// `BODY_READ_TIMEOUT_SECONDS`: longest time to receive a request body.
+    pub body_read_timeout_seconds: u64,
+    /// `HEADER_READ_TIMEOUT_SECONDS`: longest time to receive request
+    /// headers (and to keep an idle connection).
+    pub header_read_timeout_seconds: u64,
+    /// `SHUTDOWN_GRACE_SECONDS`: how long in-flight requests may finish
+    /// after SIGTERM.
+    pub shutdown_grace_seconds: u64,
+    /// `SEEDER_MAX_ROWS_PER_REQUEST`: most sales rows (stores × products ×
+    /// days) one seeder request may generate synchronously.
+    pub seeder_max_rows_per_request: u64,
+    /// `DATABASE_MAX_CONNECTIONS`: pool size (default 16 on PostgreSQL,
+    /// 8 readers on SQLite).
+    pub database_max_connections: Option<u32>,
+    /// `DATABASE_ACQUIRE_TIMEOUT_SECONDS`: how long a request waits for a
+    /// connection before answering 503.
+    pub database_acquire_timeout_seconds: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -188,6 +213,15 @@ impl Settings {
             jobs_heartbeat_seconds: env.parse("JOBS_HEARTBEAT_SECONDS", 5)?,
             jobs_stale_after_seconds: env.parse("JOBS_STALE_AFTER_SECONDS", 30)?,
             jobs_max_attempts: env.parse("JOBS_MAX_ATTEMPTS", 3)?,
+            auth_enabled: env.flag("AUTH_ENABLED", app_env_default_auth(&env)?)?,
+            request_timeout_seconds: env.parse("REQUEST_TIMEOUT_SECONDS", 30)?,
+            request_timeout_long_seconds: env.parse("REQUEST_TIMEOUT_LONG_SECONDS", 120)?,
+            body_read_timeout_seconds: env.parse("BODY_READ_TIMEOUT_SECONDS", 30)?,
+            header_read_timeout_seconds: env.parse("HEADER_READ_TIMEOUT_SECONDS", 15)?,
+            shutdown_grace_seconds: env.parse("SHUTDOWN_GRACE_SECONDS", 30)?,
+            seeder_max_rows_per_request: env.parse("SEEDER_MAX_ROWS_PER_REQUEST", 2_000_000)?,
+            database_max_connections: env.optional("DATABASE_MAX_CONNECTIONS")?,
+            database_acquire_timeout_seconds: env.parse("DATABASE_ACQUIRE_TIMEOUT_SECONDS", 5)?,
         })
     }
 
@@ -225,6 +259,12 @@ impl Settings {
     }
 }
 
+/// Authentication is on by default where real data lives.
+fn app_env_default_auth(env: &Env<'_>) -> anyhow::Result<bool> {
+    let app_env: AppEnv = env.parse("APP_ENV", AppEnv::Development)?;
+    Ok(matches!(app_env, AppEnv::Production | AppEnv::Staging))
+}
+
 struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
 
 impl Env<'_> {
@@ -245,6 +285,20 @@ impl Env<'_> {
                 .parse()
                 .map_err(|error| anyhow::anyhow!("{name}={raw:?} is invalid: {error}")),
         }
+    }
+
+    fn optional<T: FromStr>(&self, name: &str) -> anyhow::Result<Option<T>>
+    where
+        T::Err: std::fmt::Display,
+    {
+        (self.0)(name)
+            .filter(|value| !value.trim().is_empty())
+            .map(|raw| {
+                raw.trim()
+                    .parse()
+                    .map_err(|error| anyhow::anyhow!("{name}={raw:?} is invalid: {error}"))
+            })
+            .transpose()
     }
 
     fn flag(&self, name: &str, default: bool) -> anyhow::Result<bool> {
@@ -293,6 +347,16 @@ mod tests {
         assert!(settings(&[("JOBS_WORKERS", "many")]).is_err());
         assert!(settings(&[("FORECAST_ENABLE_XGBOOST", "maybe")]).is_err());
         assert!(settings(&[("APP_ENV", "moon")]).is_err());
+    }
+
+    #[test]
+    fn auth_defaults_follow_the_environment() {
+        assert!(!settings(&[]).unwrap().auth_enabled);
+        assert!(settings(&[("APP_ENV", "production")]).unwrap().auth_enabled);
+        assert!(settings(&[("APP_ENV", "staging")]).unwrap().auth_enabled);
+        let off = settings(&[("APP_ENV", "production"), ("AUTH_ENABLED", "false")]).unwrap();
+        assert!(!off.auth_enabled);
+        assert!(settings(&[("AUTH_ENABLED", "true")]).unwrap().auth_enabled);
     }
 
     #[test]

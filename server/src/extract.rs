@@ -1,6 +1,18 @@
 //! Request extractors that turn every malformed body, query or path into a
 //! 422 problem with field errors, then run the type's own [`Validate`]
 //! checks (ranges, cross-field rules).
+//!
+//! Rules every route gets from these extractors, whatever its types:
+//!
+//! * **No NUL characters.** A `\0` in any JSON string (key or value), query
+//!   parameter or path parameter is a 422 naming the field: PostgreSQL
+//!   cannot store it in text, and no ForecastLab value contains one.
+//! * **Bounded JSON.** Before a body is deserialized, one pass over its
+//!   bytes (no allocation) counts its values and nesting depth; a body with
+//!   more than [`JsonLimits::max_values`] values or deeper than
+//!   [`JsonLimits::max_depth`] is refused, so no route can be made to build
+//!   a huge generic tree (`serde_json::Value` fields such as model configs)
+//!   out of a body the route would reject anyway.
 
 use std::fmt::Display;
 
@@ -164,10 +176,166 @@ where
             .map_err(|rejection| {
                 Problem::from_status(rejection.status(), Some(rejection.body_text()))
             })?;
-        let value = parse_json::<T>(&bytes)?;
+        let value = parse_body::<T>(&bytes)?;
         validate(&value, None)?;
         Ok(Self(value))
     }
+}
+
+/// Parses a request body under the rules of this module: shape limits,
+/// typed deserialization with field paths, no NUL characters.
+pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    JsonLimits::DEFAULT.check(bytes)?;
+    let value = parse_json::<T>(bytes)?;
+    reject_nul_in_json(bytes)?;
+    Ok(value)
+}
+
+/// Shape limits of a JSON body, checked before it is deserialized.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonLimits {
+    /// Most JSON values (scalars, arrays and objects, each counted once).
+    pub max_values: usize,
+    /// Deepest nesting of arrays and objects.
+    pub max_depth: usize,
+}
+
+impl JsonLimits {
+    /// The limits of every JSON body: room for an ingest batch of 25,000
+    /// rows, nothing like the millions of values a 16 MiB body can hold.
+    pub const DEFAULT: Self = Self {
+        max_values: 250_000,
+        max_depth: 64,
+    };
+
+    /// Counts values and depth in one pass over `bytes`; the 413/422 when a
+    /// limit is exceeded. Malformed JSON passes (the parser reports it).
+    pub fn check(&self, bytes: &[u8]) -> Result<(), Problem> {
+        let mut values = 0usize;
+        let mut depth = 0usize;
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut in_scalar = false;
+        for &byte in bytes {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if byte == b'\\' {
+                    escaped = true;
+                } else if byte == b'"' {
+                    in_string = false;
+                }
+                continue;
+            }
+            match byte {
+                b'"' => {
+                    in_string = true;
+                    in_scalar = false;
+                    values += 1;
+                }
+                b'[' | b'{' => {
+                    in_scalar = false;
+                    values += 1;
+                    depth += 1;
+                    if depth > self.max_depth {
+                        return Err(Problem::invalid_field(
+                            "body",
+                            format!("JSON nesting deeper than {} levels", self.max_depth),
+                            "json_too_deep",
+                        ));
+                    }
+                }
+                b']' | b'}' => {
+                    in_scalar = false;
+                    depth = depth.saturating_sub(1);
+                }
+                b',' | b':' | b' ' | b'\n' | b'\r' | b'\t' => in_scalar = false,
+                _ => {
+                    if !in_scalar {
+                        in_scalar = true;
+                        values += 1;
+                    }
+                }
+            }
+            if values > self.max_values {
+                return Err(Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "PAYLOAD_TOO_LARGE",
+                    format!(
+                        "The JSON body holds more than {} values; no route accepts that many.",
+                        self.max_values
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A 422 naming the first string (key or value) of `bytes` that holds a
+/// NUL character. Only bodies that contain the escape at all are walked.
+pub fn reject_nul_in_json(bytes: &[u8]) -> Result<(), Problem> {
+    if !contains_nul_escape(bytes) {
+        return Ok(());
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|_| Problem::invalid_field("body", "Malformed JSON", "json_invalid"))?;
+    match nul_path(&value, String::new()) {
+        Some(path) => Err(nul_problem(if path.is_empty() {
+            "body".into()
+        } else {
+            path
+        })),
+        None => Ok(()),
+    }
+}
+
+/// True when `bytes` holds `\u0000` as an escape (an odd number of
+/// backslashes before the `u`).
+fn contains_nul_escape(bytes: &[u8]) -> bool {
+    bytes.windows(6).enumerate().any(|(at, window)| {
+        window.eq_ignore_ascii_case(b"\\u0000")
+            && bytes[..at]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'\\')
+                .count()
+                % 2
+                == 0
+    })
+}
+
+fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        serde_json::Value::String(text) => text.contains('\0').then_some(path),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| nul_path(item, join(&index.to_string()))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                Some(join(key))
+            } else {
+                nul_path(item, join(key))
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn nul_problem(field: String) -> Problem {
+    Problem::invalid_field(
+        field,
+        "Text must not contain NUL (\\u0000) characters",
+        "string_nul",
+    )
 }
 
 /// Deserializes JSON bytes, mapping errors to a 422 with the failing path.
@@ -199,6 +367,11 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            if key.contains('\0') || value.contains('\0') {
+                return Err(nul_problem(format!("query.{}", key.replace('\0', ""))));
+            }
+        }
         let deserializer =
             serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         let value: T = serde_path_to_error::deserialize(deserializer).map_err(|error| {
@@ -225,6 +398,11 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         use axum::extract::path::ErrorKind;
+        if let Ok(raw) = axum::extract::RawPathParams::from_request_parts(parts, state).await {
+            if let Some((key, _)) = raw.iter().find(|(_, value)| value.contains('\0')) {
+                return Err(nul_problem(format!("path.{key}")));
+            }
+        }
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Self(value)),
             Err(axum::extract::rejection::PathRejection::FailedToDeserializePathParams(error)) => {
@@ -364,6 +542,33 @@ mod tests {
 
         let error = parse_json::<Batch>(b"{not json").unwrap_err();
         assert_eq!(error.errors.clone().unwrap()[0].kind, "json_invalid");
+    }
+
+    #[test]
+    fn nul_characters_are_refused_with_their_field() {
+        let error = reject_nul_in_json(br#"{"records":[{"sku":"a\u0000b"}]}"#).unwrap_err();
+        assert_eq!(error.errors.clone().unwrap()[0].field, "records.0.sku");
+        let error = reject_nul_in_json(br#"{"a\u0000":1}"#).unwrap_err();
+        assert_eq!(error.errors.clone().unwrap()[0].kind, "string_nul");
+        // An escaped backslash followed by "u0000" is not a NUL.
+        assert!(reject_nul_in_json(br#"{"path":"C:\\u0000"}"#).is_ok());
+        assert!(reject_nul_in_json(br#"{"sku":"plain"}"#).is_ok());
+    }
+
+    #[test]
+    fn json_shape_limits_hold_before_parsing() {
+        let limits = JsonLimits {
+            max_values: 10,
+            max_depth: 3,
+        };
+        assert!(limits.check(br#"{"a":[1,2,3],"b":"x,y"}"#).is_ok());
+        let many = format!("[{}]", vec!["0"; 20].join(","));
+        assert_eq!(
+            limits.check(many.as_bytes()).unwrap_err().status,
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        assert!(limits.check(b"[[[[1]]]]").is_err());
+        assert!(limits.check(br#"["[[[[[[", "{{{{{{"]"#).is_ok());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! A custom binary that links extra model plugins calls [`cli::main`] the
 //! same way `src/main.rs` does.
 
+pub mod apikeys;
 pub mod app;
 pub mod cli;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod data;
 pub mod db;
 pub mod extract;
 pub mod features;
+pub mod http;
 pub mod jobs;
 pub mod models;
 mod plugins;

@@ -79,6 +79,11 @@ pub struct ProblemDetails {
     /// Extension members (`failures`, `valid_transitions`, …); they can never
     /// override the standard members.
     pub extensions: Map<String, Value>,
+    /// Seconds for the `Retry-After` header (503s).
+    pub retry_after: Option<u64>,
+    /// The cause was a conflict between concurrent transactions that rolled
+    /// back: the request layer may run the request again.
+    pub transaction_conflict: bool,
 }
 
 /// The wire form of a problem, for the OpenAPI document.
@@ -125,6 +130,8 @@ impl Problem {
             detail: detail.into(),
             errors: None,
             extensions: Map::new(),
+            retry_after: None,
+            transaction_conflict: false,
         }))
     }
 
@@ -239,7 +246,49 @@ impl Problem {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
+    }
+
+    /// The problem for a database error, with `detail` as the message of a
+    /// 500 (see [`crate::db::errors`] for the 503 cases).
+    pub fn database(error: &sqlx::Error, detail: &str) -> Self {
+        use crate::db::errors::{classify, status_of, DbErrorKind, RETRY_AFTER_SECONDS};
+        let kind = classify(error);
+        let (status, code) = status_of(kind);
+        match kind {
+            DbErrorKind::Other => {
+                tracing::error!(%error, "database error");
+                Self::new(status, code, detail)
+            }
+            DbErrorKind::Conflict => {
+                tracing::debug!(%error, "transaction conflict");
+                let mut problem = Self::new(
+                    status,
+                    code,
+                    "Concurrent requests kept conflicting on the same rows; nothing was \
+                     written. Retry the request.",
+                );
+                problem.retry_after = Some(RETRY_AFTER_SECONDS);
+                problem.transaction_conflict = true;
+                problem
+            }
+            DbErrorKind::Unavailable => {
+                tracing::warn!(%error, "database unavailable");
+                let mut problem = Self::new(
+                    status,
+                    code,
+                    "The database is unreachable right now; nothing was written. Retry \
+                     the request shortly.",
+                );
+                problem.retry_after = Some(RETRY_AFTER_SECONDS);
+                problem
+            }
+        }
     }
 
     /// The problem for a bare status code produced outside our handlers
@@ -287,12 +336,7 @@ impl IntoResponse for Problem {
 
 impl From<sqlx::Error> for Problem {
     fn from(error: sqlx::Error) -> Self {
-        tracing::error!(%error, "database error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "DATABASE_ERROR",
-            "A database operation failed.",
-        )
+        Self::database(&error, "A database operation failed.")
     }
 }
 
@@ -320,6 +364,8 @@ fn type_slug(code: &str) -> String {
         "VALIDATION_ERROR" => "validation".into(),
         "UNPROCESSABLE_ENTITY" => "unprocessable-entity".into(),
         "DATABASE_ERROR" => "database".into(),
+        "DATABASE_BUSY" => "database-busy".into(),
+        "DATABASE_UNAVAILABLE" => "database-unavailable".into(),
         "CONFLICT" => "conflict".into(),
         "UNAUTHORIZED" => "unauthorized".into(),
         "FORBIDDEN" => "forbidden".into(),

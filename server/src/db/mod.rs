@@ -5,6 +5,8 @@
 //! backend-specific path only where it buys real speed (bulk upserts) or
 //! semantics (`DISTINCT ON`, `FOR UPDATE SKIP LOCKED`).
 
+pub mod errors;
+
 use std::{path::Path, str::FromStr, time::Duration};
 
 use anyhow::Context;
@@ -50,18 +52,48 @@ macro_rules! with_db {
     };
 }
 
+/// Pool sizing and waiting.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    /// Most connections; `None` picks the backend's default (16 on
+    /// PostgreSQL, 8 on SQLite).
+    pub max_connections: Option<u32>,
+    /// How long a query waits for a free connection (or for the database
+    /// to accept one) before failing with a 503.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: None,
+            acquire_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
 impl Db {
-    /// Connects to `url` (`postgres://…` or `sqlite://…`), creating the
-    /// SQLite file and its directory when missing.
+    /// Connects to `url` (`postgres://…` or `sqlite://…`) with default pool
+    /// options, creating the SQLite file and its directory when missing.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::connect_with(url, PoolOptions::default()).await
+    }
+
+    /// Connects to `url` with `options`.
+    ///
+    /// SQLite runs in WAL mode (readers never wait for the writer) with a
+    /// 30 s busy timeout; write transactions begin `IMMEDIATE`
+    /// ([`BeginWrite`]) so they queue on the busy timeout instead of
+    /// failing when a read transaction would have to be upgraded.
+    pub async fn connect_with(url: &str, options: PoolOptions) -> anyhow::Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url).with_context(|| {
+            let connect = PgConnectOptions::from_str(url).with_context(|| {
                 format!("invalid DATABASE_URL {}", crate::config::redact_url(url))
             })?;
             let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect_with(options)
+                .max_connections(options.max_connections.unwrap_or(16))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
                 .await
                 .with_context(|| {
                     format!(
@@ -71,14 +103,14 @@ impl Db {
                 })?;
             Ok(Self::Postgres(pool))
         } else if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)
+            let connect = SqliteConnectOptions::from_str(url)
                 .with_context(|| format!("invalid DATABASE_URL {url}"))?
                 .create_if_missing(true)
                 .foreign_keys(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(30));
-            if let Some(parent) = Path::new(options.get_filename()).parent() {
+            if let Some(parent) = Path::new(connect.get_filename()).parent() {
                 if !parent.as_os_str().is_empty() {
                     std::fs::create_dir_all(parent).with_context(|| {
                         format!("cannot create the database directory {}", parent.display())
@@ -86,9 +118,9 @@ impl Db {
                 }
             }
             let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect_with(options)
+                .max_connections(options.max_connections.unwrap_or(8))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
                 .await
                 .with_context(|| format!("cannot open SQLite database {url}"))?;
             Ok(Self::Sqlite(pool))
@@ -133,6 +165,50 @@ impl Db {
     /// Closes every connection.
     pub async fn close(&self) {
         with_db!(self, pool => pool.close().await);
+    }
+}
+
+/// Beginning a transaction that will write.
+pub trait BeginWrite {
+    /// The pool's database.
+    type Database: sqlx::Database;
+
+    /// Begins a write transaction. On SQLite this is `BEGIN IMMEDIATE`: it
+    /// takes the write lock up front, so a concurrent writer waits on the
+    /// busy timeout instead of failing with "database is locked" when its
+    /// deferred transaction would have to be upgraded from reading to
+    /// writing. On PostgreSQL a plain `BEGIN`.
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<
+        Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>,
+    > + Send
+           + '_;
+}
+
+impl BeginWrite for PgPool {
+    type Database = sqlx::Postgres;
+
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<
+        Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>,
+    > + Send
+           + '_ {
+        self.begin()
+    }
+}
+
+impl BeginWrite for SqlitePool {
+    type Database = sqlx::Sqlite;
+
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<
+        Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>,
+    > + Send
+           + '_ {
+        self.begin_with("BEGIN IMMEDIATE")
     }
 }
 

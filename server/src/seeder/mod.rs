@@ -24,6 +24,7 @@ pub mod phase2;
 pub(crate) mod rows;
 pub(crate) mod writer;
 
+use crate::db::BeginWrite;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -109,8 +110,8 @@ fn begin_error(e: sqlx::Error) -> SeedError {
 
 async fn begin(db: &Db) -> Result<Writer, SeedError> {
     Ok(match db {
-        Db::Postgres(pool) => Writer::Postgres(pool.begin().await.map_err(begin_error)?),
-        Db::Sqlite(pool) => Writer::Sqlite(pool.begin().await.map_err(begin_error)?),
+        Db::Postgres(pool) => Writer::Postgres(pool.begin_write().await.map_err(begin_error)?),
+        Db::Sqlite(pool) => Writer::Sqlite(pool.begin_write().await.map_err(begin_error)?),
     })
 }
 

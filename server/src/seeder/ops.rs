@@ -1,6 +1,7 @@
 //! Deleting seeded data by scope (shared by `DELETE /seeder/data` and
 //! `forecastlab seed --reset`).
 
+use crate::db::BeginWrite;
 use crate::db::Db;
 
 /// Fact tables, in delete order.
@@ -57,7 +58,7 @@ pub async fn delete(
 ) -> Result<Vec<(&'static str, u64)>, sqlx::Error> {
     let mut out = Vec::new();
     crate::with_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_write().await?;
         for table in scope.tables() {
             // Table names come from the fixed lists above, never from input.
             let count: i64 = sqlx::query_scalar(&format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {table}"))

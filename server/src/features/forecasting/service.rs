@@ -121,8 +121,12 @@ pub async fn train(state: &AppState, request: TrainRequest) -> Result<TrainRespo
                 )));
             }
             let n = series.len();
+            let name = registration.name;
             let fitted = tokio::task::spawn_blocking(move || {
-                model.fit(&TrainingData::target_only(&series.quantity, seed))
+                let started = Instant::now();
+                let fitted = model.fit(&TrainingData::target_only(&series.quantity, seed));
+                crate::http::metrics::record_fit(name, started.elapsed().as_secs_f64());
+                fitted
             })
             .await?
             .map_err(model_problem)?;
@@ -199,12 +203,16 @@ async fn train_feature_aware(
     .await?;
     let n = training.y.len();
     let metadata = serde_json::to_value(&training.metadata).map_err(Problem::internal)?;
+    let name = request.model_type().unwrap_or("unknown").to_owned();
     let fitted = tokio::task::spawn_blocking(move || {
-        model.fit(&TrainingData {
+        let started = Instant::now();
+        let fitted = model.fit(&TrainingData {
             target: &training.y,
             features: Some(&training.x),
             seed,
-        })
+        });
+        crate::http::metrics::record_fit(&name, started.elapsed().as_secs_f64());
+        fitted
     })
     .await?
     .map_err(model_problem)?;

@@ -7,6 +7,7 @@
 //! statements of [`SQLITE_ROWS_PER_STATEMENT`] rows inside one transaction
 //! (SQLite limits the number of bound parameters per statement).
 
+use crate::db::BeginWrite;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
@@ -157,7 +158,7 @@ pub(crate) async fn upsert(db: &Db, rows: &[ResolvedRow]) -> Result<u64, sqlx::E
             Ok(result.rows_affected())
         }
         Db::Sqlite(pool) => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut affected = 0;
             for chunk in rows.chunks(SQLITE_ROWS_PER_STATEMENT) {
                 let sql = sqlite_upsert_sql(chunk.len());

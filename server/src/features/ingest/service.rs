@@ -6,8 +6,6 @@ use std::{
     time::Instant,
 };
 
-use axum::http::StatusCode;
-
 use super::{
     repo::{self, ResolvedRow},
     schemas::{IngestErrorCode, IngestResponse, IngestRowError, SalesDailyRow},
@@ -15,10 +13,8 @@ use super::{
 use crate::{db::Db, problem::Problem};
 
 fn database_error(error: sqlx::Error) -> Problem {
-    tracing::error!(%error, "sales-daily ingest failed");
-    Problem::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "DATABASE_ERROR",
+    Problem::database(
+        &error,
         "The sales-daily ingest failed because of a database error; nothing was written.",
     )
 }
@@ -100,6 +96,9 @@ pub(crate) async fn ingest(db: &Db, rows: Vec<SalesDailyRow>) -> Result<IngestRe
         });
     }
 
+    // Concurrent batches lock rows in one canonical order, so two ingests
+    // of the same rows in different orders cannot deadlock.
+    accepted.sort_unstable_by_key(|row| (row.date, row.store_id, row.product_id));
     let processed_count = repo::upsert(db, &accepted).await.map_err(database_error)?;
     let duration_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
     Ok(IngestResponse {

@@ -32,6 +32,9 @@ pub enum JobType {
 }
 
 impl JobType {
+    /// Every job type.
+    pub const ALL: [Self; 4] = [Self::Train, Self::Predict, Self::Backtest, Self::Batch];
+
     /// Stored name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -71,6 +74,15 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
+    /// Every status.
+    pub const ALL: [Self; 5] = [
+        Self::Pending,
+        Self::Running,
+        Self::Completed,
+        Self::Failed,
+        Self::Cancelled,
+    ];
+
     /// Stored name.
     pub fn as_str(self) -> &'static str {
         match self {

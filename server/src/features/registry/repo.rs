@@ -1,6 +1,7 @@
 //! SQL of the registry: `model_run`, `deployment_alias`, `alias_history`.
 //! Every statement is written once for both dialects.
 
+use crate::db::BeginWrite;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
@@ -348,7 +349,7 @@ pub(crate) async fn upsert_alias(
 ) -> Result<&'static str, sqlx::Error> {
     let now = Utc::now();
     with_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_write().await?;
         let previous: Option<String> = sqlx::query_scalar(
             "SELECT r.run_id FROM deployment_alias a JOIN model_run r ON r.id = a.run_id \
              WHERE a.alias_name = $1",
@@ -387,7 +388,7 @@ pub(crate) async fn delete_alias(
 ) -> Result<bool, sqlx::Error> {
     let now = Utc::now();
     with_db!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_write().await?;
         let previous: Option<(String, Option<String>)> = sqlx::query_as(
             "SELECT r.run_id, a.description FROM deployment_alias a JOIN model_run r ON r.id = a.run_id \
              WHERE a.alias_name = $1",

@@ -20,7 +20,7 @@ use super::{
     service,
 };
 use crate::{
-    extract::{parse_json, validate, Json, Query},
+    extract::{parse_body, validate, Json, Query},
     problem::{Problem, ProblemBody},
     seeder::{
         self,
@@ -262,7 +262,7 @@ pub(crate) async fn delete_data(
                 "Expected a request body with Content-Type: application/json.",
             ));
         }
-        let params = parse_json(&body)?;
+        let params = parse_body(&body)?;
         validate(&params, None)?;
         params
     };

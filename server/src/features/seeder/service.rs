@@ -33,6 +33,10 @@ pub(crate) fn problem(operation: &str, error: SeedError) -> Problem {
     match error {
         SeedError::Invalid(message) => Problem::bad_request(message),
         SeedError::Unprocessable(message) => Problem::unprocessable(message),
+        SeedError::Database(error) => Problem::database(
+            &error,
+            &format!("{operation} failed: a database error occurred; see the server log."),
+        ),
         other => {
             tracing::error!(%other, operation, "seeder operation failed");
             Problem::new(

@@ -1,0 +1,189 @@
+//! Makes the OpenAPI document say what the middleware does, for every
+//! operation at once (so a route added later is documented truthfully
+//! without repeating these responses):
+//!
+//! * every error response is `application/problem+json` with the
+//!   `ProblemBody` schema (the error normalizer renders every 4xx/5xx so);
+//! * operations with a request body answer 408 (body not received in
+//!   time), 413 (too large) and 415 (not JSON);
+//! * operations with parameters or a body answer 422;
+//! * every operation but the open probes answers 401 and 403 and declares
+//!   the bearer security scheme (enforced when authentication is on);
+//! * every operation answers 503 (database unreachable or busy) and 504
+//!   (deadline exceeded).
+//!
+//! A response a route declares itself keeps its description; only its
+//! content type is corrected.
+
+use serde_json::{json, Map, Value};
+
+use super::auth::OPEN_ROUTES;
+
+/// The name of the security scheme.
+pub const BEARER: &str = "bearer";
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// (status, component name, description) of the shared responses.
+const SHARED: [(&str, &str, &str); 8] = [
+    (
+        "401",
+        "Unauthorized",
+        "No API key, or an unknown or revoked one (when authentication is on)",
+    ),
+    (
+        "403",
+        "Forbidden",
+        "The API key lacks the scope this route needs",
+    ),
+    (
+        "408",
+        "RequestTimeout",
+        "The request body was not received in time",
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        "The request body is larger than MAX_BODY_BYTES",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The request body is not application/json",
+    ),
+    (
+        "422",
+        "ValidationError",
+        "A parameter or the body is invalid; `errors` names each field",
+    ),
+    (
+        "503",
+        "ServiceUnavailable",
+        "The database is unreachable or busy; retry after `Retry-After` seconds",
+    ),
+    (
+        "504",
+        "GatewayTimeout",
+        "The request did not finish within its deadline",
+    ),
+];
+
+fn problem_content() -> Value {
+    json!({
+        "application/problem+json": {
+            "schema": {"$ref": "#/components/schemas/ProblemBody"}
+        }
+    })
+}
+
+/// Applies the rules above to `document`.
+pub fn finalize(document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let mut value = match serde_json::to_value(&document) {
+        Ok(value) => value,
+        Err(_) => return document,
+    };
+    apply(&mut value);
+    serde_json::from_value(value).unwrap_or(document)
+}
+
+fn apply(document: &mut Value) {
+    let components = document
+        .as_object_mut()
+        .map(|doc| doc.entry("components").or_insert_with(|| json!({})));
+    if let Some(Value::Object(components)) = components {
+        let responses = components.entry("responses").or_insert_with(|| json!({}));
+        for (_, name, description) in SHARED {
+            responses[name] = json!({"description": description, "content": problem_content()});
+        }
+        let schemes = components
+            .entry("securitySchemes")
+            .or_insert_with(|| json!({}));
+        schemes[BEARER] = json!({
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key from `forecastlab apikey create`, as `Authorization: Bearer <key>`"
+        });
+    }
+    let Some(Value::Object(paths)) = document.get_mut("paths") else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let open = OPEN_ROUTES.contains(&path.as_str());
+        for method in METHODS {
+            if let Some(Value::Object(operation)) = item.get_mut(method) {
+                complete_operation(operation, open);
+            }
+        }
+    }
+}
+
+fn complete_operation(operation: &mut Map<String, Value>, open: bool) {
+    let has_body = operation.contains_key("requestBody");
+    let has_params = operation
+        .get("parameters")
+        .and_then(Value::as_array)
+        .is_some_and(|params| !params.is_empty());
+    if !open {
+        operation.insert("security".into(), json!([{ BEARER: [] }]));
+    }
+    let responses = operation.entry("responses").or_insert_with(|| json!({}));
+    let Value::Object(responses) = responses else {
+        return;
+    };
+    for (status, response) in responses.iter_mut() {
+        if status.starts_with('4') || status.starts_with('5') {
+            if let Some(content) = response.get_mut("content") {
+                *content = problem_content();
+            }
+        }
+    }
+    for (status, name, _) in SHARED {
+        let applies = match status {
+            "401" | "403" => !open,
+            "408" | "413" | "415" => has_body,
+            "422" => has_body || has_params,
+            _ => true,
+        };
+        if applies && !responses.contains_key(status) {
+            responses.insert(
+                status.into(),
+                json!({"$ref": format!("#/components/responses/{name}")}),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_get_the_shared_responses() {
+        let mut document = json!({
+            "paths": {
+                "/health": {"get": {"responses": {"200": {"description": "ok"}}}},
+                "/things": {"post": {
+                    "requestBody": {"content": {}},
+                    "responses": {"404": {"description": "gone", "content": {"application/json": {}}}}
+                }}
+            }
+        });
+        apply(&mut document);
+        let health = &document["paths"]["/health"]["get"];
+        assert!(health.get("security").is_none());
+        assert!(health["responses"].get("401").is_none());
+        assert!(health["responses"].get("422").is_none());
+        assert!(health["responses"].get("503").is_some());
+        let post = &document["paths"]["/things"]["post"];
+        for status in ["401", "403", "408", "413", "415", "422", "503", "504"] {
+            assert!(post["responses"].get(status).is_some(), "{status}");
+        }
+        assert!(post["responses"]["404"]["content"]
+            .get("application/problem+json")
+            .is_some());
+        assert_eq!(post["responses"]["404"]["description"], "gone");
+        assert!(document["components"]["securitySchemes"][BEARER].is_object());
+    }
+}
