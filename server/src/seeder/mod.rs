@@ -60,28 +60,29 @@ impl From<tokio::task::JoinError> for SeedError {
     }
 }
 
-/// Rows generated per table.
+/// Rows written per table: rows whose unique key already existed are
+/// skipped and not counted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RecordCounts {
-    /// Stores in the database afterwards (generate) or 0 (append).
+    /// Stores written (0 on append).
     pub stores: u64,
-    /// Products in the database afterwards (generate) or 0 (append).
+    /// Products written (0 on append).
     pub products: u64,
-    /// Days in the window.
+    /// Calendar days written.
     pub calendar: u64,
-    /// Sales rows generated.
+    /// Sales rows written.
     pub sales: u64,
-    /// Price windows generated.
+    /// Price windows written.
     pub price_history: u64,
-    /// Promotions generated.
+    /// Promotions written.
     pub promotions: u64,
-    /// Inventory snapshots generated.
+    /// Inventory snapshots written.
     pub inventory: u64,
-    /// Exogenous signal rows generated.
+    /// Exogenous signal rows written.
     pub exogenous_signals: u64,
-    /// Returns generated.
+    /// Returns written.
     pub sales_returns: u64,
-    /// Replenishment events generated.
+    /// Replenishment events written.
     pub replenishment_events: u64,
 }
 
@@ -163,24 +164,9 @@ async fn window_has_facts(
 
 /// A store's rows, encoded for the backend on the generator thread.
 enum Encoded {
-    Postgres {
-        tables: Vec<(&'static str, &'static str, Vec<u8>, bool)>,
-        counts: RecordCounts,
-    },
-    Sqlite(Box<StoreChunk>, RecordCounts),
-}
-
-fn chunk_counts(chunk: &StoreChunk) -> RecordCounts {
-    RecordCounts {
-        sales: chunk.sales.len() as u64,
-        inventory: chunk.inventory.len() as u64,
-        sales_returns: chunk.returns.len() as u64,
-        replenishment_events: chunk.replenishment.len() as u64,
-        exogenous_signals: chunk.exogenous.len() as u64,
-        price_history: chunk.prices.len() as u64,
-        promotions: chunk.promotions.len() as u64,
-        ..RecordCounts::default()
-    }
+    /// (table, columns, COPY payload, may conflict with existing rows).
+    Postgres(Vec<(&'static str, &'static str, Vec<u8>, bool)>),
+    Sqlite(Box<StoreChunk>),
 }
 
 /// Expands `$each!(rows, may_conflict)` for every fact table of a store
@@ -200,9 +186,8 @@ macro_rules! for_each_chunk_table {
 }
 
 fn encode(chunk: StoreChunk, postgres: bool, dates: &rows::Dates) -> Encoded {
-    let counts = chunk_counts(&chunk);
     if !postgres {
-        return Encoded::Sqlite(Box::new(chunk), counts);
+        return Encoded::Sqlite(Box::new(chunk));
     }
     // (table, columns, payload, may conflict with existing rows)
     let mut tables = Vec::with_capacity(7);
@@ -212,7 +197,7 @@ fn encode(chunk: StoreChunk, postgres: bool, dates: &rows::Dates) -> Encoded {
         };
     }
     for_each_chunk_table!(chunk, encode_table);
-    Encoded::Postgres { tables, counts }
+    Encoded::Postgres(tables)
 }
 
 /// One table's entry of [`Encoded::Postgres`].
@@ -224,14 +209,38 @@ fn copy_entry<R: SqlRow>(
     (R::TABLE, R::COLUMNS, copy_payload(rows, dates), conflicts)
 }
 
-fn add(total: &mut RecordCounts, part: &RecordCounts) {
-    total.sales += part.sales;
-    total.inventory += part.inventory;
-    total.sales_returns += part.sales_returns;
-    total.replenishment_events += part.replenishment_events;
-    total.exogenous_signals += part.exogenous_signals;
-    total.price_history += part.price_history;
-    total.promotions += part.promotions;
+impl RecordCounts {
+    /// Adds `written` rows to the counter of `table`.
+    fn add_written(&mut self, table: &str, written: u64) {
+        let counter = match table {
+            "store" => &mut self.stores,
+            "product" => &mut self.products,
+            "calendar" => &mut self.calendar,
+            "sales_daily" => &mut self.sales,
+            "inventory_snapshot_daily" => &mut self.inventory,
+            "price_history" => &mut self.price_history,
+            "promotion" => &mut self.promotions,
+            "exogenous_signal" => &mut self.exogenous_signals,
+            "sales_returns" => &mut self.sales_returns,
+            "replenishment_event" => &mut self.replenishment_events,
+            _ => return,
+        };
+        *counter += written;
+    }
+}
+
+/// Writes `rows` and counts what was written under their table.
+async fn write_counted<R: SqlRow>(
+    w: &mut Writer,
+    counts: &mut RecordCounts,
+    rows: &[R],
+    dates: &rows::Dates,
+    landing: Landing,
+    batch: usize,
+) -> Result<(), sqlx::Error> {
+    let written = w.write(rows, dates, landing, batch).await?;
+    counts.add_written(R::TABLE, written);
+    Ok(())
 }
 
 /// Writes the facts of `plan` (everything after the dimensions and the
@@ -243,18 +252,35 @@ async fn write_facts(
     progress: Option<ProgressFn>,
 ) -> Result<RecordCounts, SeedError> {
     let batch = plan.config.batch_size.max(1);
-    let mut counts = RecordCounts {
-        exogenous_signals: plan.global_exogenous.len() as u64,
-        price_history: plan.price_rows.len() as u64,
-        promotions: plan.promotion_rows.len() as u64,
-        ..RecordCounts::default()
-    };
-    w.write(&plan.global_exogenous, &plan.dates, fact_landing, batch)
-        .await?;
-    w.write(&plan.price_rows, &plan.dates, Landing::Direct, batch)
-        .await?;
-    w.write(&plan.promotion_rows, &plan.dates, Landing::Direct, batch)
-        .await?;
+    let mut counts = RecordCounts::default();
+    let dates = &plan.dates;
+    write_counted(
+        w,
+        &mut counts,
+        &plan.global_exogenous,
+        dates,
+        fact_landing,
+        batch,
+    )
+    .await?;
+    write_counted(
+        w,
+        &mut counts,
+        &plan.price_rows,
+        dates,
+        Landing::Direct,
+        batch,
+    )
+    .await?;
+    write_counted(
+        w,
+        &mut counts,
+        &plan.promotion_rows,
+        dates,
+        Landing::Direct,
+        batch,
+    )
+    .await?;
 
     let postgres = matches!(w, Writer::Postgres(_));
     let total = plan.stores.len();
@@ -280,25 +306,29 @@ async fn write_facts(
     let result: Result<(), SeedError> = async {
         while let Some(encoded) = receiver.recv().await {
             match encoded {
-                Encoded::Postgres {
-                    tables,
-                    counts: part,
-                } => {
+                Encoded::Postgres(tables) => {
                     for (table, columns, payload, conflicts) in tables {
-                        w.copy_encoded(table, columns, &payload, landing(conflicts))
+                        let written = w
+                            .copy_encoded(table, columns, &payload, landing(conflicts))
                             .await?;
+                        counts.add_written(table, written);
                     }
-                    add(&mut counts, &part);
                 }
-                Encoded::Sqlite(chunk, part) => {
+                Encoded::Sqlite(chunk) => {
                     macro_rules! write_table {
                         ($rows:expr, $conflicts:expr) => {
-                            w.write($rows, &plan.dates, landing($conflicts), batch)
-                                .await?
+                            write_counted(
+                                w,
+                                &mut counts,
+                                $rows,
+                                &plan.dates,
+                                landing($conflicts),
+                                batch,
+                            )
+                            .await?
                         };
                     }
                     for_each_chunk_table!(chunk, write_table);
-                    add(&mut counts, &part);
                 }
             }
             done += 1;
@@ -329,15 +359,30 @@ pub async fn generate(
     let batch = config.batch_size.max(1);
 
     let mut w = begin(db).await?;
-    w.write(&store_rows, &dates, Landing::SkipConflicts, batch)
-        .await?;
-    w.write(&product_rows, &dates, Landing::SkipConflicts, batch)
-        .await?;
+    let mut dimensions = RecordCounts::default();
+    let conflicts = Landing::SkipConflicts;
+    write_counted(
+        &mut w,
+        &mut dimensions,
+        &store_rows,
+        &dates,
+        conflicts,
+        batch,
+    )
+    .await?;
+    write_counted(
+        &mut w,
+        &mut dimensions,
+        &product_rows,
+        &dates,
+        conflicts,
+        batch,
+    )
+    .await?;
     let (stores, products) = read_dimensions(&mut w).await?;
-    let (n_stores, n_products) = (stores.len() as u64, products.len() as u64);
     let mut counts = write_window(w, config, &dates, stores, products, progress).await?;
-    counts.stores = n_stores;
-    counts.products = n_products;
+    counts.stores = dimensions.stores;
+    counts.products = dimensions.products;
     Ok(counts)
 }
 
@@ -383,7 +428,8 @@ async fn write_window(
 ) -> Result<RecordCounts, SeedError> {
     let batch = config.batch_size.max(1);
     let calendar = engine::calendar_rows(&config, config.start_date, config.end_date);
-    w.write(&calendar, dates, Landing::SkipConflicts, batch)
+    let calendar_written = w
+        .write(&calendar, dates, Landing::SkipConflicts, batch)
         .await?;
     let fact_landing = if window_has_facts(&mut w, config.start_date, config.end_date).await? {
         Landing::SkipConflicts
@@ -394,6 +440,6 @@ async fn write_window(
         tokio::task::spawn_blocking(move || Arc::new(Plan::new(config, stores, products))).await?;
     let mut counts = write_facts(&mut w, plan, fact_landing, progress).await?;
     w.commit().await?;
-    counts.calendar = calendar.len() as u64;
+    counts.calendar = calendar_written;
     Ok(counts)
 }

@@ -43,15 +43,17 @@ pub(crate) enum Landing {
 
 impl Writer {
     /// Writes `rows`; `batch` bounds the rows per SQLite statement.
+    /// Returns how many rows were written (rows skipped because their key
+    /// already exists are not counted).
     pub(crate) async fn write<R: SqlRow>(
         &mut self,
         rows: &[R],
         dates: &Dates,
         landing: Landing,
         batch: usize,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<u64, sqlx::Error> {
         if rows.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         match self {
             Self::Postgres(_) => {
@@ -63,19 +65,20 @@ impl Writer {
         }
     }
 
-    /// PostgreSQL: lands a pre-encoded COPY text payload.
+    /// PostgreSQL: lands a pre-encoded COPY text payload; returns the rows
+    /// written.
     pub(crate) async fn copy_encoded(
         &mut self,
         table: &str,
         columns: &str,
         payload: &[u8],
         landing: Landing,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<u64, sqlx::Error> {
         let Self::Postgres(tx) = self else {
             return Err(sqlx::Error::Protocol("COPY is PostgreSQL-only".into()));
         };
         if payload.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         match landing {
             Landing::Direct => {
@@ -90,15 +93,16 @@ impl Writer {
                 .execute(&mut **tx)
                 .await?;
                 copy_in(tx, &format!("COPY {stage} ({columns}) FROM STDIN"), payload).await?;
-                sqlx::query(&format!(
+                let written = sqlx::query(&format!(
                     "INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} ON CONFLICT DO NOTHING"
                 ))
                 .execute(&mut **tx)
-                .await?;
+                .await?
+                .rows_affected();
                 sqlx::query(&format!("TRUNCATE {stage}"))
                     .execute(&mut **tx)
                     .await?;
-                Ok(())
+                Ok(written)
             }
         }
     }
@@ -116,14 +120,13 @@ async fn copy_in(
     tx: &mut Transaction<'static, Postgres>,
     statement: &str,
     payload: &[u8],
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
     let mut copy = tx.copy_in_raw(statement).await?;
     // Send in slices of a few MiB so the socket buffers stay bounded.
     for part in payload.chunks(4 << 20) {
         copy.send(part).await?;
     }
-    copy.finish().await?;
-    Ok(())
+    copy.finish().await
 }
 
 fn sqlite_insert_sql(table: &str, columns: &str, ncols: usize, rows: usize) -> String {
@@ -149,17 +152,18 @@ async fn sqlite_insert<R: SqlRow>(
     rows: &[R],
     dates: &Dates,
     batch: usize,
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
     let per_statement = batch.clamp(1, SQLITE_MAX_PARAMS / R::NCOLS);
+    let mut written = 0;
     for chunk in rows.chunks(per_statement) {
         let sql = sqlite_insert_sql(R::TABLE, R::COLUMNS, R::NCOLS, chunk.len());
         let mut query = sqlx::query(&sql);
         for row in chunk {
             query = row.bind(query, dates);
         }
-        query.execute(&mut **tx).await?;
+        written += query.execute(&mut **tx).await?.rows_affected();
     }
-    Ok(())
+    Ok(written)
 }
 
 #[cfg(test)]

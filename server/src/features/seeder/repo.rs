@@ -54,6 +54,13 @@ pub(crate) async fn status(db: &Db) -> Result<SeederStatus, sqlx::Error> {
     })
 }
 
+/// (stores, products) in the database.
+pub(crate) async fn dimension_counts(db: &Db) -> Result<(i64, i64), sqlx::Error> {
+    const SQL: &str = "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM store), \
+        (SELECT CAST(COUNT(*) AS BIGINT) FROM product)";
+    with_db!(db, pool => sqlx::query_as(SQL).fetch_one(pool).await)
+}
+
 /// Inputs of the five integrity checks.
 #[derive(Debug, Default)]
 pub(crate) struct VerifyCounts {

@@ -139,7 +139,11 @@ fn generate_result(
 /// ChaCha8 generator keyed by the seed, in id order).
 ///
 /// Writes run in one transaction (PostgreSQL `COPY`, SQLite multi-row
-/// inserts); rows whose unique key already exists are skipped.
+/// inserts); rows whose unique key already exists are skipped, and
+/// `records_created` counts only the rows written. A request may generate at
+/// most `SEEDER_MAX_ROWS_PER_REQUEST` sales rows (stores × products × days;
+/// default 2,000,000): above it, 422 — seed large data sets with
+/// `forecastlab seed`.
 #[utoipa::path(post, path = "/seeder/generate", tag = "seeder",
     request_body = GenerateParams,
     responses(
@@ -174,6 +178,12 @@ pub(crate) async fn generate(
             overrides_applied,
         ));
     }
+    service::check_size(
+        &state.settings,
+        u64::from(config.stores),
+        u64::from(config.products),
+        config.days() as u64,
+    )?;
     let (counts, seconds) = timed("Generation", seeder::generate(&state.db, config, None)).await?;
     Ok(generate_result(
         counts,
@@ -187,7 +197,9 @@ pub(crate) async fn generate(
 /// Appends facts for a new window to the existing stores and products (201).
 ///
 /// Uses the default configuration (no preset, no phase features) with the
-/// given seed. 400 when there are no stores or products yet; 422 when
+/// given seed. 400 when there are no stores or products yet; 422 when the
+/// window times the existing stores and products exceeds
+/// `SEEDER_MAX_ROWS_PER_REQUEST` sales rows, or when
 /// end_date < start_date. Existing (date, store, product) rows are left
 /// untouched.
 #[utoipa::path(post, path = "/seeder/append", tag = "seeder",
@@ -209,6 +221,15 @@ pub(crate) async fn append(
     config.end_date = params.end_date;
     config.batch_size = state.settings.seeder_batch_size.max(1);
     let seed = config.seed;
+    if params.end_date >= params.start_date {
+        let (stores, products) = repo::dimension_counts(&state.db).await?;
+        service::check_size(
+            &state.settings,
+            stores.max(0) as u64,
+            products.max(0) as u64,
+            config.days() as u64,
+        )?;
+    }
     let (counts, seconds) = timed("Append", seeder::append(&state.db, config, None)).await?;
     let message = format!(
         "Appended {} sales records for {} .. {} with seed {seed}",
@@ -233,7 +254,7 @@ pub(crate) async fn append(
 /// `dry_run`: counts only. Model runs, jobs and other tables are never
 /// touched; id sequences are not reset.
 #[utoipa::path(delete, path = "/seeder/data", tag = "seeder",
-    request_body(content = DeleteParams, description = "Optional; defaults to scope all, dry_run false"),
+    request_body(content = Option<DeleteParams>, description = "Optional; defaults to scope all, dry_run false"),
     responses(
         (status = 200, description = "Deleted (or would delete)", body = DeleteResult),
         (status = 403, description = "Production guard", body = ProblemBody, content_type = "application/problem+json"),

@@ -204,6 +204,31 @@ pub(crate) fn build_config(
     Ok(c)
 }
 
+/// 422 when `stores × products × days` sales rows exceed
+/// `SEEDER_MAX_ROWS_PER_REQUEST`: a request may only do bounded work
+/// synchronously; bigger data sets are seeded with `forecastlab seed`.
+pub(crate) fn check_size(
+    settings: &Settings,
+    stores: u64,
+    products: u64,
+    days: u64,
+) -> Result<(), Problem> {
+    let rows = stores.saturating_mul(products).saturating_mul(days);
+    let cap = settings.seeder_max_rows_per_request;
+    if rows > cap {
+        return Err(Problem::invalid_field(
+            "body",
+            format!(
+                "{stores} stores x {products} products x {days} days = {rows} sales rows, more \
+                 than SEEDER_MAX_ROWS_PER_REQUEST ({cap}) allows in one request. Seed large \
+                 data sets with `forecastlab seed`, or raise the setting."
+            ),
+            "seeder_too_large",
+        ));
+    }
+    Ok(())
+}
+
 /// Rounds to 2 decimals.
 pub(crate) fn two_decimals(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
