@@ -197,6 +197,22 @@ impl TestApp {
         }
     }
 
+    /// Starts the app on an existing database at `database_url` (for tests
+    /// that run a database server of their own); nothing is dropped
+    /// afterwards.
+    pub async fn spawn_at(database_url: &str, overrides: &[(&str, &str)]) -> Self {
+        let backend = if database_url.starts_with("sqlite") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let dir = tempfile::tempdir().expect("temporary directory");
+        match Self::start(backend, dir, database_url.to_owned(), None, overrides).await {
+            Ok(app) => app,
+            Err(error) => panic!("cannot start the test app on {database_url}: {error:#}"),
+        }
+    }
+
     async fn try_spawn(backend: Backend, overrides: &[(&str, &str)]) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let (database_url, postgres_database) = match backend {
@@ -211,6 +227,16 @@ impl TestApp {
                 (url, Some(name))
             }
         };
+        Self::start(backend, dir, database_url, postgres_database, overrides).await
+    }
+
+    async fn start(
+        backend: Backend,
+        dir: tempfile::TempDir,
+        database_url: String,
+        postgres_database: Option<String>,
+        overrides: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let artifacts: PathBuf = dir.path().join("artifacts");
         let mut vars: Vec<(String, String)> = vec![
             ("DATABASE_URL".into(), database_url.clone()),

@@ -10,7 +10,10 @@
 //! * every operation but the open probes answers 401 and 403 and declares
 //!   the bearer security scheme (enforced when authentication is on);
 //! * every operation answers 503 (database unreachable or busy) and 504
-//!   (deadline exceeded).
+//!   (deadline exceeded);
+//! * every `format: date` string carries the pattern of a valid calendar
+//!   date (in OpenAPI 3.1 a format alone does not constrain, so without it
+//!   the document would allow `""`).
 //!
 //! A response a route declares itself keeps its description; only its
 //! content type is corrected.
@@ -88,7 +91,33 @@ pub fn finalize(document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi 
     serde_json::from_value(value).unwrap_or(document)
 }
 
+/// `YYYY-MM-DD` of a day that exists (leap years included).
+pub const DATE_PATTERN: &str = concat!(
+    "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])",
+    "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))",
+    "|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)$"
+);
+
+/// Adds [`DATE_PATTERN`] to every `format: date` string schema.
+fn constrain_dates(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.get("format").and_then(Value::as_str) == Some("date")
+                && !map.contains_key("pattern")
+            {
+                map.insert("pattern".into(), DATE_PATTERN.into());
+            }
+            for child in map.values_mut() {
+                constrain_dates(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(constrain_dates),
+        _ => {}
+    }
+}
+
 fn apply(document: &mut Value) {
+    constrain_dates(document);
     let components = document
         .as_object_mut()
         .map(|doc| doc.entry("components").or_insert_with(|| json!({})));
@@ -185,5 +214,22 @@ mod tests {
             .is_some());
         assert_eq!(post["responses"]["404"]["description"], "gone");
         assert!(document["components"]["securitySchemes"][BEARER].is_object());
+    }
+
+    #[test]
+    fn the_date_pattern_matches_exactly_the_real_days() {
+        let mut document = json!({"s": {"type": "string", "format": "date"}});
+        constrain_dates(&mut document);
+        assert_eq!(document["s"]["pattern"], DATE_PATTERN);
+        // The pattern uses only syntax Rust's regex shares with ECMA-262.
+        let pattern = regex::Regex::new(DATE_PATTERN).unwrap();
+        for day in [
+            "2024-02-29", "2023-02-29", "2000-02-29", "1900-02-29", "2024-04-31", "2024-12-31",
+            "2024-00-10", "2024-13-01", "0000-02-29", "0268-03-19", "24-01-01", "", "2024-1-01",
+        ] {
+            let real = day.len() == 10
+                && chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok();
+            assert_eq!(pattern.is_match(day), real, "{day}");
+        }
     }
 }

@@ -15,6 +15,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use axum::http::StatusCode;
 use serde_json::Value;
 use tokio::{sync::watch, task::JoinHandle};
 
@@ -211,12 +212,12 @@ impl Worker {
             joined = &mut work => Some(joined),
             () = stop_then_grace(&mut stop) => None,
         };
-        heartbeat.abort();
         let db = &self.state.db;
         let Some(joined) = outcome else {
+            heartbeat.abort();
             ctx.cancel();
             work.abort();
-            match queue::release(db, &owner).await {
+            match persist(|| queue::release(db, &owner)).await {
                 Ok(true) => {
                     tracing::info!(job_id = %job.job_id, "job handed back to the queue at shutdown")
                 }
@@ -233,9 +234,45 @@ impl Worker {
             ))))
         });
         if ctx.is_lost() {
+            heartbeat.abort();
             tracing::warn!(job_id = %job.job_id, "job was taken over by another worker; result dropped");
             return;
         }
+        // A job that failed only because the database was unreachable or
+        // busy did nothing durable: it goes back to the queue (the attempt
+        // does not count) instead of failing.
+        if matches!(&outcome, Err(JobFailure::Failed(problem)) if problem.status == StatusCode::SERVICE_UNAVAILABLE)
+        {
+            let released = persist(|| queue::release(db, &owner)).await;
+            heartbeat.abort();
+            tracing::warn!(job_id = %job.job_id, ?released, "database unavailable; job handed back to the queue");
+            return;
+        }
+        let written = self.write_outcome(&owner, &ctx, &outcome).await;
+        // The heartbeat keeps the claim alive until the outcome is written,
+        // so a database outage while writing it cannot get the job requeued
+        // and run twice.
+        heartbeat.abort();
+        match written {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(job_id = %job.job_id, "job outcome not written: no longer owned")
+            }
+            Err(error) => {
+                tracing::error!(job_id = %job.job_id, %error, "could not write the job outcome")
+            }
+        }
+    }
+
+    /// Writes a finished job's outcome (retrying while the database is
+    /// unreachable); false when the job is no longer ours.
+    async fn write_outcome(
+        &self,
+        owner: &queue::Owner,
+        ctx: &JobContext,
+        outcome: &Result<Value, JobFailure>,
+    ) -> Result<bool, sqlx::Error> {
+        let db = &self.state.db;
         let (done, total) = ctx.progress();
         let run_id = |value: &Value| {
             value
@@ -244,24 +281,20 @@ impl Worker {
                 .filter(|id| id.len() == 32)
                 .map(str::to_owned)
         };
-        let written = match &outcome {
+        match outcome {
             Ok(result) => {
                 let run = run_id(result);
-                queue::finish(
-                    db,
-                    &owner,
-                    &queue::Finish {
-                        status: "completed",
-                        result: Some(result),
-                        error_message: None,
-                        error_type: None,
-                        error: None,
-                        done: done.max(total),
-                        total,
-                        run_id: run.as_deref(),
-                    },
-                )
-                .await
+                let finish = queue::Finish {
+                    status: "completed",
+                    result: Some(result),
+                    error_message: None,
+                    error_type: None,
+                    error: None,
+                    done: done.max(total),
+                    total,
+                    run_id: run.as_deref(),
+                };
+                persist(|| queue::finish(db, owner, &finish)).await
             }
             Err(JobFailure::Cancelled) => {
                 let error = serde_json::json!({
@@ -271,50 +304,62 @@ impl Worker {
                     "detail": "Cancelled by request while running",
                     "code": "CANCELLED",
                 });
-                queue::finish(
-                    db,
-                    &owner,
-                    &queue::Finish {
-                        status: "cancelled",
-                        result: None,
-                        error_message: Some("Cancelled by request while running"),
-                        error_type: Some("CANCELLED"),
-                        error: Some(&error),
-                        done,
-                        total,
-                        run_id: None,
-                    },
-                )
-                .await
+                let finish = queue::Finish {
+                    status: "cancelled",
+                    result: None,
+                    error_message: Some("Cancelled by request while running"),
+                    error_type: Some("CANCELLED"),
+                    error: Some(&error),
+                    done,
+                    total,
+                    run_id: None,
+                };
+                persist(|| queue::finish(db, owner, &finish)).await
             }
             Err(JobFailure::Failed(problem)) => {
                 let message: String = problem.detail.chars().take(2000).collect();
                 let error = problem.to_json(None);
-                queue::finish(
-                    db,
-                    &owner,
-                    &queue::Finish {
-                        status: "failed",
-                        result: None,
-                        error_message: Some(&message),
-                        error_type: Some(&problem.code),
-                        error: Some(&error),
-                        done,
-                        total,
-                        run_id: None,
-                    },
-                )
-                .await
+                let finish = queue::Finish {
+                    status: "failed",
+                    result: None,
+                    error_message: Some(&message),
+                    error_type: Some(&problem.code),
+                    error: Some(&error),
+                    done,
+                    total,
+                    run_id: None,
+                };
+                persist(|| queue::finish(db, owner, &finish)).await
             }
-        };
-        match written {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(job_id = %job.job_id, "job outcome not written: no longer owned")
+        }
+    }
+}
+
+/// How long a worker keeps retrying a queue write while the database is
+/// unreachable.
+const PERSIST_FOR: Duration = Duration::from_secs(120);
+
+/// Runs a queue write, retrying it while the database is unreachable or
+/// busy (up to [`PERSIST_FOR`]).
+async fn persist<T, F, Fut>(mut write: F) -> Result<T, sqlx::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match write().await {
+            Ok(value) => return Ok(value),
+            Err(error)
+                if crate::db::errors::classify(&error) != crate::db::errors::DbErrorKind::Other
+                    && started.elapsed() < PERSIST_FOR =>
+            {
+                tracing::debug!(%error, "queue write failed; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
             }
-            Err(error) => {
-                tracing::error!(job_id = %job.job_id, %error, "could not write the job outcome")
-            }
+            Err(error) => return Err(error),
         }
     }
 }

@@ -22,9 +22,11 @@ pub struct BacktestRequest {
     /// Store of the single series (≥ 1); required unless `series` is given.
     #[serde(default)]
     #[schema(minimum = 1)]
+    #[schema(minimum = 1)]
     pub store_id: Option<i64>,
     /// Product of the single series (≥ 1); required unless `series` is given.
     #[serde(default)]
+    #[schema(minimum = 1)]
     #[schema(minimum = 1)]
     pub product_id: Option<i64>,
     /// Many series: a list of `{store_id, product_id}` pairs (1–10 000), or
@@ -66,8 +68,10 @@ pub enum AllSeries {
 pub struct SeriesRef {
     /// Store id (≥ 1).
     #[schema(minimum = 1)]
+    #[schema(minimum = 1)]
     pub store_id: i64,
     /// Product id (≥ 1).
+    #[schema(minimum = 1)]
     #[schema(minimum = 1)]
     pub product_id: i64,
 }
@@ -78,6 +82,7 @@ pub struct SeriesRef {
 pub struct BacktestConfig {
     /// Config schema version.
     #[serde(default = "schema_version")]
+    #[schema(pattern = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")]
     pub schema_version: String,
     /// How the folds are cut.
     #[serde(default)]
@@ -116,19 +121,23 @@ pub struct SplitConfig {
     /// run when the series is short.
     #[serde(default = "default_n_splits")]
     #[schema(minimum = 2, maximum = 20)]
+    #[schema(minimum = 2, maximum = 20)]
     pub n_splits: i64,
     /// Rows in the first (expanding) or every (sliding) training window,
     /// ≥ 7 (≥ 30 for feature-aware models).
     #[serde(default = "default_min_train_size")]
+    #[schema(minimum = 7)]
     #[schema(minimum = 7)]
     pub min_train_size: i64,
     /// Rows left out between training and test, 0–30 (and at most
     /// `BACKTEST_MAX_GAP`).
     #[serde(default)]
     #[schema(minimum = 0, maximum = 30)]
+    #[schema(minimum = 0, maximum = 30)]
     pub gap: i64,
     /// Rows per test window, 1–90, greater than `gap`.
     #[serde(default = "default_horizon")]
+    #[schema(minimum = 1, maximum = 90)]
     #[schema(minimum = 1, maximum = 90)]
     pub horizon: i64,
 }

@@ -56,10 +56,12 @@ pub(crate) struct StoreListQuery {
     /// Exact store type.
     pub(crate) store_type: Option<String>,
     /// Case-insensitive substring of code or name (at least 2 characters).
+    #[param(min_length = 2)]
     pub(crate) search: Option<String>,
     /// `code`, `name`, `region`, `city` or `store_type`; anything else sorts by code.
     pub(crate) sort_by: Option<String>,
     /// `asc` (default) or `desc`.
+    #[param(pattern = "^(asc|desc)$")]
     pub(crate) sort_order: Option<String>,
 }
 
@@ -92,10 +94,12 @@ pub(crate) struct ProductListQuery {
     /// Exact brand.
     pub(crate) brand: Option<String>,
     /// Case-insensitive substring of SKU or name (at least 2 characters).
+    #[param(min_length = 2)]
     pub(crate) search: Option<String>,
     /// `sku`, `name`, `category`, `brand` or `base_price`; anything else sorts by SKU.
     pub(crate) sort_by: Option<String>,
     /// `asc` (default) or `desc`.
+    #[param(pattern = "^(asc|desc)$")]
     pub(crate) sort_order: Option<String>,
 }
 

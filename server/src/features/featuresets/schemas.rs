@@ -53,6 +53,73 @@ fn check_positive(v: &mut Violations, field: &str, values: &[i64]) {
     }
 }
 
+/// A list of positive integers up to `max` (at least `min_items` of them).
+fn positive_list(min_items: usize, max: i64, description: &str) -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(max)),
+        )
+        .min_items(Some(min_items))
+        .description(Some(description))
+        .build()
+}
+
+fn lags_schema() -> utoipa::openapi::schema::Array {
+    positive_list(1, 365, "Lags in rows (non-empty, each > 0 and ≤ FEATURE_MAX_LAG, default 365)")
+}
+
+fn windows_schema() -> utoipa::openapi::schema::Array {
+    positive_list(1, 90, "Windows in rows (non-empty, each > 0 and ≤ FEATURE_MAX_WINDOW, default 90)")
+}
+
+fn price_lags_schema() -> utoipa::openapi::schema::Array {
+    positive_list(0, 365, "Price lags in rows (each > 0 and ≤ FEATURE_MAX_LAG, default 365; may be empty)")
+}
+
+fn entity_columns_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["store_id", "product_id"])),
+        )
+        .description(Some("Grouping keys (subset of `store_id`, `product_id`)"))
+        .build()
+}
+
+fn kinds_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["pct_off", "bogo", "bundle", "markdown"])),
+        )
+        .min_items(Some(1))
+        .unique_items(true)
+        .description(Some("Promotion kinds to track (non-empty, no duplicates)"))
+        .build()
+}
+
+fn strategies_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::RefOr(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["zero", "ffill", "bfill", "mean", "expanding_mean", "drop"]))
+                .into(),
+        )))
+        .description(Some("Column → strategy, applied in the order given"))
+        .build()
+}
+
 fn to_usize(values: &[i64]) -> Vec<usize> {
     values
         .iter()
@@ -66,12 +133,15 @@ fn to_usize(values: &[i64]) -> Vec<usize> {
 pub struct LagConfig {
     /// Schema version (`^\d+\.\d+(\.\d+)?$`).
     #[serde(default = "schema_version")]
+    #[schema(pattern = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")]
     pub schema_version: String,
     /// Lags in rows (non-empty, each > 0 and ≤ `FEATURE_MAX_LAG`).
     #[serde(default = "default_lags")]
+    #[schema(schema_with = lags_schema)]
     pub lags: Vec<i64>,
     /// Source column (only `quantity`).
     #[serde(default = "quantity")]
+    #[schema(pattern = "^quantity$")]
     pub target_column: String,
     /// Replaces NaN lag values when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,19 +162,23 @@ fn quantity() -> String {
 pub struct RollingConfig {
     /// Schema version.
     #[serde(default = "schema_version")]
+    #[schema(pattern = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")]
     pub schema_version: String,
     /// Windows in rows (non-empty, each > 0 and ≤ `FEATURE_MAX_WINDOW`).
     #[serde(default = "default_windows")]
+    #[schema(schema_with = windows_schema)]
     pub windows: Vec<i64>,
     /// Aggregations: `mean`, `std` (sample), `min`, `max`, `sum`.
     #[serde(default = "default_aggregations")]
     pub aggregations: Vec<AggregationName>,
     /// Source column (only `quantity`).
     #[serde(default = "quantity")]
+    #[schema(pattern = "^quantity$")]
     pub target_column: String,
     /// Minimum non-null values per window (default: the window; 1 … the
     /// smallest window).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 90)]
     pub min_periods: Option<i64>,
 }
 
@@ -152,6 +226,7 @@ impl From<AggregationName> for Aggregation {
 pub struct CalendarConfig {
     /// Schema version.
     #[serde(default = "schema_version")]
+    #[schema(pattern = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")]
     pub schema_version: String,
     /// `dow_sin`/`dow_cos` (cyclical) or `day_of_week` (0 = Monday).
     #[serde(default = "yes")]
@@ -186,12 +261,14 @@ pub struct CalendarConfig {
 pub struct ExogenousConfig {
     /// Schema version.
     #[serde(default = "schema_version")]
+    #[schema(pattern = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")]
     pub schema_version: String,
     /// Emit `price_lag_{k}` for each of `price_lags`.
     #[serde(default = "yes")]
     pub include_price: bool,
     /// Price lags in rows (each > 0 and ≤ `FEATURE_MAX_LAG`; may be empty).
     #[serde(default = "default_price_lags")]
+    #[schema(schema_with = price_lags_schema)]
     pub price_lags: Vec<i64>,
     /// Emit `price_pct_change_7d` = p[i−1]/p[i−8] − 1.
     #[serde(default = "yes")]
@@ -220,6 +297,7 @@ fn default_price_lags() -> Vec<i64> {
 pub struct LifecycleConfig {
     /// Schema version.
     #[serde(default = "schema_version")]
+    #[schema(pattern = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")]
     pub schema_version: String,
     /// `days_since_launch_lag{N}`.
     #[serde(default = "yes")]
@@ -229,6 +307,7 @@ pub struct LifecycleConfig {
     pub include_days_since_discontinue: bool,
     /// N, 1 … 30.
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 30)]
     pub lag_days: i64,
 }
 
@@ -242,6 +321,7 @@ fn one() -> i64 {
 pub struct ReplenishmentConfig {
     /// Schema version.
     #[serde(default = "schema_version")]
+    #[schema(pattern = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")]
     pub schema_version: String,
     /// `days_since_last_replenishment_lag{N}`.
     #[serde(default = "yes")]
@@ -251,9 +331,11 @@ pub struct ReplenishmentConfig {
     pub include_count_window: bool,
     /// N, 1 … 30.
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 30)]
     pub lag_days: i64,
     /// W, 7 … 60.
     #[serde(default = "fourteen")]
+    #[schema(minimum = 7, maximum = 60)]
     pub count_window_days: i64,
 }
 
@@ -267,9 +349,11 @@ fn fourteen() -> i64 {
 pub struct PromotionConfig {
     /// Schema version.
     #[serde(default = "schema_version")]
+    #[schema(pattern = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")]
     pub schema_version: String,
     /// Kinds (non-empty, no duplicates; columns are emitted alphabetically).
     #[serde(default = "default_kinds")]
+    #[schema(schema_with = kinds_schema)]
     pub kinds_to_track: Vec<PromoKindName>,
     /// `promo_{kind}_active_lag{N}`.
     #[serde(default = "yes")]
@@ -279,6 +363,7 @@ pub struct PromotionConfig {
     pub include_intensity: bool,
     /// N, 1 … 30.
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 30)]
     pub lag_days: i64,
 }
 
@@ -317,6 +402,7 @@ impl From<PromoKindName> for PromoKind {
 pub struct ImputationConfig {
     /// Schema version.
     #[serde(default = "schema_version")]
+    #[schema(pattern = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")]
     pub schema_version: String,
     /// Column → strategy. `bfill` and `mean` read later rows of the window
     /// (a leakage risk, allowed as upstream does). Columns other than
@@ -324,7 +410,7 @@ pub struct ImputationConfig {
     /// Values: `zero`, `ffill`, `bfill`, `mean`, `expanding_mean`, `drop`;
     /// applied in the order given.
     #[serde(default = "default_strategies")]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = strategies_schema)]
     pub strategies: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -381,17 +467,21 @@ impl From<ImputationName> for Imputation {
 pub struct FeatureSetConfig {
     /// Schema version.
     #[serde(default = "schema_version")]
+    #[schema(pattern = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")]
     pub schema_version: String,
     /// Name, 1–100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Grouping keys (subset of `store_id`, `product_id`).
     #[serde(default = "default_entities")]
+    #[schema(schema_with = entity_columns_schema)]
     pub entity_columns: Vec<String>,
     /// Date column (only `date`).
     #[serde(default = "date_column")]
+    #[schema(pattern = "^date$")]
     pub date_column: String,
     /// Target column (only `quantity`).
     #[serde(default = "quantity")]
@@ -635,13 +725,16 @@ impl FeatureSetConfig {
 #[serde(deny_unknown_fields)]
 pub struct ComputeFeaturesRequest {
     /// Store id (≥ 1).
+    #[schema(minimum = 1)]
     pub store_id: i64,
     /// Product id (≥ 1).
+    #[schema(minimum = 1)]
     pub product_id: i64,
     /// Last date included (inclusive); nothing after it is read.
     pub cutoff_date: NaiveDate,
     /// Days before the cutoff to load, 1 … 1095 (default 365).
     #[serde(default = "default_lookback")]
+    #[schema(minimum = 1, maximum = 1095)]
     pub lookback_days: i64,
     /// The feature set.
     pub config: FeatureSetConfig,
@@ -665,8 +758,10 @@ impl Validate for ComputeFeaturesRequest {
 #[serde(deny_unknown_fields)]
 pub struct PreviewFeaturesRequest {
     /// Store id (≥ 1).
+    #[schema(minimum = 1)]
     pub store_id: i64,
     /// Product id (≥ 1).
+    #[schema(minimum = 1)]
     pub product_id: i64,
     /// Last date included (inclusive).
     pub cutoff_date: NaiveDate,
@@ -674,6 +769,7 @@ pub struct PreviewFeaturesRequest {
     pub config: FeatureSetConfig,
     /// Rows returned (the last ones), 1 … 100 (default 10).
     #[serde(default = "default_sample_rows")]
+    #[schema(minimum = 1, maximum = 100)]
     pub sample_rows: i64,
 }
 

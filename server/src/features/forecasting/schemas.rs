@@ -15,8 +15,10 @@ pub const MAX_HORIZON: i64 = 90;
 #[serde(deny_unknown_fields)]
 pub struct TrainRequest {
     /// Store id (≥ 1).
+    #[schema(minimum = 1)]
     pub store_id: i64,
     /// Product id (≥ 1).
+    #[schema(minimum = 1)]
     pub product_id: i64,
     /// First training day (inclusive).
     pub train_start_date: NaiveDate,
@@ -28,6 +30,7 @@ pub struct TrainRequest {
     pub config: serde_json::Value,
     /// Feature frame version for feature-aware models (1 or 2, default 1).
     #[serde(default = "default_frame_version")]
+    #[schema(minimum = 1, maximum = 2)]
     pub feature_frame_version: i64,
     /// V2 feature groups (null = the default groups); must be null for
     /// version 1.
@@ -158,16 +161,21 @@ impl Strategy {
 #[serde(deny_unknown_fields)]
 pub struct PredictRequest {
     /// Store id (≥ 1); must match the artifact's.
+    #[schema(minimum = 1)]
     pub store_id: i64,
     /// Product id (≥ 1); must match the artifact's.
+    #[schema(minimum = 1)]
     pub product_id: i64,
     /// Steps to forecast (1–90).
+    #[schema(minimum = 1, maximum = 90)]
     pub horizon: i64,
     /// Artifact path returned by train, or its 12-hex artifact key.
+    #[schema(min_length = 1, max_length = 1024)]
     pub model_path: String,
     /// Nominal coverage of a prediction interval, strictly between 0 and 1
     /// (e.g. 0.8, 0.95); omitted → no interval (bounds null).
     #[serde(default)]
+    #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0)]
     pub interval_level: Option<f64>,
     /// Feature-aware models only: `direct` or `recursive` (default
     /// `recursive`, the more accurate one on the seeded holdout comparison).

@@ -26,20 +26,80 @@ pub(crate) struct SalesDailyRow {
     #[schema(value_type = String, format = Date, example = "2024-01-15")]
     pub(crate) date: NaiveDate,
     /// Store code (1..20 characters, exact match on `store.code`).
+    #[schema(min_length = 1, max_length = 20)]
     pub(crate) store_code: String,
     /// Product SKU (1..50 characters, exact match on `product.sku`).
+    #[schema(min_length = 1, max_length = 50)]
     pub(crate) sku: String,
     /// Units sold (>= 0). A numeric string such as `"10"` is accepted.
     #[serde(deserialize_with = "lax_int")]
-    #[schema(value_type = i64, minimum = 0)]
+    #[schema(schema_with = quantity_schema)]
     pub(crate) quantity: i64,
     /// Unit price (>= 0, at most 2 decimal places); JSON number or numeric string.
-    #[schema(value_type = String, example = "12.99")]
+    #[schema(schema_with = unit_price_schema)]
     pub(crate) unit_price: Decimal,
     /// Row total (>= 0, at most 2 decimal places); not checked against
     /// quantity × unit_price. JSON number or numeric string.
-    #[schema(value_type = String, example = "25.98")]
+    #[schema(schema_with = total_amount_schema)]
     pub(crate) total_amount: Decimal,
+}
+
+/// `integer` in 0..=i32::MAX, or a string of digits.
+fn quantity_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(i32::MAX)),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(r"^\s*\+?0*[0-9]{1,9}\s*$")),
+        )
+        .description(Some("Units sold (>= 0); a JSON integer or a string of digits"))
+        .build()
+        .into()
+}
+
+/// A non-negative amount with at most 2 decimal places, up to `max`: a JSON
+/// number or a decimal string.
+fn money_schema(max: f64, digits: u8, description: &str) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .minimum(Some(0))
+                .maximum(Some(max))
+                .multiple_of(Some(0.01)),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(format!(r"^[0-9]{{1,{digits}}}(\.[0-9]{{1,2}})?$"))),
+        )
+        .description(Some(description))
+        .build()
+        .into()
+}
+
+fn unit_price_schema() -> utoipa::openapi::schema::Schema {
+    money_schema(
+        99_999_999.99,
+        8,
+        "Unit price (>= 0, at most 2 decimal places, <= 99999999.99); JSON number or numeric string",
+    )
+}
+
+fn total_amount_schema() -> utoipa::openapi::schema::Schema {
+    money_schema(
+        9_999_999_999.99,
+        10,
+        "Row total (>= 0, at most 2 decimal places, <= 9999999999.99); JSON number or numeric string",
+    )
 }
 
 /// Accepts a JSON integer, an integral float or a numeric string.

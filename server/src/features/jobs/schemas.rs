@@ -563,9 +563,11 @@ pub struct JobResponse {
 pub struct JobListQuery {
     /// Page (≥ 1).
     #[serde(default = "crate::features::registry::schemas::one")]
+    #[param(default = 1, minimum = 1, maximum = 1_000_000)]
     pub page: i64,
     /// Page size (1–100, default 20).
     #[serde(default = "crate::features::registry::schemas::twenty")]
+    #[param(default = 20, minimum = 1, maximum = 100)]
     pub page_size: i64,
     /// Job type filter.
     pub job_type: Option<JobType>,

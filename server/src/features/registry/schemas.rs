@@ -70,11 +70,13 @@ impl RunStatus {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentContext {
-    /// Agent identifier.
+    /// Agent identifier (≤ 200 characters).
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub agent_id: Option<String>,
-    /// Agent session identifier.
+    /// Agent session identifier (≤ 200 characters).
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub session_id: Option<String>,
 }
 
@@ -83,6 +85,7 @@ pub struct AgentContext {
 #[serde(deny_unknown_fields)]
 pub struct RunCreate {
     /// Model type (1–50 characters).
+    #[schema(min_length = 1, max_length = 50)]
     pub model_type: String,
     /// Model configuration; its canonical hash is the run's `config_hash`.
     #[schema(value_type = Object)]
@@ -96,14 +99,17 @@ pub struct RunCreate {
     /// Last day of the training data (≥ start).
     pub data_window_end: NaiveDate,
     /// Store (≥ 1).
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub store_id: i64,
     /// Product (≥ 1).
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub product_id: i64,
     /// Agent that created the run.
     #[serde(default)]
     pub agent_context: Option<AgentContext>,
     /// Git commit of the code that trained (≤ 40 characters).
     #[serde(default)]
+    #[schema(max_length = 40)]
     pub git_sha: Option<String>,
     /// Merged into the captured `runtime_info`, caller keys winning
     /// (`feature_frame_version`, `feature_groups`, …).
@@ -153,15 +159,19 @@ pub struct RunUpdate {
     pub metrics: Option<Map<String, Value>>,
     /// Artifact location relative to the registry root (≤ 500).
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 500)]
     pub artifact_uri: Option<String>,
     /// Lowercase hex SHA-256 of the artifact (64 characters).
     #[serde(default)]
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub artifact_hash: Option<String>,
     /// Artifact size in bytes (≥ 0).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 2147483647)]
     pub artifact_size_bytes: Option<i64>,
     /// Failure message (≤ 2000).
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub error_message: Option<String>,
 }
 
@@ -255,17 +265,22 @@ pub struct RunResponse {
 pub struct RunListQuery {
     /// Page (≥ 1, default 1).
     #[serde(default = "one")]
+    #[param(default = 1, minimum = 1, maximum = 1_000_000)]
     pub page: i64,
     /// Page size (1–100, default 20).
     #[serde(default = "twenty")]
+    #[param(default = 20, minimum = 1, maximum = 100)]
     pub page_size: i64,
     /// Exact model type.
+    #[param(min_length = 1, max_length = 50)]
     pub model_type: Option<String>,
     /// Status filter.
     pub status: Option<RunStatus>,
     /// Store filter (≥ 1).
+    #[param(minimum = 1, maximum = 2147483647)]
     pub store_id: Option<i64>,
     /// Product filter (≥ 1).
+    #[param(minimum = 1, maximum = 2147483647)]
     pub product_id: Option<i64>,
     /// `created_at` (default), `model_type`, `status`, `store_id` or
     /// `product_id`; anything else falls back to `created_at`.
@@ -336,17 +351,22 @@ pub struct VerifyResponse {
 #[serde(deny_unknown_fields)]
 pub struct AliasCreate {
     /// `^[a-z0-9][a-z0-9\-_]*$`, 1–100 characters.
+    #[schema(min_length = 1, max_length = 100, pattern = "^[a-z0-9][a-z0-9\\-_]*$")]
     pub alias_name: String,
     /// The (success) run to point at.
+    #[schema(min_length = 1, max_length = 64)]
     pub run_id: String,
     /// Description (≤ 500); a missing one clears the stored description.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     /// Who made the change (recorded in the alias history, ≤ 100).
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub actor: Option<String>,
     /// Why (recorded in the alias history, ≤ 500).
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 
@@ -388,8 +408,10 @@ impl Validate for AliasCreate {
 #[into_params(parameter_in = Query)]
 pub struct AliasDeleteQuery {
     /// Who deleted the alias (≤ 100).
+    #[param(max_length = 100)]
     pub actor: Option<String>,
     /// Why (≤ 500).
+    #[param(max_length = 500)]
     pub reason: Option<String>,
 }
 

@@ -246,7 +246,8 @@ pub(crate) async fn append(
     ))
 }
 
-/// Deletes seeded data by scope (JSON body; no body means scope `all`).
+/// Deletes seeded data by scope (JSON body; no body, or `null`, means scope
+/// `all`).
 ///
 /// `facts`: replenishment_event, sales_returns, exogenous_signal,
 /// sales_daily, inventory_snapshot_daily, price_history, promotion.
@@ -265,7 +266,9 @@ pub(crate) async fn delete_data(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<axum::Json<DeleteResult>, Problem> {
-    let params: DeleteParams = if body.iter().all(u8::is_ascii_whitespace) {
+    let params: DeleteParams = if body.iter().all(u8::is_ascii_whitespace)
+        || body.trim_ascii() == b"null"
+    {
         DeleteParams::default()
     } else {
         let is_json = headers

@@ -48,9 +48,11 @@ pub(crate) struct ScenarioInfo {
 pub(crate) struct ChangepointParam {
     pub(crate) date: NaiveDate,
     /// Multiplier on the break day (>= 0).
+    #[schema(minimum = 0.0)]
     pub(crate) demand_multiplier: f64,
     /// E-folding days of the decay back to normal (0..3650, default 30).
     #[serde(default = "default_decay")]
+    #[schema(minimum = 0, maximum = 3650)]
     pub(crate) decay_days: i64,
 }
 
@@ -65,24 +67,31 @@ fn default_decay() -> i64 {
 pub(crate) struct SeederOverrides {
     /// 1..100.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 100)]
     pub(crate) stores: Option<i64>,
     /// 1..500.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 500)]
     pub(crate) products: Option<i64>,
     /// 75..365; start_date := end_date − window_days.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 75, maximum = 365)]
     pub(crate) window_days: Option<i64>,
     /// 0..0.9: share of store × product pairs that never sell.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0.0, maximum = 0.9)]
     pub(crate) sparsity: Option<f64>,
     /// 0..0.5: promotion probability.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0.0, maximum = 0.5)]
     pub(crate) promotion_intensity: Option<f64>,
     /// 0..0.5: stockout probability.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0.0, maximum = 0.5)]
     pub(crate) stockout_intensity: Option<f64>,
     /// 0..0.5: relative noise of daily demand.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0.0, maximum = 0.5)]
     pub(crate) noise_sigma: Option<f64>,
 }
 
@@ -134,10 +143,13 @@ pub(crate) struct GenerateParams {
     pub(crate) scenario: String,
     /// >= 0.
     #[serde(default = "default_seed")]
+    #[schema(minimum = 0)]
     pub(crate) seed: i64,
     /// 1..100 [default: the preset's, else 10].
+    #[schema(minimum = 1, maximum = 100)]
     pub(crate) stores: Option<i64>,
     /// 1..500 [default: the preset's, else 50].
+    #[schema(minimum = 1, maximum = 500)]
     pub(crate) products: Option<i64>,
     /// [default: the preset's, else today − 365 days].
     pub(crate) start_date: Option<NaiveDate>,
@@ -145,6 +157,7 @@ pub(crate) struct GenerateParams {
     pub(crate) end_date: Option<NaiveDate>,
     /// 0..1; > 0 replaces the preset's whole sparsity block.
     #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub(crate) sparsity: f64,
     /// Report what would be generated, write nothing.
     #[serde(default)]
@@ -156,28 +169,35 @@ pub(crate) struct GenerateParams {
     #[serde(default)]
     pub(crate) enable_substitution: bool,
     /// 0..1.
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub(crate) yearly_seasonality_amplitude: Option<f64>,
     /// −1..1.
+    #[schema(minimum = -1.0, maximum = 1.0)]
     pub(crate) weather_temperature_sensitivity: Option<f64>,
     pub(crate) changepoints: Option<Vec<ChangepointParam>>,
     pub(crate) substitute_groups: Option<Vec<Vec<i64>>>,
     /// 0..10.
+    #[schema(minimum = 0.0, maximum = 10.0)]
     pub(crate) substitution_lift_on_stockout: Option<f64>,
     #[serde(default)]
     pub(crate) enable_multichannel: bool,
     /// Keys among in_store, online, click_collect, wholesale; weights >= 0 with a positive sum.
     pub(crate) channel_mix: Option<BTreeMap<String, f64>>,
     /// 0..10.
+    #[schema(minimum = 0.0, maximum = 10.0)]
     pub(crate) online_promo_uplift: Option<f64>,
     /// 0..1.
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub(crate) online_substitution_to_instore: Option<f64>,
     #[serde(default)]
     pub(crate) enable_lifecycle: bool,
     /// 0..1.
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub(crate) lifecycle_discontinue_probability: Option<f64>,
     #[serde(default)]
     pub(crate) enable_bundles: bool,
     /// 0..1.
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub(crate) bundle_probability: Option<f64>,
     #[serde(default)]
     pub(crate) enable_markdowns: bool,
@@ -185,6 +205,7 @@ pub(crate) struct GenerateParams {
     #[serde(default)]
     pub(crate) enable_lead_time: bool,
     /// 0..365.
+    #[schema(minimum = 0, maximum = 365)]
     pub(crate) mean_lead_time_days: Option<i64>,
     pub(crate) overrides: Option<SeederOverrides>,
 }
@@ -334,6 +355,7 @@ pub(crate) struct AppendParams {
     pub(crate) end_date: NaiveDate,
     /// >= 0.
     #[serde(default = "default_append_seed")]
+    #[schema(minimum = 0)]
     pub(crate) seed: i64,
 }
 
@@ -418,6 +440,7 @@ pub(crate) struct VerifyResult {
 #[into_params(parameter_in = Query)]
 pub(crate) struct ExogenousQuery {
     /// Exact signal name (`weather_temp_c`, `macro_index`, `event_flag`).
+    #[param(min_length = 1, max_length = 50)]
     pub(crate) signal_name: String,
     /// First day (inclusive).
     pub(crate) start_date: NaiveDate,
@@ -466,12 +489,15 @@ pub(crate) struct ChannelsResponse {
 pub(crate) struct Phase2EnrichmentRequest {
     /// >= 0.
     #[serde(default = "default_seed")]
+    #[schema(minimum = 0)]
     pub(crate) seed: i64,
     /// 0..1.
     #[serde(default = "default_returns_probability")]
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub(crate) returns_probability: f64,
     /// 0..1.
     #[serde(default = "default_discontinue_probability")]
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub(crate) discontinue_probability: f64,
 }
 

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Read load with wrk, side by side on SQLite and PostgreSQL: the release
+# server over the same seeded data (`forecastlab seed`, seed 42), 64
+# connections, each read route for BENCH_SECONDS; prints requests/s, p50
+# and p99 per route and database, and the SQLite/PostgreSQL throughput
+# ratio on /analytics/kpis.
+#
+#   bash server/benches/load.sh
+#
+# Settings: BENCH_SECONDS (10), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
+# BENCH_STORES / BENCH_PRODUCTS / BENCH_DAYS (10 / 50 / 365 — the seeder's
+# defaults), TEST_POSTGRES_URL (the admin URL of a PostgreSQL server).
+# Needs wrk (Debian package `wrk`) and a release build (built here).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+SECONDS_PER_ROUTE="${BENCH_SECONDS:-10}"
+CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+THREADS="${BENCH_THREADS:-2}"
+STORES="${BENCH_STORES:-10}"
+PRODUCTS="${BENCH_PRODUCTS:-50}"
+DAYS="${BENCH_DAYS:-365}"
+PG_ADMIN="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+PORT=18931
+
+cargo build --release -p forecastlab-server --bin forecastlab >/dev/null
+BIN="${CARGO_TARGET_DIR:-target}/release/forecastlab"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+END=$(date +%F)
+START=$(date -d "$END - $((DAYS - 1)) days" +%F)
+Q_START=$(date -d "$END - 89 days" +%F)
+ROUTES=(
+    "/analytics/kpis?start_date=$Q_START&end_date=$END"
+    "/analytics/drilldowns?dimension=store&start_date=$Q_START&end_date=$END"
+    "/dimensions/products?page=1&page_size=20"
+    "/seeder/status"
+    "/health"
+)
+
+bench() {
+    local backend=$1 url=$2 pid
+    export DATABASE_URL="$url" APP_ENV=development LOG_LEVEL=warn JOBS_WORKERS=0 \
+        FORECAST_MODEL_ARTIFACTS_DIR="$work/models" REGISTRY_ARTIFACT_ROOT="$work/registry"
+    "$BIN" seed --seed 42 --stores "$STORES" --products "$PRODUCTS" --days "$DAYS" --reset >/dev/null 2>&1
+    "$BIN" serve --addr "127.0.0.1:$PORT" >"$work/$backend.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break; sleep 0.2; done
+    for route in "${ROUTES[@]}"; do
+        curl -fsS "http://127.0.0.1:$PORT$route" >/dev/null # warm up, and fail on an error
+        wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SECONDS_PER_ROUTE}s" --latency \
+            "http://127.0.0.1:$PORT$route" >"$work/out.txt"
+        local rps p50 p99 errors
+        rps=$(awk '/Requests\/sec/ {print $2}' "$work/out.txt")
+        p50=$(awk '$1 == "50%" {print $2}' "$work/out.txt")
+        p99=$(awk '$1 == "99%" {print $2}' "$work/out.txt")
+        errors=$(awk '/Non-2xx/ {print $5}' "$work/out.txt")
+        printf '%-9s %-40s %10s req/s  p50 %-9s p99 %-9s %s\n' \
+            "$backend" "${route%%\?*}" "$rps" "$p50" "$p99" "${errors:+non-2xx: $errors}"
+        echo "$backend ${route%%\?*} $rps" >>"$work/summary.txt"
+    done
+    kill -TERM "$pid"
+    wait "$pid" || true
+}
+
+printf '%s stores x %s products x %s days, %s connections, %s s per route\n' \
+    "$STORES" "$PRODUCTS" "$DAYS" "$CONNECTIONS" "$SECONDS_PER_ROUTE"
+bench sqlite "sqlite://$work/bench.db"
+name="forecastlab_load_$$"
+psql "$PG_ADMIN" -q -c "CREATE DATABASE $name"
+bench postgres "${PG_ADMIN%/*}/$name"
+psql "$PG_ADMIN" -q -c "DROP DATABASE $name WITH (FORCE)"
+
+awk '$2 == "/analytics/kpis" { rps[$1] = $3 }
+     END { if (rps["postgres"] > 0) printf "kpis: SQLite / PostgreSQL throughput = %.2f\n", rps["sqlite"] / rps["postgres"] }' \
+    "$work/summary.txt"
