@@ -82,7 +82,6 @@ pub struct SeriesRef {
 pub struct BacktestConfig {
     /// Config schema version.
     #[serde(default = "schema_version")]
-    #[schema(pattern = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")]
     pub schema_version: String,
     /// How the folds are cut.
     #[serde(default)]
