@@ -33,7 +33,7 @@ fuzz() {
     esac
     export DATABASE_URL="$database_url" APP_ENV=testing AUTH_ENABLED=true LOG_LEVEL=warn \
         FORECAST_MODEL_ARTIFACTS_DIR="$work/models" REGISTRY_ARTIFACT_ROOT="$work/registry" \
-        SEEDER_MAX_ROWS_PER_REQUEST=20000 JOBS_WORKERS=1
+        SEEDER_MAX_ROWS_PER_REQUEST=5000 JOBS_WORKERS=1
     "$BIN" migrate
     local key
     key=$("$BIN" apikey create --scope admin --name schemathesis 2>/dev/null)
@@ -47,7 +47,7 @@ fuzz() {
     local started=$SECONDS
     schemathesis --config-file .ci/schemathesis.toml run "http://127.0.0.1:$PORT/openapi.json" \
         --checks all --max-examples "$EXAMPLES" --seed "$SEED" --generation-deterministic \
-        --header "Authorization: Bearer $key" --no-color --workers 2 || status=$?
+        --header "Authorization: Bearer $key" --no-color --workers 2 --request-timeout 30 || status=$?
     echo "== schemathesis on $backend took $((SECONDS - started)) s (exit $status)"
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true

@@ -9,8 +9,9 @@
 #
 # Settings: BENCH_SECONDS (10), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 # BENCH_STORES / BENCH_PRODUCTS / BENCH_DAYS (10 / 50 / 365 — the seeder's
-# defaults), TEST_POSTGRES_URL (the admin URL of a PostgreSQL server).
-# Needs wrk (Debian package `wrk`) and a release build (built here).
+# defaults), TEST_POSTGRES_URL (the admin URL of a PostgreSQL server),
+# BENCH_PROFILE (`release`, built here; `debug` reuses the debug binary).
+# Needs wrk (Debian package `wrk`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -23,8 +24,11 @@ DAYS="${BENCH_DAYS:-365}"
 PG_ADMIN="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 PORT=18931
 
-cargo build --release -p forecastlab-server --bin forecastlab >/dev/null
-BIN="${CARGO_TARGET_DIR:-target}/release/forecastlab"
+PROFILE="${BENCH_PROFILE:-release}"
+if [ "$PROFILE" = release ]; then
+    cargo build --release -p forecastlab-server --bin forecastlab >/dev/null
+fi
+BIN="${CARGO_TARGET_DIR:-target}/$PROFILE/forecastlab"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -186,9 +186,88 @@ where
 /// typed deserialization with field paths, no NUL characters.
 pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     JsonLimits::DEFAULT.check(bytes)?;
-    let value = parse_json::<T>(bytes)?;
-    reject_nul_in_json(bytes)?;
+    // Every body is a JSON object (serde would also read a struct from an
+    // array of its fields in order, which no document allows).
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(Problem::invalid_field(
+            "body",
+            "Input should be a valid dictionary or object",
+            "dict_type",
+        ));
+    }
+    let bytes = integral_numbers_as_integers(bytes);
+    let value = parse_json::<T>(&bytes)?;
+    reject_nul_in_json(&bytes)?;
     Ok(value)
+}
+
+/// Rewrites numbers written with an all-zero fraction (`158.0`) as integers
+/// (`158`): JSON Schema counts them as integers, serde's integer types do
+/// not. The value is the same for every numeric field. Borrows `bytes`
+/// unchanged when there is nothing to rewrite.
+pub fn integral_numbers_as_integers(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+        } else if byte == b'"' {
+            in_string = true;
+        } else if byte == b'-' || byte.is_ascii_digit() {
+            let start = i;
+            while i < bytes.len()
+                && matches!(bytes[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+            {
+                i += 1;
+            }
+            let token = &bytes[start..i];
+            let zero_fraction = token.iter().position(|&b| b == b'.').filter(|&dot| {
+                dot + 1 < token.len() && token[dot + 1..].iter().all(|&b| b == b'0')
+            });
+            match (zero_fraction, out.as_mut()) {
+                (Some(dot), Some(out)) => out.extend_from_slice(&token[..dot]),
+                (Some(dot), None) => {
+                    let mut fresh = Vec::with_capacity(bytes.len());
+                    fresh.extend_from_slice(&bytes[..start]);
+                    fresh.extend_from_slice(&token[..dot]);
+                    out = Some(fresh);
+                }
+                (None, Some(out)) => out.extend_from_slice(token),
+                (None, None) => {}
+            }
+            continue;
+        }
+        if let Some(out) = out.as_mut() {
+            out.push(byte);
+        }
+        i += 1;
+    }
+    match out {
+        Some(out) => std::borrow::Cow::Owned(out),
+        None => std::borrow::Cow::Borrowed(bytes),
+    }
+}
+
+/// `deserialize_with` for an optional nested struct that must be a JSON
+/// object (serde's derive would also accept an array of its fields).
+pub fn object_only<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    use serde::Deserialize;
+    let map = Option::<serde_json::Map<String, serde_json::Value>>::deserialize(deserializer)?;
+    map.map(|map| T::deserialize(serde_json::Value::Object(map)).map_err(serde::de::Error::custom))
+        .transpose()
 }
 
 /// Shape limits of a JSON body, checked before it is deserialized.
@@ -553,6 +632,24 @@ mod tests {
         // An escaped backslash followed by "u0000" is not a NUL.
         assert!(reject_nul_in_json(br#"{"path":"C:\\u0000"}"#).is_ok());
         assert!(reject_nul_in_json(br#"{"sku":"plain"}"#).is_ok());
+    }
+
+    #[test]
+    fn integral_numbers_become_integers_outside_strings() {
+        let rewritten =
+            integral_numbers_as_integers(br#"{"a":158.0,"b":"1.0","c":[2.50,-3.00,1e2,0.0]}"#);
+        assert_eq!(
+            std::str::from_utf8(&rewritten).unwrap(),
+            r#"{"a":158,"b":"1.0","c":[2.50,-3,1e2,0]}"#
+        );
+        assert!(matches!(
+            integral_numbers_as_integers(br#"{"a":1.5}"#),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let error = parse_body::<Batch>(br#"[{"quantity":1}]"#).unwrap_err();
+        assert_eq!(error.errors.clone().unwrap()[0].kind, "dict_type");
+        let batch: Batch = parse_body(br#"{"records":[{"quantity":3.0}]}"#).unwrap();
+        assert_eq!(batch.records[0].quantity, 3);
     }
 
     #[test]

@@ -32,11 +32,20 @@ async fn operations(app: &TestApp) -> Vec<(Method, String, String)> {
             }
         }
     }
-    assert!(out.len() > 30, "the document lists only {} operations", out.len());
+    assert!(
+        out.len() > 30,
+        "the document lists only {} operations",
+        out.len()
+    );
     out
 }
 
-async fn call(app: &TestApp, method: &Method, path: &str, key: Option<&str>) -> (StatusCode, Value) {
+async fn call(
+    app: &TestApp,
+    method: &Method,
+    path: &str,
+    key: Option<&str>,
+) -> (StatusCode, Value) {
     let mut request = app.client.request(method.clone(), app.url(path));
     if let Some(key) = key {
         request = request.bearer_auth(key);
@@ -66,8 +75,14 @@ fn is_admin(method: &Method, template: &str) -> bool {
 
 async fn every_route_in_the_document_is_protected(backend: Backend) {
     let app = TestApp::spawn_with(backend, &[("AUTH_ENABLED", "true")]).await;
-    let read = apikeys::create(&app.db, "reader", Scope::Read).await.unwrap().key;
-    let write = apikeys::create(&app.db, "writer", Scope::Write).await.unwrap().key;
+    let read = apikeys::create(&app.db, "reader", Scope::Read)
+        .await
+        .unwrap()
+        .key;
+    let write = apikeys::create(&app.db, "writer", Scope::Write)
+        .await
+        .unwrap()
+        .key;
     for (method, template, path) in operations(&app).await {
         let what = format!("{method} {template}");
         let (status, body) = call(&app, &method, &path, None).await;
@@ -75,7 +90,11 @@ async fn every_route_in_the_document_is_protected(backend: Backend) {
             assert_eq!(status, StatusCode::OK, "{what} must stay open");
             continue;
         }
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{what} without a key: {body}");
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{what} without a key: {body}"
+        );
         assert_eq!(body["code"], "UNAUTHORIZED");
 
         let (status, body) = call(&app, &method, &path, Some(&read)).await;
@@ -85,11 +104,19 @@ async fn every_route_in_the_document_is_protected(backend: Backend) {
                 "{what} with a read key: {status} {body}"
             );
         } else {
-            assert_eq!(status, StatusCode::FORBIDDEN, "{what} with a read key: {body}");
+            assert_eq!(
+                status,
+                StatusCode::FORBIDDEN,
+                "{what} with a read key: {body}"
+            );
             assert_eq!(body["code"], "FORBIDDEN");
             let (status, body) = call(&app, &method, &path, Some(&write)).await;
             if is_admin(&method, &template) {
-                assert_eq!(status, StatusCode::FORBIDDEN, "{what} with a write key: {body}");
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{what} with a write key: {body}"
+                );
                 assert_eq!(body["required_scope"], "admin");
             } else {
                 assert!(
@@ -134,7 +161,10 @@ async fn keys_are_checked(backend: Backend) {
             &admin.key[21..], admin.key_id
         ))
         .await;
-    assert_eq!(stored, 1, "only the id row matches; the secret is not stored");
+    assert_eq!(
+        stored, 1,
+        "only the id row matches; the secret is not stored"
+    );
     // Revoked keys stop working (after the verification cache expires for
     // keys already seen; a fresh key is refused at once).
     let fresh = apikeys::create(&app.db, "temp", Scope::Read).await.unwrap();

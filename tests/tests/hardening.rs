@@ -88,7 +88,10 @@ async fn nul_characters_are_refused_with_their_field(backend: Backend) {
         "store_id": 1, "product_id": 1
     });
     let created = app.post("/registry/runs", &run).await;
-    let run_id = created.assert_status(201)["run_id"].as_str().unwrap().to_owned();
+    let run_id = created.assert_status(201)["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.patch(
         &format!("/registry/runs/{run_id}"),
         &json!({"artifact_uri": "file\u{0}.bin"}),
@@ -184,12 +187,14 @@ async fn seeder_counts_only_what_it_wrote(backend: Backend) {
 
 async fn seeder_requests_are_capped(backend: Backend) {
     let app = TestApp::spawn_with(backend, &[("SEEDER_MAX_ROWS_PER_REQUEST", "1000")]).await;
-    let too_big = json!({"stores": 2, "products": 10, "start_date": "2024-01-01", "end_date": "2024-04-09"});
+    let too_big =
+        json!({"stores": 2, "products": 10, "start_date": "2024-01-01", "end_date": "2024-04-09"});
     let response = app.post("/seeder/generate", &too_big).await;
     response.assert_invalid("body");
     assert!(response.text.contains("SEEDER_MAX_ROWS_PER_REQUEST"));
     assert_eq!(app.rows("store").await, 0);
-    let fits = json!({"stores": 2, "products": 10, "start_date": "2024-01-01", "end_date": "2024-01-31"});
+    let fits =
+        json!({"stores": 2, "products": 10, "start_date": "2024-01-01", "end_date": "2024-01-31"});
     app.post("/seeder/generate", &fits).await.assert_status(201);
     let append = json!({"start_date": "2024-02-01", "end_date": "2024-12-31"});
     app.post("/seeder/append", &append)
@@ -246,7 +251,8 @@ async fn stalled_headers_and_bodies_are_cut_off(backend: Backend) {
         .unwrap();
     let started = Instant::now();
     let mut buffer = Vec::new();
-    let closed = tokio::time::timeout(Duration::from_secs(10), stalled.read_to_end(&mut buffer)).await;
+    let closed =
+        tokio::time::timeout(Duration::from_secs(10), stalled.read_to_end(&mut buffer)).await;
     assert!(closed.is_ok(), "a stalled connection was kept open");
     assert!(started.elapsed() < Duration::from_secs(5));
     // A body that never arrives: 408.
@@ -290,7 +296,10 @@ async fn slow_requests_answer_504_and_finish_in_the_background(backend: Backend)
 
 async fn metrics_count_requests_by_route_template(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    for id in ["0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"] {
+    for id in [
+        "0123456789abcdef0123456789abcdef",
+        "fedcba9876543210fedcba9876543210",
+    ] {
         app.get(&format!("/jobs/{id}")).await.assert_status(404);
     }
     let response = app.get("/metrics").await;

@@ -30,7 +30,10 @@ fn pg_bin(tool: &str) -> PathBuf {
                     .filter(|bin| bin.join("pg_ctl").exists())
                     .max()
             })
-            .map_or_else(|| "/usr/lib/postgresql/15/bin".into(), |p| p.display().to_string())
+            .map_or_else(
+                || "/usr/lib/postgresql/15/bin".into(),
+                |p| p.display().to_string(),
+            )
     });
     Path::new(&dir).join(tool)
 }
@@ -114,7 +117,10 @@ impl PrivatePostgres {
             self.port, data
         );
         let log = self.data.join("server.log").display().to_string();
-        self.run("pg_ctl", &["-D", &data, "-o", &options, "-l", &log, "-w", "start"]);
+        self.run(
+            "pg_ctl",
+            &["-D", &data, "-o", &options, "-l", &log, "-w", "start"],
+        );
     }
 
     fn ctl_stop(&self) {
@@ -164,7 +170,14 @@ async fn the_database_goes_away_and_comes_back() {
     let sales: Vec<_> = (0..90)
         .map(|day| {
             let date = fixtures::d("2024-01-01") + chrono::Days::new(day);
-            fixtures::Sale::new(&date.to_string(), store, product, 3 + (day % 5) as i64, "2.00", &format!("{}.00", 2 * (3 + day % 5)))
+            fixtures::Sale::new(
+                &date.to_string(),
+                store,
+                product,
+                3 + (day % 5) as i64,
+                "2.00",
+                &format!("{}.00", 2 * (3 + day % 5)),
+            )
         })
         .collect();
     fixtures::sales(&app, &sales).await;
@@ -203,7 +216,9 @@ async fn the_database_goes_away_and_comes_back() {
                         ),
                         Err(_) => (0, String::new()),
                     };
-                    seen.lock().unwrap().push((status, started.elapsed(), content_type));
+                    seen.lock()
+                        .unwrap()
+                        .push((status, started.elapsed(), content_type));
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             })
@@ -223,7 +238,9 @@ async fn the_database_goes_away_and_comes_back() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let ready = app.get("/health/ready").await;
     assert_eq!(ready.assert_ok()["database"], "disconnected");
-    let refused = app.post("/jobs", &json!({"job_type": "train", "params": train})).await;
+    let refused = app
+        .post("/jobs", &json!({"job_type": "train", "params": train}))
+        .await;
     refused.assert_problem(503, "DATABASE_UNAVAILABLE");
     assert!(refused.headers.get("retry-after").is_some());
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -263,9 +280,17 @@ async fn the_database_goes_away_and_comes_back() {
         if *status == 503 {
             assert_eq!(content_type, "application/problem+json");
         }
-        assert!(*took < Duration::from_secs(10), "a request hung for {took:?}");
+        assert!(
+            *took < Duration::from_secs(10),
+            "a request hung for {took:?}"
+        );
     }
-    let last: Vec<u16> = seen.iter().rev().take(8).map(|(status, _, _)| *status).collect();
+    let last: Vec<u16> = seen
+        .iter()
+        .rev()
+        .take(8)
+        .map(|(status, _, _)| *status)
+        .collect();
     assert!(last.iter().all(|status| *status == 200), "{last:?}");
     // Every job ran exactly once: one registry run each, one completion.
     let runs = app.rows("model_run").await;

@@ -224,11 +224,22 @@ mod tests {
         // The pattern uses only syntax Rust's regex shares with ECMA-262.
         let pattern = regex::Regex::new(DATE_PATTERN).unwrap();
         for day in [
-            "2024-02-29", "2023-02-29", "2000-02-29", "1900-02-29", "2024-04-31", "2024-12-31",
-            "2024-00-10", "2024-13-01", "0000-02-29", "0268-03-19", "24-01-01", "", "2024-1-01",
+            "2024-02-29",
+            "2023-02-29",
+            "2000-02-29",
+            "1900-02-29",
+            "2024-04-31",
+            "2024-12-31",
+            "2024-00-10",
+            "2024-13-01",
+            "0000-02-29",
+            "0268-03-19",
+            "24-01-01",
+            "",
+            "2024-1-01",
         ] {
-            let real = day.len() == 10
-                && chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok();
+            let real =
+                day.len() == 10 && chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok();
             assert_eq!(pattern.is_match(day), real, "{day}");
         }
     }

@@ -69,15 +69,27 @@ fn positive_list(min_items: usize, max: i64, description: &str) -> utoipa::opena
 }
 
 fn lags_schema() -> utoipa::openapi::schema::Array {
-    positive_list(1, 365, "Lags in rows (non-empty, each > 0 and ≤ FEATURE_MAX_LAG, default 365)")
+    positive_list(
+        1,
+        365,
+        "Lags in rows (non-empty, each > 0 and ≤ FEATURE_MAX_LAG, default 365)",
+    )
 }
 
 fn windows_schema() -> utoipa::openapi::schema::Array {
-    positive_list(1, 90, "Windows in rows (non-empty, each > 0 and ≤ FEATURE_MAX_WINDOW, default 90)")
+    positive_list(
+        1,
+        90,
+        "Windows in rows (non-empty, each > 0 and ≤ FEATURE_MAX_WINDOW, default 90)",
+    )
 }
 
 fn price_lags_schema() -> utoipa::openapi::schema::Array {
-    positive_list(0, 365, "Price lags in rows (each > 0 and ≤ FEATURE_MAX_LAG, default 365; may be empty)")
+    positive_list(
+        0,
+        365,
+        "Price lags in rows (each > 0 and ≤ FEATURE_MAX_LAG, default 365; may be empty)",
+    )
 }
 
 fn entity_columns_schema() -> utoipa::openapi::schema::Array {
@@ -113,7 +125,14 @@ fn strategies_schema() -> utoipa::openapi::schema::Object {
         .additional_properties(Some(AdditionalProperties::RefOr(
             ObjectBuilder::new()
                 .schema_type(Type::String)
-                .enum_values(Some(["zero", "ffill", "bfill", "mean", "expanding_mean", "drop"]))
+                .enum_values(Some([
+                    "zero",
+                    "ffill",
+                    "bfill",
+                    "mean",
+                    "expanding_mean",
+                    "drop",
+                ]))
                 .into(),
         )))
         .description(Some("Column → strategy, applied in the order given"))

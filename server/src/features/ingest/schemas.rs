@@ -59,7 +59,9 @@ fn quantity_schema() -> utoipa::openapi::schema::Schema {
                 .schema_type(Type::String)
                 .pattern(Some(r"^\s*\+?0*[0-9]{1,9}\s*$")),
         )
-        .description(Some("Units sold (>= 0); a JSON integer or a string of digits"))
+        .description(Some(
+            "Units sold (>= 0); a JSON integer or a string of digits",
+        ))
         .build()
         .into()
 }

@@ -105,7 +105,7 @@ pub struct RunCreate {
     #[schema(minimum = 1, maximum = 2147483647)]
     pub product_id: i64,
     /// Agent that created the run.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::object_only")]
     pub agent_context: Option<AgentContext>,
     /// Git commit of the code that trained (≤ 40 characters).
     #[serde(default)]

@@ -221,6 +221,7 @@ pub(crate) async fn append(
     config.end_date = params.end_date;
     config.batch_size = state.settings.seeder_batch_size.max(1);
     let seed = config.seed;
+    service::check_years(params.start_date, params.end_date)?;
     if params.end_date >= params.start_date {
         let (stores, products) = repo::dimension_counts(&state.db).await?;
         service::check_size(
@@ -266,30 +267,29 @@ pub(crate) async fn delete_data(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<axum::Json<DeleteResult>, Problem> {
-    let params: DeleteParams = if body.iter().all(u8::is_ascii_whitespace)
-        || body.trim_ascii() == b"null"
-    {
-        DeleteParams::default()
-    } else {
-        let is_json = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|m| {
-                let m = m.trim().to_ascii_lowercase();
-                m == "application/json" || m.ends_with("+json")
-            });
-        if !is_json {
-            return Err(Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "UNSUPPORTED_MEDIA_TYPE",
-                "Expected a request body with Content-Type: application/json.",
-            ));
-        }
-        let params = parse_body(&body)?;
-        validate(&params, None)?;
-        params
-    };
+    let params: DeleteParams =
+        if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
+            DeleteParams::default()
+        } else {
+            let is_json = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(';').next())
+                .is_some_and(|m| {
+                    let m = m.trim().to_ascii_lowercase();
+                    m == "application/json" || m.ends_with("+json")
+                });
+            if !is_json {
+                return Err(Problem::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "UNSUPPORTED_MEDIA_TYPE",
+                    "Expected a request body with Content-Type: application/json.",
+                ));
+            }
+            let params = parse_body(&body)?;
+            validate(&params, None)?;
+            params
+        };
     service::guard(&state.settings)?;
     let scope = match params.scope {
         DeleteScopeParam::All => DeleteScope::All,

@@ -194,6 +194,7 @@ pub(crate) fn build_config(
             "value_error",
         ));
     }
+    check_years(c.start_date, c.end_date)?;
     if c.days() > 3_660 {
         return Err(Problem::invalid_field(
             "end_date",
@@ -202,6 +203,22 @@ pub(crate) fn build_config(
         ));
     }
     Ok(c)
+}
+
+/// 422 for a window outside the years 1–9999 (the databases' date range
+/// without era markers).
+pub(crate) fn check_years(start: NaiveDate, end: NaiveDate) -> Result<(), Problem> {
+    use chrono::Datelike;
+    for (field, date) in [("start_date", start), ("end_date", end)] {
+        if !(1..=9999).contains(&date.year()) {
+            return Err(Problem::invalid_field(
+                field,
+                "Dates must fall in the years 0001 to 9999",
+                "value_error",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// 422 when `stores × products × days` sales rows exceed
