@@ -287,6 +287,14 @@ impl TestApp {
         })
     }
 
+    /// Asks the server to shut down gracefully (as SIGTERM does): it stops
+    /// accepting connections and lets in-flight requests finish.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
     /// Full URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)

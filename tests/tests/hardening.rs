@@ -23,6 +23,7 @@ both_backends!(
     stalled_headers_and_bodies_are_cut_off,
     slow_requests_answer_504_and_finish_in_the_background,
     metrics_count_requests_by_route_template,
+    shutdown_lets_in_flight_requests_finish,
 );
 
 /// Two stores, two products and January 2024 in the calendar.
@@ -316,4 +317,26 @@ async fn metrics_count_requests_by_route_template(backend: Backend) {
     assert!(text.contains("forecastlab_job_oldest_age_seconds"));
     assert!(text.contains(r#"forecastlab_db_pool_connections{state="idle"}"#));
     assert!(text.contains("forecastlab_db_pool_max_connections"));
+}
+
+async fn shutdown_lets_in_flight_requests_finish(backend: Backend) {
+    let mut app = TestApp::spawn(backend).await;
+    let body = json!({"seed": 4, "stores": 4, "products": 30,
+        "start_date": "2023-01-01", "end_date": "2023-12-31"});
+    let in_flight = {
+        let request = app.client.post(app.url("/seeder/generate")).json(&body);
+        tokio::spawn(async move { request.send().await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.begin_shutdown();
+    let response = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight request was cut");
+    assert_eq!(response.status().as_u16(), 201);
+    // New connections are refused once the listener is gone.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let fresh = reqwest::Client::new().get(app.url("/health")).send().await;
+    assert!(fresh.is_err(), "the server still accepts connections");
+    assert_eq!(app.rows("store").await, 4);
 }

@@ -16,6 +16,7 @@ const MAX_TOTAL_AMOUNT: Decimal = Decimal::from_parts(3_567_587_327, 232, 0, fal
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct IngestRequest {
     /// The rows, in order; errors refer to them by 0-based `row_index`.
+    #[schema(min_items = 1, max_items = 10_000)]
     pub(crate) records: Vec<SalesDailyRow>,
 }
 
