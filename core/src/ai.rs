@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::CoreError;
 
+pub mod model_id;
+
 /// Connection settings handed to a provider factory. Secrets are never
 /// logged: the `Debug` impl masks the key.
 #[derive(Clone, Default)]

@@ -34,6 +34,7 @@ pub mod target_only;
 pub mod testing;
 pub mod tree_model;
 
+pub use ai::model_id::{ModelId, ModelIdError, ModelProvider};
 pub use ai::{
     embedder, embedders, llm, llms, ChatMessage, ChatRequest, ChatResponse, ChatRole,
     EmbedderRegistration, EmbeddingProvider, LlmEvent, LlmProvider, LlmRegistration,
