@@ -338,5 +338,12 @@ async fn shutdown_lets_in_flight_requests_finish(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let fresh = reqwest::Client::new().get(app.url("/health")).send().await;
     assert!(fresh.is_err(), "the server still accepts connections");
-    assert_eq!(app.rows("store").await, 4);
+    // The server closed its pool; look with a connection of our own.
+    let db = forecastlab_server::Db::connect(&app.database_url).await.unwrap();
+    let stores: i64 = forecastlab_server::with_db!(&db, pool => {
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM store").fetch_one(pool).await
+    })
+    .unwrap();
+    assert_eq!(stores, 4);
+    db.close().await;
 }

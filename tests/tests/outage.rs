@@ -182,7 +182,7 @@ async fn the_database_goes_away_and_comes_back() {
         .collect();
     fixtures::sales(&app, &sales).await;
     let train = json!({"model_type": "naive", "store_id": store, "product_id": product,
-        "train_start_date": "2024-01-01", "train_end_date": "2024-03-31"});
+        "start_date": "2024-01-01", "end_date": "2024-03-31"});
 
     // Readers hammer the API for the whole test and record what they get.
     let stop = Arc::new(AtomicBool::new(false));

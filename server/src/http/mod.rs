@@ -31,6 +31,9 @@ use crate::{apikeys::Verifier, state::AppState};
 /// module documentation for the order).
 pub fn around_routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let settings = &state.settings;
+    // Installed before the first request, so no measurement is lost to the
+    // facade's no-op recorder.
+    metrics::handle();
     let body = body::BodyPolicy::new(
         settings.max_body_bytes,
         Duration::from_secs(settings.body_read_timeout_seconds.max(1)),
