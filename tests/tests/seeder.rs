@@ -792,7 +792,8 @@ async fn phase2_enrichment_is_idempotent(backend: Backend) {
 }
 
 async fn production_guard(backend: Backend) {
-    let app = TestApp::spawn_with(backend, &[("APP_ENV", "production")]).await;
+    // Authentication (on by default in production) is tested in auth.rs.
+    let app = TestApp::spawn_with(backend, &[("APP_ENV", "production"), ("AUTH_ENABLED", "false")]).await;
     for (method, path, body) in [
         (Method::POST, "/seeder/generate", json!({"dry_run": true})),
         (
@@ -815,6 +816,7 @@ async fn production_guard(backend: Backend) {
         backend,
         &[
             ("APP_ENV", "production"),
+            ("AUTH_ENABLED", "false"),
             ("SEEDER_ALLOW_PRODUCTION", "true"),
         ],
     )
