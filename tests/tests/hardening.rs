@@ -339,7 +339,9 @@ async fn shutdown_lets_in_flight_requests_finish(backend: Backend) {
     let fresh = reqwest::Client::new().get(app.url("/health")).send().await;
     assert!(fresh.is_err(), "the server still accepts connections");
     // The server closed its pool; look with a connection of our own.
-    let db = forecastlab_server::Db::connect(&app.database_url).await.unwrap();
+    let db = forecastlab_server::Db::connect(&app.database_url)
+        .await
+        .unwrap();
     let stores: i64 = forecastlab_server::with_db!(&db, pool => {
         sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM store").fetch_one(pool).await
     })

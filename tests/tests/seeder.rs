@@ -793,7 +793,11 @@ async fn phase2_enrichment_is_idempotent(backend: Backend) {
 
 async fn production_guard(backend: Backend) {
     // Authentication (on by default in production) is tested in auth.rs.
-    let app = TestApp::spawn_with(backend, &[("APP_ENV", "production"), ("AUTH_ENABLED", "false")]).await;
+    let app = TestApp::spawn_with(
+        backend,
+        &[("APP_ENV", "production"), ("AUTH_ENABLED", "false")],
+    )
+    .await;
     for (method, path, body) in [
         (Method::POST, "/seeder/generate", json!({"dry_run": true})),
         (
