@@ -174,11 +174,14 @@ pub async fn revoke(db: &Db, key_id: &str) -> anyhow::Result<bool> {
 /// (so a revocation takes effect within this time).
 pub const CACHE_TTL: Duration = Duration::from_secs(30);
 
+/// Verification outcomes by key fingerprint, with when they were checked.
+type Outcomes = HashMap<String, (Option<Scope>, Instant)>;
+
 /// Verifies keys against the database, caching outcomes for
 /// [`CACHE_TTL`]. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Verifier {
-    cache: Arc<Mutex<HashMap<String, (Option<Scope>, Instant)>>>,
+    cache: Arc<Mutex<Outcomes>>,
 }
 
 impl Verifier {
@@ -215,7 +218,7 @@ impl Verifier {
         Ok(scope)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Option<Scope>, Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Outcomes> {
         self.cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

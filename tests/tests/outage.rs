@@ -269,7 +269,7 @@ async fn the_database_goes_away_and_comes_back() {
         reader.await.unwrap();
     }
 
-    let seen = seen.lock().unwrap();
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
     let unavailable = seen.iter().filter(|(status, _, _)| *status == 503).count();
     assert!(unavailable > 0, "no request saw the outage ({outage:?})");
     for (status, took, content_type) in seen.iter() {
