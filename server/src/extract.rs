@@ -195,29 +195,86 @@ pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
             "dict_type",
         ));
     }
-    let value = parse_json::<T>(bytes)?;
+    let value = match parse_json::<T>(bytes) {
+        Ok(value) => value,
+        // JSON Schema counts `26.0` as an integer; serde's integer types
+        // do not. Only a body that fails on exactly that is read again
+        // with such numbers written as integers, so free-form JSON (model
+        // configs, metrics) of every other body keeps its exact text.
+        Err(problem) if is_integral_float_error(&problem) => {
+            parse_json::<T>(&integral_numbers_as_integers(bytes))?
+        }
+        Err(problem) => return Err(problem),
+    };
     reject_nul_in_json(bytes)?;
     Ok(value)
 }
 
-/// `deserialize_with` for an optional integer that also accepts a number
-/// with an all-zero fraction (`158.0`), as JSON Schema's `integer` does.
-pub fn optional_integral<'de, D>(deserializer: D) -> Result<Option<i64>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    use serde::Deserialize;
-    match Option::<serde_json::Number>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(number) => match (number.as_i64(), number.as_f64()) {
-            (Some(value), _) => Ok(Some(value)),
-            (None, Some(value)) if value.fract() == 0.0 && value.abs() < 9.0e15 => {
-                Ok(Some(value as i64))
+fn is_integral_float_error(problem: &Problem) -> bool {
+    problem.errors.iter().flatten().any(|error| {
+        error.message.starts_with("invalid type: floating point `")
+            && error
+                .message
+                .split('`')
+                .nth(1)
+                .and_then(|number| number.split_once('.'))
+                .is_some_and(|(_, fraction)| fraction.bytes().all(|b| b == b'0'))
+    })
+}
+
+/// Rewrites numbers written with an all-zero fraction (`158.0`) as integers
+/// (`158`): JSON Schema counts them as integers, serde's integer types do
+/// not. The value is the same for every numeric field. Borrows `bytes`
+/// unchanged when there is nothing to rewrite.
+pub fn integral_numbers_as_integers(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
             }
-            _ => Err(serde::de::Error::custom(
-                "Input should be a valid integer, got a number with a fractional part",
-            )),
-        },
+        } else if byte == b'"' {
+            in_string = true;
+        } else if byte == b'-' || byte.is_ascii_digit() {
+            let start = i;
+            while i < bytes.len()
+                && matches!(bytes[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+            {
+                i += 1;
+            }
+            let token = &bytes[start..i];
+            let zero_fraction = token.iter().position(|&b| b == b'.').filter(|&dot| {
+                dot + 1 < token.len() && token[dot + 1..].iter().all(|&b| b == b'0')
+            });
+            match (zero_fraction, out.as_mut()) {
+                (Some(dot), Some(out)) => out.extend_from_slice(&token[..dot]),
+                (Some(dot), None) => {
+                    let mut fresh = Vec::with_capacity(bytes.len());
+                    fresh.extend_from_slice(&bytes[..start]);
+                    fresh.extend_from_slice(&token[..dot]);
+                    out = Some(fresh);
+                }
+                (None, Some(out)) => out.extend_from_slice(token),
+                (None, None) => {}
+            }
+            continue;
+        }
+        if let Some(out) = out.as_mut() {
+            out.push(byte);
+        }
+        i += 1;
+    }
+    match out {
+        Some(out) => std::borrow::Cow::Owned(out),
+        None => std::borrow::Cow::Borrowed(bytes),
     }
 }
 
@@ -599,18 +656,22 @@ mod tests {
     }
 
     #[test]
-    fn bodies_are_objects_and_integral_floats_are_integers() {
+    fn integral_numbers_become_integers_outside_strings() {
+        let rewritten =
+            integral_numbers_as_integers(br#"{"a":158.0,"b":"1.0","c":[2.50,-3.00,1e2,0.0]}"#);
+        assert_eq!(
+            std::str::from_utf8(&rewritten).unwrap(),
+            r#"{"a":158,"b":"1.0","c":[2.50,-3,1e2,0]}"#
+        );
+        assert!(matches!(
+            integral_numbers_as_integers(br#"{"a":1.5}"#),
+            std::borrow::Cow::Borrowed(_)
+        ));
         let error = parse_body::<Batch>(br#"[{"quantity":1}]"#).unwrap_err();
         assert_eq!(error.errors.clone().unwrap()[0].kind, "dict_type");
-        #[derive(Debug, Deserialize)]
-        struct Size {
-            #[serde(default, deserialize_with = "optional_integral")]
-            bytes: Option<i64>,
-        }
-        let size: Size = parse_body(br#"{"bytes": 158.0}"#).unwrap();
-        assert_eq!(size.bytes, Some(158));
-        assert!(parse_body::<Size>(br#"{"bytes": 1.5}"#).is_err());
-        assert_eq!(parse_body::<Size>(br#"{}"#).unwrap().bytes, None);
+        let batch: Batch = parse_body(br#"{"records":[{"quantity":3.0}]}"#).unwrap();
+        assert_eq!(batch.records[0].quantity, 3);
+        assert!(parse_body::<Batch>(br#"{"records":[{"quantity":3.5}]}"#).is_err());
     }
 
     #[test]

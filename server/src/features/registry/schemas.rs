@@ -166,7 +166,7 @@ pub struct RunUpdate {
     #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub artifact_hash: Option<String>,
     /// Artifact size in bytes (≥ 0).
-    #[serde(default, deserialize_with = "crate::extract::optional_integral")]
+    #[serde(default)]
     #[schema(minimum = 0, maximum = 2147483647)]
     pub artifact_size_bytes: Option<i64>,
     /// Failure message (≤ 2000).
