@@ -17,7 +17,7 @@ CREATE TABLE api_key (
 
 -- Analytics read (date range, optional store/product filter) sums
 -- quantity and total_amount: a covering index answers them from the index
--- alone instead of one table lookup per row (5x less CPU per query on
+-- alone instead of one table lookup per row (about 4x less CPU per query on
 -- 45,000 rows).
 CREATE INDEX ix_sales_daily_date_covering
     ON sales_daily (date, store_id, product_id, quantity, total_amount);
