@@ -64,6 +64,7 @@ pub fn build_app(state: AppState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
 
     routes
+        .merge(crate::dashboard::router())
         .fallback(unknown_route)
         .with_state(state)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
