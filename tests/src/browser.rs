@@ -12,7 +12,6 @@
 //! PostgreSQL, a missing browser fails the test with the way to fix it.
 
 use std::{
-    os::unix::process::CommandExt,
     path::PathBuf,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -45,6 +44,8 @@ pub struct Browser {
     /// The WebDriver client.
     pub client: Client,
     driver: Child,
+    port: u16,
+    session: String,
     _profile: tempfile::TempDir,
 }
 
@@ -92,7 +93,6 @@ impl Browser {
         let port = free_port()?;
         let driver = Command::new(&driver_bin)
             .arg(format!("--port={port}"))
-            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -124,8 +124,7 @@ impl Browser {
         );
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
-        let mut browser = Self {
-            client: loop {
+        let client = loop {
                 let connector = hyper_util::client::legacy::connect::HttpConnector::new();
                 match ClientBuilder::new(connector)
                     .capabilities(capabilities.clone())
@@ -136,10 +135,15 @@ impl Browser {
                     Err(error) if Instant::now() > deadline => {
                         bail!("chromedriver at {url} did not start a session: {error}")
                     }
-                    Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-                }
-            },
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        };
+        let session = client.session_id().await?.unwrap_or_default();
+        let mut browser = Self {
+            client,
             driver,
+            port,
+            session,
             _profile: profile,
         };
         browser.drain_logs().await?;
@@ -234,8 +238,8 @@ impl Browser {
     }
 
     /// Console errors (exceptions, `console.error`, resources that failed)
-    /// and failed requests (network errors or HTTP status ≥ 400) since the
-    /// last call, as readable lines.
+    /// and failed requests of the page (network errors or HTTP status
+    /// ≥ 400) since the last call, as readable lines.
     pub async fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         for entry in self.read_log("browser").await.expect("browser log") {
@@ -243,6 +247,7 @@ impl Browser {
                 problems.push(format!("console: {}", entry["message"]));
             }
         }
+        let mut urls = std::collections::HashMap::new();
         for entry in self.read_log("performance").await.expect("performance log") {
             let Some(text) = entry["message"].as_str() else {
                 continue;
@@ -252,6 +257,12 @@ impl Browser {
             };
             let params = &event["message"]["params"];
             match event["message"]["method"].as_str() {
+                Some("Network.requestWillBeSent") => {
+                    urls.insert(
+                        params["requestId"].to_string(),
+                        params["request"]["url"].to_string(),
+                    );
+                }
                 Some("Network.responseReceived") => {
                     let status = params["response"]["status"].as_f64().unwrap_or(0.0);
                     if status >= 400.0 {
@@ -261,8 +272,12 @@ impl Browser {
                         ));
                     }
                 }
+                // Requests the page sent (Chromium's own background
+                // requests never announce themselves to the page).
                 Some("Network.loadingFailed") if params["canceled"] != true => {
-                    problems.push(format!("request failed: {}", params["errorText"]));
+                    if let Some(url) = urls.get(&params["requestId"].to_string()) {
+                        problems.push(format!("request {url} failed: {}", params["errorText"]));
+                    }
                 }
                 _ => {}
             }
@@ -281,20 +296,24 @@ impl Browser {
     }
 }
 
-impl Browser {
-    /// Ends the browser session and chromedriver.
-    pub async fn close(self) {
-        let _ = self.client.clone().close().await;
-    }
-}
-
 impl Drop for Browser {
-    /// Stops chromedriver and whatever it started (its process group), also
-    /// when a test panics before [`Browser::close`].
+    /// Ends the session (chromedriver then quits Chromium) with a plain
+    /// blocking request, so it also happens while a failed test unwinds,
+    /// and stops chromedriver.
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.driver.id())])
-            .status();
+        use std::io::{Read, Write};
+        let request = format!(
+            "DELETE /session/{} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\n\
+             Connection: close\r\n\r\n",
+            self.session, self.port
+        );
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+            if stream.write_all(request.as_bytes()).is_ok() {
+                let _ = stream.read_to_end(&mut Vec::new());
+            }
+        }
+        let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
 }

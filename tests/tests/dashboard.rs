@@ -85,7 +85,6 @@ async fn pages_load_cleanly_before_and_after_seeding(backend: Backend) {
     assert!(units_days.as_u64().unwrap() > 30, "{units_days}");
     browser.wait_until("window.forecastlabCharts['series-lifecycle']").await;
     browser.assert_clean("/ui/series charts").await;
-    browser.close().await;
 }
 
 /// The Forecast page trains, predicts and draws the forecast with its band;
@@ -123,9 +122,10 @@ async fn forecast_page_trains_and_predicts(backend: Backend) {
     let tail = x.len() - forecasts.len();
     for (i, point) in forecasts.iter().enumerate() {
         assert_eq!(x[tail + i], point["date"]);
-        assert_eq!(spec["series"][1]["values"][tail + i], point["forecast"]);
-        assert_eq!(spec["series"][2]["values"][tail + i], point["upper_bound"]);
-        assert_eq!(spec["series"][3]["values"][tail + i], point["lower_bound"]);
+        for (series, field) in [(1, "forecast"), (2, "upper_bound"), (3, "lower_bound")] {
+            let drawn = spec["series"][series]["values"][tail + i].as_f64();
+            assert_eq!(drawn, point[field].as_f64(), "{field} of {point}");
+        }
         let (lower, mid, upper) = (
             point["lower_bound"].as_f64().unwrap(),
             point["forecast"].as_f64().unwrap(),
@@ -154,7 +154,6 @@ async fn forecast_page_trains_and_predicts(backend: Backend) {
 
     // The train job registered a run the registry page shows.
     assert_eq!(app.rows("model_run").await, 1);
-    browser.close().await;
 }
 
 /// The Backtest page runs a backtest job and renders its folds, the
@@ -213,7 +212,6 @@ async fn backtest_page_renders_folds(backend: Backend) {
     );
     let buckets = browser.eval("window.forecastlabCharts['backtest-buckets'].spec.x").await;
     assert_eq!(buckets, json!(["days 1–7", "days 8–14"]));
-    browser.close().await;
 }
 
 /// The Registry page lists runs with filters, shows a run, verifies it,
@@ -274,7 +272,6 @@ async fn registry_page_details_verifies_aliases_and_compares(backend: Backend) {
     browser.open(&app.url(&format!("/ui/registry?run_id={}", runs[1]))).await;
     browser.wait_until(&format!("document.querySelector('#run-detail article[data-run=\"{}\"]')", runs[1])).await;
     browser.assert_clean("/ui/registry?run_id").await;
-    browser.close().await;
 }
 
 /// The Jobs page polls a pending job, cancels it from the browser and
@@ -316,7 +313,6 @@ async fn jobs_page_shows_progress_and_cancels(backend: Backend) {
         .wait_until("document.querySelectorAll('#jobs-table tr[data-job]').length === 1")
         .await;
     browser.assert_clean("/ui/jobs interactions").await;
-    browser.close().await;
 }
 
 /// First and last day of the seeded sales.

@@ -242,7 +242,8 @@ async fn run_backtest(ctx: JobContext, params: BacktestParams) -> Result<Value, 
     ctx.set_total(1);
     ctx.checkpoint()?;
     // The backtesting slice runs the spec's splitter and metrics (and
-    // feature-aware main models); the job asks for the main model only.
+    // feature-aware main models); the job keeps each fold's dates, actuals
+    // and predictions in its `report`.
     let request: BacktestRequest = serde_json::from_value(json!({
         "store_id": params.store_id,
         "product_id": params.product_id,
@@ -257,7 +258,7 @@ async fn run_backtest(ctx: JobContext, params: BacktestParams) -> Result<Value, 
             },
             "model_config_main": params.model().config_value(),
             "include_baselines": params.include_baselines,
-            "store_fold_details": false,
+            "store_fold_details": true,
         },
     }))
     .map_err(|error| Problem::invalid_field("params", error.to_string(), "value_error"))?;
