@@ -60,11 +60,17 @@ impl WebDriverCompatibleCommand for ReadLog {
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
     }
 
     fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(json!({"type": self.0}).to_string()))
+        (
+            http::Method::POST,
+            Some(json!({"type": self.0}).to_string()),
+        )
     }
 }
 
@@ -125,16 +131,16 @@ impl Browser {
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         let client = loop {
-                let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-                match ClientBuilder::new(connector)
-                    .capabilities(capabilities.clone())
-                    .connect(&url)
-                    .await
-                {
-                    Ok(client) => break client,
-                    Err(error) if Instant::now() > deadline => {
-                        bail!("chromedriver at {url} did not start a session: {error}")
-                    }
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(error) if Instant::now() > deadline => {
+                    bail!("chromedriver at {url} did not start a session: {error}")
+                }
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         };
@@ -177,7 +183,9 @@ impl Browser {
                 return;
             }
             if Instant::now() > deadline {
-                let alert = self.eval("document.getElementById('page-alert')?.textContent").await;
+                let alert = self
+                    .eval("document.getElementById('page-alert')?.textContent")
+                    .await;
                 panic!("timed out waiting for `{condition}` (page alert: {alert})");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

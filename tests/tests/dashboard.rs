@@ -47,12 +47,21 @@ async fn pages_load_cleanly_before_and_after_seeding(backend: Backend) {
             .eval("document.querySelector('nav a[aria-current=page]').getAttribute('href')")
             .await;
         assert_eq!(nav_current, json!(path));
-        browser.screenshot(&shot(backend, &format!("empty-{name}"))).await;
+        browser
+            .screenshot(&shot(backend, &format!("empty-{name}")))
+            .await;
     }
 
     browser.open(&app.url("/")).await;
-    assert_eq!(browser.eval("document.querySelector('[data-metric=sales]').textContent").await, "0");
-    browser.set_value("#seed-form select[name=scenario]", "demo_minimal").await;
+    assert_eq!(
+        browser
+            .eval("document.querySelector('[data-metric=sales]').textContent")
+            .await,
+        "0"
+    );
+    browser
+        .set_value("#seed-form select[name=scenario]", "demo_minimal")
+        .await;
     browser.click("#seed-form button[type=submit]").await;
     browser
         .wait_until("document.querySelector('[data-metric=sales]')?.textContent !== '0'")
@@ -61,7 +70,9 @@ async fn pages_load_cleanly_before_and_after_seeding(backend: Backend) {
     let sales = app.rows("sales_daily").await;
     assert!(sales > 0);
     assert_eq!(
-        browser.eval("document.querySelector('[data-metric=sales]').textContent").await,
+        browser
+            .eval("document.querySelector('[data-metric=sales]').textContent")
+            .await,
         json!(sales.to_string())
     );
     browser.assert_clean("/ after seeding").await;
@@ -74,16 +85,23 @@ async fn pages_load_cleanly_before_and_after_seeding(backend: Backend) {
 
     // The series explorer draws units, promotions, stockouts and price.
     browser.open(&app.url("/ui/series")).await;
-    browser.wait_until("window.forecastlabCharts?.['series-sales']").await;
+    browser
+        .wait_until("window.forecastlabCharts?.['series-sales']")
+        .await;
     let labels = browser
         .eval("window.forecastlabCharts['series-sales'].spec.series.map(s => s.label)")
         .await;
-    assert_eq!(labels, json!(["units", "promotion day", "stockout day", "price"]));
+    assert_eq!(
+        labels,
+        json!(["units", "promotion day", "stockout day", "price"])
+    );
     let units_days = browser
         .eval("window.forecastlabCharts['series-sales'].spec.series[0].values.filter(v => v !== null).length")
         .await;
     assert!(units_days.as_u64().unwrap() > 30, "{units_days}");
-    browser.wait_until("window.forecastlabCharts['series-lifecycle']").await;
+    browser
+        .wait_until("window.forecastlabCharts['series-lifecycle']")
+        .await;
     browser.assert_clean("/ui/series charts").await;
 }
 
@@ -94,15 +112,28 @@ async fn forecast_page_trains_and_predicts(backend: Backend) {
     seed(&app).await;
     let browser = Browser::start().await;
     browser.open(&app.url("/ui/forecast")).await;
-    browser.set_value("#forecast-form select[name=model_type]", "seasonal_naive").await;
-    browser.set_value("#forecast-form input[name=horizon]", "21").await;
-    browser.set_value("#forecast-form select[name=interval_level]", "0.9").await;
+    browser
+        .set_value("#forecast-form select[name=model_type]", "seasonal_naive")
+        .await;
+    browser
+        .set_value("#forecast-form input[name=horizon]", "21")
+        .await;
+    browser
+        .set_value("#forecast-form select[name=interval_level]", "0.9")
+        .await;
     browser.click("#forecast-form button[type=submit]").await;
-    browser.wait_until("window.forecastlabCharts?.['forecast-chart']").await;
+    browser
+        .wait_until("window.forecastlabCharts?.['forecast-chart']")
+        .await;
     browser.assert_clean("/ui/forecast after forecasting").await;
+    browser
+        .eval("document.getElementById('forecast-result').scrollIntoView()")
+        .await;
     browser.screenshot(&shot(backend, "forecast-result")).await;
 
-    let spec = browser.eval("window.forecastlabCharts['forecast-chart'].spec").await;
+    let spec = browser
+        .eval("window.forecastlabCharts['forecast-chart'].spec")
+        .await;
     let labels: Vec<&str> = spec["series"]
         .as_array()
         .unwrap()
@@ -138,15 +169,21 @@ async fn forecast_page_trains_and_predicts(backend: Backend) {
     assert!(actual[..tail].iter().all(Value::is_number));
     assert!(actual[tail..].iter().all(Value::is_null));
     assert_eq!(
-        browser.eval("document.querySelector('[data-forecast-points]').dataset.forecastPoints").await,
+        browser
+            .eval("document.querySelector('[data-forecast-points]').dataset.forecastPoints")
+            .await,
         "21"
     );
 
-    let csv = browser.eval("window.forecastlabCharts['forecast-chart'].csv()").await;
+    let csv = browser
+        .eval("window.forecastlabCharts['forecast-chart'].csv()")
+        .await;
     let lines: Vec<&str> = csv.as_str().unwrap().lines().collect();
     assert_eq!(lines[0], "date,actual,forecast,upper bound,lower bound");
     assert_eq!(lines.len(), x.len() + 1);
-    let png = browser.eval("window.forecastlabCharts['forecast-chart'].png()").await;
+    let png = browser
+        .eval("window.forecastlabCharts['forecast-chart'].png()")
+        .await;
     assert!(png.as_str().unwrap().starts_with("data:image/png;base64,"));
     browser.click("#forecast-chart [data-download=png]").await;
     browser.click("#forecast-chart [data-download=csv]").await;
@@ -163,17 +200,39 @@ async fn backtest_page_renders_folds(backend: Backend) {
     seed(&app).await;
     let browser = Browser::start().await;
     browser.open(&app.url("/ui/backtest")).await;
-    browser.set_value("#backtest-form select[name=model_type]", "moving_average").await;
-    browser.set_value("#backtest-form input[name=n_splits]", "3").await;
-    browser.set_value("#backtest-form input[name=test_size]", "10").await;
+    browser
+        .set_value("#backtest-form select[name=model_type]", "moving_average")
+        .await;
+    browser
+        .set_value("#backtest-form input[name=n_splits]", "3")
+        .await;
+    browser
+        .set_value("#backtest-form input[name=test_size]", "10")
+        .await;
     browser.click("#backtest-form button[type=submit]").await;
-    browser.wait_until("document.querySelector('[data-folds]')").await;
-    browser.wait_until("window.forecastlabCharts?.['backtest-buckets']").await;
-    browser.assert_clean("/ui/backtest after the backtest").await;
+    browser
+        .wait_until("document.querySelector('[data-folds]')")
+        .await;
+    browser
+        .wait_until("window.forecastlabCharts?.['backtest-buckets']")
+        .await;
+    browser
+        .assert_clean("/ui/backtest after the backtest")
+        .await;
+    browser
+        .eval("document.getElementById('backtest-result').scrollIntoView()")
+        .await;
     browser.screenshot(&shot(backend, "backtest-result")).await;
 
-    assert_eq!(browser.eval("document.querySelectorAll('tr[data-fold]').length").await, 3);
-    let folds = browser.eval("window.forecastlabCharts['backtest-folds'].spec").await;
+    assert_eq!(
+        browser
+            .eval("document.querySelectorAll('tr[data-fold]').length")
+            .await,
+        3
+    );
+    let folds = browser
+        .eval("window.forecastlabCharts['backtest-folds'].spec")
+        .await;
     assert_eq!(folds["series"].as_array().unwrap().len(), 6);
     let result = app.get("/jobs?job_type=backtest").await;
     let report = &result.assert_ok()["jobs"][0]["result"]["report"];
@@ -191,7 +250,9 @@ async fn backtest_page_renders_folds(backend: Backend) {
         assert_eq!(marked.first().copied(), Some(&fold["split"]["test_start"]));
         assert_eq!(marked.last().copied(), Some(&fold["split"]["test_end"]));
     }
-    let predictions = browser.eval("window.forecastlabCharts['backtest-predictions'].spec").await;
+    let predictions = browser
+        .eval("window.forecastlabCharts['backtest-predictions'].spec")
+        .await;
     let labels: Vec<&str> = predictions["series"]
         .as_array()
         .unwrap()
@@ -200,7 +261,12 @@ async fn backtest_page_renders_folds(backend: Backend) {
         .collect();
     assert_eq!(
         labels,
-        ["actual", "moving_average predicted", "naive predicted", "seasonal_naive predicted"]
+        [
+            "actual",
+            "moving_average predicted",
+            "naive predicted",
+            "seasonal_naive predicted"
+        ]
     );
     assert_eq!(predictions["x"].as_array().unwrap().len(), 30);
     let rows = browser
@@ -208,9 +274,15 @@ async fn backtest_page_renders_folds(backend: Backend) {
         .await;
     assert_eq!(
         rows,
-        json!(["moving_average (main)", "naive (baseline)", "seasonal_naive (baseline)"])
+        json!([
+            "moving_average (main)",
+            "naive (baseline)",
+            "seasonal_naive (baseline)"
+        ])
     );
-    let buckets = browser.eval("window.forecastlabCharts['backtest-buckets'].spec.x").await;
+    let buckets = browser
+        .eval("window.forecastlabCharts['backtest-buckets'].spec.x")
+        .await;
     assert_eq!(buckets, json!(["days 1–7", "days 8–14"]));
 }
 
@@ -233,44 +305,88 @@ async fn registry_page_details_verifies_aliases_and_compares(backend: Backend) {
     }
     let browser = Browser::start().await;
     browser.open(&app.url("/ui/registry")).await;
-    assert_eq!(browser.eval("document.querySelectorAll('#runs tr[data-run]').length").await, 2);
-    browser.set_value("#run-filters select[name=model_type]", "naive").await;
+    assert_eq!(
+        browser
+            .eval("document.querySelectorAll('#runs tr[data-run]').length")
+            .await,
+        2
+    );
+    browser
+        .set_value("#run-filters select[name=model_type]", "naive")
+        .await;
     browser
         .wait_until("document.querySelectorAll('#runs tr[data-run]').length === 1")
         .await;
-    browser.set_value("#run-filters select[name=model_type]", "").await;
+    browser
+        .set_value("#run-filters select[name=model_type]", "")
+        .await;
     browser
         .wait_until("document.querySelectorAll('#runs tr[data-run]').length === 2")
         .await;
 
     let first = &runs[0];
-    browser.click(&format!("#runs tr[data-run='{first}'] button")).await;
-    browser.wait_until(&format!("document.querySelector('#run-detail article[data-run=\"{first}\"]')")).await;
+    browser
+        .click(&format!("#runs tr[data-run='{first}'] button"))
+        .await;
+    browser
+        .wait_until(&format!(
+            "document.querySelector('#run-detail article[data-run=\"{first}\"]')"
+        ))
+        .await;
     browser.click("#run-detail button[hx-get$='/verify']").await;
-    browser.wait_until("document.querySelector('[data-verified]')").await;
-    assert_eq!(browser.eval("document.querySelector('[data-verified]').dataset.verified").await, "true");
+    browser
+        .wait_until("document.querySelector('[data-verified]')")
+        .await;
+    assert_eq!(
+        browser
+            .eval("document.querySelector('[data-verified]').dataset.verified")
+            .await,
+        "true"
+    );
 
-    browser.set_value("#run-detail input[name=alias_name]", "production").await;
-    browser.click("#run-detail .alias-form button[type=submit]").await;
-    browser.wait_until("document.querySelector('#aliases tr[data-alias=production]')").await;
-    browser.click("#aliases tr[data-alias=production] button[hx-get$='/history']").await;
-    browser.wait_until("document.querySelector('[data-alias-history=production] tbody tr')").await;
+    browser
+        .set_value("#run-detail input[name=alias_name]", "production")
+        .await;
+    browser
+        .click("#run-detail .alias-form button[type=submit]")
+        .await;
+    browser
+        .wait_until("document.querySelector('#aliases tr[data-alias=production]')")
+        .await;
+    browser
+        .click("#aliases tr[data-alias=production] button[hx-get$='/history']")
+        .await;
+    browser
+        .wait_until("document.querySelector('[data-alias-history=production] tbody tr')")
+        .await;
 
     for run in &runs {
         browser.click(&format!("#runs input[value='{run}']")).await;
     }
     browser.click("#compare-button").await;
-    browser.wait_until("document.querySelector('#compare table')").await;
+    browser
+        .wait_until("document.querySelector('#compare table')")
+        .await;
     let differing = browser
         .eval("[...document.querySelectorAll('#compare tr.differs th')].map(th => th.firstChild.textContent.trim())")
         .await;
-    assert!(differing.as_array().unwrap().contains(&json!("model type")), "{differing}");
+    assert!(
+        differing.as_array().unwrap().contains(&json!("model type")),
+        "{differing}"
+    );
     browser.assert_clean("/ui/registry interactions").await;
     browser.screenshot(&shot(backend, "registry-detail")).await;
 
     // Opening the page on a run (as the jobs table links) shows its detail.
-    browser.open(&app.url(&format!("/ui/registry?run_id={}", runs[1]))).await;
-    browser.wait_until(&format!("document.querySelector('#run-detail article[data-run=\"{}\"]')", runs[1])).await;
+    browser
+        .open(&app.url(&format!("/ui/registry?run_id={}", runs[1])))
+        .await;
+    browser
+        .wait_until(&format!(
+            "document.querySelector('#run-detail article[data-run=\"{}\"]')",
+            runs[1]
+        ))
+        .await;
     browser.assert_clean("/ui/registry?run_id").await;
 }
 
@@ -291,24 +407,55 @@ async fn jobs_page_shows_progress_and_cancels(backend: Backend) {
     let browser = Browser::start().await;
     browser.open(&app.url("/ui/jobs")).await;
     let row = format!("#jobs-table tr[data-job='{job_id}']");
-    assert_eq!(browser.eval(&format!("document.querySelector(\"{row}\").dataset.status")).await, "pending");
-    assert_eq!(browser.eval("document.getElementById('jobs-table').dataset.polling").await, "true");
-    browser.click(&format!("{row} button[data-cancel-job]")).await;
+    assert_eq!(
+        browser
+            .eval(&format!("document.querySelector(\"{row}\").dataset.status"))
+            .await,
+        "pending"
+    );
+    assert_eq!(
+        browser
+            .eval("document.getElementById('jobs-table').dataset.polling")
+            .await,
+        "true"
+    );
     browser
-        .wait_until(&format!("document.querySelector(\"{row}\")?.dataset.status === 'cancelled'"))
+        .click(&format!("{row} button[data-cancel-job]"))
         .await;
-    assert_eq!(browser.eval("document.getElementById('jobs-table').dataset.polling").await, "false");
+    browser
+        .wait_until(&format!(
+            "document.querySelector(\"{row}\")?.dataset.status === 'cancelled'"
+        ))
+        .await;
+    assert_eq!(
+        browser
+            .eval("document.getElementById('jobs-table').dataset.polling")
+            .await,
+        "false"
+    );
 
-    browser.set_value("#batch-form input[name=start_date]", &start).await;
-    browser.set_value("#batch-form input[name=end_date]", &end).await;
-    browser.set_value("#batch-form input[name=store_ids]", "1, 2").await;
+    browser
+        .set_value("#batch-form input[name=start_date]", &start)
+        .await;
+    browser
+        .set_value("#batch-form input[name=end_date]", &end)
+        .await;
+    browser
+        .set_value("#batch-form input[name=store_ids]", "1, 2")
+        .await;
     browser.click("#batch-form button[type=submit]").await;
     browser
         .wait_until("document.querySelectorAll('#jobs-table tr[data-job]').length === 2")
         .await;
+    browser.screenshot(&shot(backend, "jobs-queue")).await;
     let batch = app.get("/jobs?job_type=batch").await;
-    assert_eq!(batch.assert_ok()["jobs"][0]["params"]["store_ids"], json!([1, 2]));
-    browser.set_value("#job-filters select[name=job_type]", "batch").await;
+    assert_eq!(
+        batch.assert_ok()["jobs"][0]["params"]["store_ids"],
+        json!([1, 2])
+    );
+    browser
+        .set_value("#job-filters select[name=job_type]", "batch")
+        .await;
     browser
         .wait_until("document.querySelectorAll('#jobs-table tr[data-job]').length === 1")
         .await;
@@ -329,14 +476,24 @@ async fn window(app: &TestApp) -> (String, String) {
 /// a job of another type 400, an unfinished job 409.
 async fn fragments_answer_problems(backend: Backend) {
     let app = TestApp::spawn_with(backend, &[("JOBS_WORKERS", "0")]).await;
-    app.get("/ui/jobs/table?status=bogus").await.assert_invalid("query.status");
-    app.get("/ui/registry/runs?page=0").await.assert_invalid("query.page");
-    app.get("/ui/series/charts?store_id=0").await.assert_invalid("query.store_id");
-    app.get("/ui/registry?run_id=xyz").await.assert_invalid("query.run_id");
+    app.get("/ui/jobs/table?status=bogus")
+        .await
+        .assert_invalid("query.status");
+    app.get("/ui/registry/runs?page=0")
+        .await
+        .assert_invalid("query.page");
+    app.get("/ui/series/charts?store_id=0")
+        .await
+        .assert_invalid("query.store_id");
+    app.get("/ui/registry?run_id=xyz")
+        .await
+        .assert_invalid("query.run_id");
     app.get(&format!("/ui/registry/runs/{}", "a".repeat(32)))
         .await
         .assert_problem(404, "NOT_FOUND");
-    app.get("/ui/forecast/result?job_id=nope").await.assert_problem(404, "NOT_FOUND");
+    app.get("/ui/forecast/result?job_id=nope")
+        .await
+        .assert_problem(404, "NOT_FOUND");
     seed(&app).await;
     let (start, end) = window(&app).await;
     let queued = jobs::submit(
@@ -393,7 +550,10 @@ async fn static_files_are_cached_by_content(backend: Backend) {
             .map(|v| v.to_str().unwrap().to_owned())
             .unwrap_or_default()
     };
-    assert_eq!(header("cache-control"), "public, max-age=31536000, immutable");
+    assert_eq!(
+        header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(header("etag"), format!("\"{hash}\""));
     assert!(header("content-type").starts_with("text/javascript"));
     assert!(response.text().await.unwrap().contains("uPlot"));
@@ -440,7 +600,9 @@ both_backends!(
 #[test]
 fn screenshots_go_outside_the_source_tree() {
     let dir = screenshot_dir();
-    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
     assert!(
         !dir.starts_with(source) || dir.starts_with(source.join("target")),
         "{}",

@@ -49,10 +49,16 @@ static ASSETS: &[Asset] = &[
     asset!("pages/backtest.js", "text/javascript; charset=utf-8"),
     asset!("pages/registry.js", "text/javascript; charset=utf-8"),
     asset!("pages/jobs.js", "text/javascript; charset=utf-8"),
-    asset!("vendor/uplot-1.6.32.iife.min.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "vendor/uplot-1.6.32.iife.min.js",
+        "text/javascript; charset=utf-8"
+    ),
     asset!("vendor/uplot-1.6.32.min.css", "text/css; charset=utf-8"),
     asset!("vendor/uplot-LICENSE", "text/plain; charset=utf-8"),
-    asset!("vendor/htmx-2.0.11.min.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "vendor/htmx-2.0.11.min.js",
+        "text/javascript; charset=utf-8"
+    ),
     asset!("vendor/htmx-LICENSE", "text/plain; charset=utf-8"),
 ];
 
@@ -143,7 +149,9 @@ mod tests {
     fn vendored_libraries_ship_with_their_licences() {
         for licence in ["vendor/uplot-LICENSE", "vendor/htmx-LICENSE"] {
             let (asset, _) = find(licence).expect("licence embedded");
-            assert!(std::str::from_utf8(asset.bytes).unwrap().contains("Permission"));
+            assert!(std::str::from_utf8(asset.bytes)
+                .unwrap()
+                .contains("Permission"));
         }
     }
 }

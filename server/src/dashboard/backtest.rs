@@ -222,6 +222,9 @@ fn predictions_chart(models: &[&ModelBacktestResult]) -> Chart {
     chart
 }
 
+/// Reads one horizon bucket's metrics.
+type BucketPick = fn(&BucketMetricsBody) -> Option<MetricsBody>;
+
 /// Mean WAPE per horizon bucket, per model.
 fn buckets_chart(models: &[&ModelBacktestResult]) -> Chart {
     let mut chart = Chart::categories(
@@ -229,7 +232,7 @@ fn buckets_chart(models: &[&ModelBacktestResult]) -> Chart {
         "WAPE per horizon bucket (mean over folds)",
         "WAPE",
     );
-    let buckets: [(&str, fn(&BucketMetricsBody) -> Option<MetricsBody>); 4] = [
+    let buckets: [(&str, BucketPick); 4] = [
         ("days 1–7", |b| b.h_1_7),
         ("days 8–14", |b| b.h_8_14),
         ("days 15–28", |b| b.h_15_28),

@@ -246,7 +246,12 @@ mod tests {
     fn summary_names_the_series_and_range() {
         let mut chart = Chart::dates("c", "Sales", "units");
         chart.x = vec!["2024-01-01".into(), "2024-01-31".into()];
-        chart.push(Series::new("units", vec![Some(1.0), None], Style::Line, Colour::Blue));
+        chart.push(Series::new(
+            "units",
+            vec![Some(1.0), None],
+            Style::Line,
+            Colour::Blue,
+        ));
         assert_eq!(
             chart.summary(),
             "Sales: units from 2024-01-01 to 2024-01-31. The data is available as CSV."

@@ -72,9 +72,10 @@ impl ResultFragment {
     }
 
     fn level(&self) -> String {
-        self.forecast
-            .interval_level
-            .map_or_else(|| "no".to_owned(), |level| format!("{:.0} %", level * 100.0))
+        self.forecast.interval_level.map_or_else(
+            || "no".to_owned(),
+            |level| format!("{:.0} %", level * 100.0),
+        )
     }
 }
 
@@ -86,8 +87,7 @@ async fn result(
 ) -> Result<Html<String>, Problem> {
     let result = completed_result(&state, &job_id, JobType::Predict).await?;
     let run_id = result["run_id"].as_str().unwrap_or_default().to_owned();
-    let forecast: PredictResponse =
-        serde_json::from_value(result).map_err(Problem::internal)?;
+    let forecast: PredictResponse = serde_json::from_value(result).map_err(Problem::internal)?;
     let mut charts = Vec::new();
     if let Some(first) = forecast.forecasts.first().map(|point| point.date) {
         let history = analytics::timeseries(

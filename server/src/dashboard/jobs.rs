@@ -103,7 +103,13 @@ async fn table(
         ("sort_order", query.sort_order.clone()),
     ];
     let list = service::list(&state, query).await?;
-    let pager = Pager::new("/ui/jobs/table", &filters, list.page, list.page_size, list.total);
+    let pager = Pager::new(
+        "/ui/jobs/table",
+        &filters,
+        list.page,
+        list.page_size,
+        list.total,
+    );
     let rows: Vec<JobRow> = list.jobs.into_iter().map(|job| JobRow { job }).collect();
     render(&JobsTable {
         polling: rows.iter().any(JobRow::is_active),

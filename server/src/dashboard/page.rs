@@ -140,7 +140,10 @@ mod tests {
             Some("/ui/x?page=3&page_size=20&status=failed")
         );
         let single = Pager::new("/ui/x", &[], 1, 20, 0);
-        assert_eq!((single.pages, single.previous_url, single.next_url), (1, None, None));
+        assert_eq!(
+            (single.pages, single.previous_url, single.next_url),
+            (1, None, None)
+        );
     }
 
     #[test]

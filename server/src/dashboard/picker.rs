@@ -143,7 +143,9 @@ pub(super) async fn products(state: &AppState) -> Result<Vec<ProductResponse>, P
 }
 
 /// First and last day of stored sales, as `GET /seeder/status` reports.
-pub(super) async fn data_window(state: &AppState) -> Result<Option<(NaiveDate, NaiveDate)>, Problem> {
+pub(super) async fn data_window(
+    state: &AppState,
+) -> Result<Option<(NaiveDate, NaiveDate)>, Problem> {
     let axum::Json(status) = seeder::status(State(state.clone())).await?;
     Ok(status.date_range_start.zip(status.date_range_end))
 }

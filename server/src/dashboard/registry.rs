@@ -40,7 +40,10 @@ pub(super) fn router() -> Router<AppState> {
         .route("/ui/registry/runs/{run_id}/verify", get(verify))
         .route("/ui/registry/compare/{run_a}/{run_b}", get(compare))
         .route("/ui/registry/aliases", get(aliases))
-        .route("/ui/registry/aliases/{alias_name}/history", get(alias_history))
+        .route(
+            "/ui/registry/aliases/{alias_name}/history",
+            get(alias_history),
+        )
 }
 
 /// The page may open on one run (`?run_id=`, as linked from the jobs).
@@ -53,7 +56,11 @@ impl Validate for PageQuery {
     fn validate(&self, v: &mut Violations) {
         if let Some(run_id) = &self.run_id {
             if !is_hex(run_id, 32) {
-                v.push("run_id", "Expected a 32-hex run id", "string_pattern_mismatch");
+                v.push(
+                    "run_id",
+                    "Expected a 32-hex run id",
+                    "string_pattern_mismatch",
+                );
             }
         }
     }

@@ -254,13 +254,24 @@ async fn charts(
 
     let mut curve = Chart::dates(
         "series-lifecycle",
-        format!("Lifecycle curve of product {product_id} ({})", lifecycle.sku),
+        format!(
+            "Lifecycle curve of product {product_id} ({})",
+            lifecycle.sku
+        ),
         "demand multiplier",
     );
-    curve.x = lifecycle.points.iter().map(|p| p.date.to_string()).collect();
+    curve.x = lifecycle
+        .points
+        .iter()
+        .map(|p| p.date.to_string())
+        .collect();
     curve.push(Series::new(
         "multiplier",
-        lifecycle.points.iter().map(|p| Some(p.multiplier)).collect(),
+        lifecycle
+            .points
+            .iter()
+            .map(|p| Some(p.multiplier))
+            .collect(),
         Style::Line,
         Colour::ReddishPurple,
     ));
