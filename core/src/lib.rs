@@ -35,9 +35,8 @@ pub mod testing;
 pub mod tree_model;
 
 pub use ai::{
-    embedder, embedders, llm, llms, ChatMessage, ChatRequest, ChatResponse, ChatRole,
-    EmbedderRegistration, EmbeddingProvider, LlmEvent, LlmProvider, LlmRegistration,
-    ProviderSettings, ToolCall, ToolSpec,
+    build_llm, embedder, embedders, llm, llms, EmbedderRegistration, EmbeddingProvider, LlmError,
+    LlmProvider, LlmRegistration, LlmSettings, ModelId, ModelProvider, ProviderSettings,
 };
 pub use error::CoreError;
 pub use features::{
