@@ -197,10 +197,16 @@ fn predictions_chart(models: &[&ModelBacktestResult]) -> Chart {
             }
         }
     }
-    chart.x = actual.keys().map(ToString::to_string).collect();
+    // Every day from the first to the last test day, so the lines break
+    // between folds instead of joining them.
+    let days: Vec<NaiveDate> = match (actual.keys().next(), actual.keys().next_back()) {
+        (Some(first), Some(last)) => first.iter_days().take_while(|d| d <= last).collect(),
+        _ => Vec::new(),
+    };
+    chart.x = days.iter().map(ToString::to_string).collect();
     chart.push(Series::new(
         "actual",
-        actual.values().map(|v| Some(*v)).collect(),
+        days.iter().map(|day| actual.get(day).copied()).collect(),
         Style::Line,
         Colour::Blue,
     ));
@@ -211,8 +217,7 @@ fn predictions_chart(models: &[&ModelBacktestResult]) -> Chart {
     {
         chart.push(Series::new(
             format!("{} predicted", model.model_type),
-            actual
-                .keys()
+            days.iter()
                 .map(|day| by_day.get(day).copied().flatten())
                 .collect(),
             Style::Dashed,
