@@ -67,8 +67,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// Layers, outermost first: request id, tracing, request-id propagation,
 /// gzip, CORS, problem+json normalization, panic catching; then, around
 /// every API route, the per-route middleware of [`crate::http`] (metrics,
-/// auth, deadline, body). Routes merged after [`crate::http::around_routes`]
-/// (the Swagger UI) get only the outer layers.
+/// auth, deadline, body); the dashboard's pages get the same without API-key
+/// auth ([`crate::http::around_pages`]); the Swagger UI only the outer
+/// layers.
 pub fn build_app(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
     let (routes, api) = api_routes();
@@ -76,6 +77,10 @@ pub fn build_app(state: AppState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
 
     routes
+        .merge(crate::http::around_pages(
+            crate::dashboard::router(),
+            &state,
+        ))
         .fallback(unknown_route)
         .with_state(state)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))

@@ -9,6 +9,7 @@ pub mod apikeys;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod data;
 pub mod db;
 pub mod extract;

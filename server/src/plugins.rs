@@ -12,6 +12,13 @@ use forecastlab_model_seasonal_naive as _;
 use forecastlab_model_trend_regression as _;
 use forecastlab_model_weighted_moving_average as _;
 
+// LLM backends (agents): all four always, so any build can talk to any
+// provider; which one is used is a setting.
+use forecastlab_llm_anthropic as _;
+use forecastlab_llm_gemini as _;
+use forecastlab_llm_ollama as _;
+use forecastlab_llm_openai as _;
+
 // Opt-in models: compiled in by the server's Cargo features of the same
 // name, and usable only when their runtime flag is on.
 #[cfg(feature = "lightgbm")]
@@ -20,3 +27,16 @@ use forecastlab_model_lightgbm as _;
 use forecastlab_model_random_forest as _;
 #[cfg(feature = "xgboost")]
 use forecastlab_model_xgboost as _;
+
+#[cfg(test)]
+mod tests {
+    use forecastlab_core::ai::{llm, ModelProvider};
+
+    #[test]
+    fn every_model_provider_has_a_linked_llm_backend() {
+        for provider in ModelProvider::ALL {
+            let registration = llm(provider).unwrap_or_else(|| panic!("{provider} is not linked"));
+            assert_eq!(registration.provider, provider);
+        }
+    }
+}

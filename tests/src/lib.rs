@@ -13,6 +13,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::{net::TcpListener, sync::oneshot};
 
+pub mod browser;
 pub mod fixtures;
 pub mod jobs;
 pub mod json;

@@ -18,6 +18,9 @@ pub enum LlmErrorKind {
     Connection,
     /// No answer, or no next piece of a stream, within the timeout.
     Timeout,
+    /// The provider reported an error without an HTTP status (an error
+    /// event in the middle of a stream).
+    Provider,
     /// The provider answered something that is not its documented wire
     /// format (undecodable JSON, an unknown event).
     InvalidResponse,
@@ -64,6 +67,16 @@ impl LlmError {
     /// transport's description scrubbed by `scrubber`.
     pub fn connection(raw_detail: &str, scrubber: &SecretScrubber) -> LlmError {
         LlmError::new(LlmErrorKind::Connection, raw_detail, scrubber)
+    }
+
+    /// An error the provider reported without a status; `raw_detail` is
+    /// its message or error body.
+    pub fn provider(raw_detail: &str, scrubber: &SecretScrubber) -> LlmError {
+        LlmError::new(
+            LlmErrorKind::Provider,
+            &provider_message(raw_detail),
+            scrubber,
+        )
     }
 
     /// A timeout after `after`, while `waiting_for` (`"the response"`,
@@ -130,9 +143,10 @@ impl LlmError {
     pub fn reason(&self) -> FailureReason {
         match self.kind {
             LlmErrorKind::Status(status) => FailureReason::from_status(status),
-            LlmErrorKind::Connection | LlmErrorKind::Timeout | LlmErrorKind::InvalidResponse => {
-                FailureReason::ProviderError
-            }
+            LlmErrorKind::Connection
+            | LlmErrorKind::Timeout
+            | LlmErrorKind::Provider
+            | LlmErrorKind::InvalidResponse => FailureReason::ProviderError,
             LlmErrorKind::Rejected => FailureReason::ResponseRejected,
             LlmErrorKind::InvalidToolCall => FailureReason::Unknown,
         }
@@ -145,6 +159,7 @@ impl fmt::Display for LlmError {
             LlmErrorKind::Status(status) => write!(f, "HTTP {status}: {}", self.detail),
             LlmErrorKind::Connection => write!(f, "connection error: {}", self.detail),
             LlmErrorKind::Timeout => write!(f, "timeout: {}", self.detail),
+            LlmErrorKind::Provider => write!(f, "provider error: {}", self.detail),
             LlmErrorKind::InvalidResponse => write!(f, "invalid response: {}", self.detail),
             LlmErrorKind::Rejected => write!(f, "response rejected: {}", self.detail),
             LlmErrorKind::InvalidToolCall => write!(f, "{}", self.detail),
@@ -311,6 +326,7 @@ mod tests {
             LlmError::new(LlmErrorKind::Connection, "connection refused", &scrubber),
             LlmError::timeout(Duration::from_millis(1500), "response"),
             LlmError::invalid_response("not JSON"),
+            LlmError::provider(r#"{"error":{"message":"overloaded"}}"#, &scrubber),
         ] {
             let failure = ModelFailure::from_error("gpt-4o", &error);
             assert_eq!(failure.reason, FailureReason::ProviderError);

@@ -27,13 +27,22 @@ use axum::{middleware, Router};
 
 use crate::{apikeys::Verifier, state::AppState};
 
-/// Wraps every route of `router` in the per-route middleware (see the
-/// module documentation for the order).
-pub fn around_routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+/// Wraps the dashboard's pages in the same middleware except API-key
+/// authentication (a browser sends no bearer key; who may see the pages is
+/// the dashboard's own decision).
+pub fn around_pages(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    let (body, deadlines) = policies(state);
+    router
+        .route_layer(middleware::from_fn_with_state(body, body::buffer_and_retry))
+        .route_layer(middleware::from_fn_with_state(
+            deadlines,
+            timeout::run_to_completion,
+        ))
+        .route_layer(middleware::from_fn(metrics::record_requests))
+}
+
+fn policies(state: &AppState) -> (body::BodyPolicy, timeout::Deadlines) {
     let settings = &state.settings;
-    // Installed before the first request, so no measurement is lost to the
-    // facade's no-op recorder.
-    metrics::handle();
     let body = body::BodyPolicy::new(
         settings.max_body_bytes,
         Duration::from_secs(settings.body_read_timeout_seconds.max(1)),
@@ -42,6 +51,16 @@ pub fn around_routes(router: Router<AppState>, state: &AppState) -> Router<AppSt
         default: Duration::from_secs(settings.request_timeout_seconds.max(1)),
         long: Duration::from_secs(settings.request_timeout_long_seconds.max(1)),
     };
+    (body, deadlines)
+}
+
+/// Wraps every route of `router` in the per-route middleware (see the
+/// module documentation for the order).
+pub fn around_routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    // Installed before the first request, so no measurement is lost to the
+    // facade's no-op recorder.
+    metrics::handle();
+    let (body, deadlines) = policies(state);
     // `route_layer` wraps what is already there, so the innermost comes first.
     router
         .route_layer(middleware::from_fn_with_state(body, body::buffer_and_retry))

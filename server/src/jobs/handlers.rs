@@ -242,7 +242,8 @@ async fn run_backtest(ctx: JobContext, params: BacktestParams) -> Result<Value, 
     ctx.set_total(1);
     ctx.checkpoint()?;
     // The backtesting slice runs the spec's splitter and metrics (and
-    // feature-aware main models); the job asks for the main model only.
+    // feature-aware main models); the job keeps each fold's dates, actuals
+    // and predictions in its `report`.
     let request: BacktestRequest = serde_json::from_value(json!({
         "store_id": params.store_id,
         "product_id": params.product_id,
@@ -257,30 +258,31 @@ async fn run_backtest(ctx: JobContext, params: BacktestParams) -> Result<Value, 
             },
             "model_config_main": params.model().config_value(),
             "include_baselines": params.include_baselines,
-            "store_fold_details": false,
+            "store_fold_details": true,
         },
     }))
     .map_err(|error| Problem::invalid_field("params", error.to_string(), "value_error"))?;
     let response = backtesting::run(&state, request).await?;
     ctx.checkpoint()?;
-    let response = serde_json::to_value(&response).map_err(Problem::internal)?;
-    let main = &response["main_model_results"];
+    let report = serde_json::to_value(&response).map_err(Problem::internal)?;
+    let main = &report["main_model_results"];
     let fold_metrics: Vec<Value> = main["fold_results"]
         .as_array()
         .map(|folds| folds.iter().map(|fold| fold["metrics"].clone()).collect())
         .unwrap_or_default();
     ctx.add_done(1);
     Ok(json!({
-        "backtest_id": response["backtest_id"],
+        "backtest_id": report["backtest_id"],
         "model_type": main["model_type"],
         "store_id": params.store_id,
         "product_id": params.product_id,
         "n_splits": fold_metrics.len(),
         "aggregated_metrics": main["aggregated_metrics"],
         "fold_metrics": fold_metrics,
-        "comparison_summary": response["comparison_summary"],
-        "leakage_check_passed": response["leakage_check_passed"],
+        "comparison_summary": report["comparison_summary"],
+        "leakage_check_passed": report["leakage_check_passed"],
         "duration_ms": elapsed_ms(started),
+        "report": &report,
     }))
 }
 

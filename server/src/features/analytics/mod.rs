@@ -3,8 +3,8 @@
 
 mod money;
 mod repo;
-mod routes;
-mod schemas;
+pub(crate) mod routes;
+pub(crate) mod schemas;
 mod service;
 
 use utoipa_axum::{router::OpenApiRouter, routes};

@@ -2,8 +2,8 @@
 //! allow-listed sorting, plus the product lifecycle curve.
 
 mod repo;
-mod routes;
-mod schemas;
+pub(crate) mod routes;
+pub(crate) mod schemas;
 mod service;
 
 use utoipa_axum::{router::OpenApiRouter, routes};

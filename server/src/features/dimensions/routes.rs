@@ -25,7 +25,7 @@ pub(crate) struct StorePath {
 /// `{product_id}` path segment.
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct ProductPath {
-    product_id: i64,
+    pub(crate) product_id: i64,
 }
 
 fn store_missing(id: i64) -> Problem {

@@ -38,7 +38,9 @@ use crate::{
 ///   `min_train_size` (30), `include_baselines` (false); runs through the
 ///   backtesting slice; result `{backtest_id, model_type, n_splits,
 ///   aggregated_metrics, fold_metrics, comparison_summary,
-///   leakage_check_passed, duration_ms}`.
+///   leakage_check_passed, duration_ms, report}`, where `report` is the
+///   complete `POST /backtesting/run` response (folds with their dates,
+///   actuals and predictions; baselines; horizon buckets).
 /// - `batch`: model selection, `start_date`, `end_date`, optional
 ///   `store_ids` / `product_ids` (default every series with sales in the
 ///   window), `backtest` (false), `n_splits` (3), `test_size` (14),

@@ -2,8 +2,8 @@
 //! and enrichment. The generators themselves live in [`crate::seeder`].
 
 mod repo;
-mod routes;
-mod schemas;
+pub(crate) mod routes;
+pub(crate) mod schemas;
 mod service;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
