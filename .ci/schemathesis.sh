@@ -33,7 +33,7 @@ fuzz() {
     esac
     export DATABASE_URL="$database_url" APP_ENV=testing AUTH_ENABLED=true LOG_LEVEL=warn \
         FORECAST_MODEL_ARTIFACTS_DIR="$work/models" REGISTRY_ARTIFACT_ROOT="$work/registry" \
-        SEEDER_MAX_ROWS_PER_REQUEST=5000 JOBS_WORKERS=1
+        SEEDER_MAX_ROWS_PER_REQUEST=5000 SEEDER_MAX_ROWS_PER_JOB=20000 JOBS_WORKERS=1
     "$BIN" migrate
     local key
     key=$("$BIN" apikey create --scope admin --name schemathesis 2>/dev/null)
@@ -54,6 +54,7 @@ fuzz() {
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     if [ "$status" -ne 0 ]; then
+        echo "-- server log: errors (last 40)"; grep -a 'ERROR' "$work/server.log" | tail -n 40 || true
         echo "-- server log (last 40 lines)"; tail -n 40 "$work/server.log"
     fi
     if [ "$backend" = postgres ]; then

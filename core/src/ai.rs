@@ -5,7 +5,7 @@
 //! their classification), [`scrub`] (secret scrubbing) and [`stream`]
 //! (assembling streamed turns).
 
-use std::fmt::Debug;
+use std::{fmt::Debug, time::Duration};
 
 use async_trait::async_trait;
 
@@ -38,6 +38,13 @@ pub struct ProviderSettings {
     pub model: String,
     /// Embedding dimension, for embedders.
     pub dimension: Option<usize>,
+    /// Texts per request, for HTTP embedders (their default when `None`).
+    pub batch_size: Option<usize>,
+    /// Longest wait for one answer (the provider's default when `None`).
+    pub timeout: Option<Duration>,
+    /// First back-off delay of a retried request, doubled on each retry
+    /// (1 s when `None`; tests shorten it).
+    pub retry_base_delay: Option<Duration>,
 }
 
 impl Debug for ProviderSettings {
@@ -47,7 +54,9 @@ impl Debug for ProviderSettings {
             .field("api_key", &self.api_key.as_ref().map(|_| "***"))
             .field("model", &self.model)
             .field("dimension", &self.dimension)
-            .finish()
+            .field("batch_size", &self.batch_size)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
     }
 }
 

@@ -32,12 +32,21 @@ pub enum CoreError {
     /// The work was cancelled cooperatively.
     #[error("cancelled")]
     Cancelled,
+    /// An external service (an embedding provider) failed or answered
+    /// something unusable; the message is safe to show (no secrets).
+    #[error("{0}")]
+    Provider(String),
 }
 
 impl CoreError {
     /// Shorthand for [`CoreError::InvalidConfig`].
     pub fn config(message: impl Into<String>) -> Self {
         Self::InvalidConfig(message.into())
+    }
+
+    /// Shorthand for [`CoreError::Provider`].
+    pub fn provider(message: impl Into<String>) -> Self {
+        Self::Provider(message.into())
     }
 
     /// Shorthand for [`CoreError::InvalidInput`].

@@ -18,21 +18,28 @@ pub mod artifact;
 pub mod backtest;
 pub mod calibration;
 pub mod error;
+pub mod explain;
 pub mod features;
 pub mod forecast;
 pub mod frame;
+pub mod global;
 pub mod interval;
 pub mod lifecycle;
 pub mod linalg;
 pub mod metrics;
 pub mod model;
 pub mod model_config;
+pub mod optimize;
+pub mod rag;
+pub mod seasonal_base;
 pub mod series;
+pub mod smoothing;
 pub mod supervised;
 pub mod target_only;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod tree_model;
+pub mod wrmsse;
 
 pub use ai::{
     build_llm, embedder, embedders, llm, llms, EmbedderRegistration, EmbeddingProvider, LlmError,

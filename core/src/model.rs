@@ -9,7 +9,7 @@ use std::fmt::Debug;
 
 use forecastlab_model_taxonomy::{InputKind, ModelFamily};
 
-use crate::{CoreError, FeatureMatrix, Forecast};
+use crate::{explain::Explanation, CoreError, FeatureMatrix, Forecast};
 
 /// What a model is fitted on.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +67,14 @@ pub trait Forecaster: Send + Sync + Debug {
 
     /// Fits the model.
     fn fit(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError>;
+
+    /// Fits the model for point forecasts only, as backtests use it: a model
+    /// may skip the work that only serves prediction intervals (the held-out
+    /// calibration refit of the feature-aware models), so asking the result
+    /// for an interval gives one without bounds. Defaults to [`fit`](Self::fit).
+    fn fit_point(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
+        self.fit(data)
+    }
 }
 
 /// A fitted model.
@@ -79,6 +87,20 @@ pub trait FittedModel: Send + Sync + Debug {
 
     /// Serializes the fitted state; [`ModelRegistration::load`] reads it back.
     fn to_payload(&self) -> Result<Vec<u8>, CoreError>;
+
+    /// Explains step `step` (1-based, ≤ `request.horizon`) of the forecast
+    /// `request` asks for: drivers whose contributions plus the base value
+    /// add up to that step's prediction. Feature-aware models explain row
+    /// `step − 1` of `request.features`. `Ok(None)` = the model cannot
+    /// explain itself (the default).
+    fn explain(
+        &self,
+        request: &PredictRequest<'_>,
+        step: usize,
+    ) -> Result<Option<Explanation>, CoreError> {
+        let _ = (request, step);
+        Ok(None)
+    }
 }
 
 /// Builds an unfitted model from its JSON config.

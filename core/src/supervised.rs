@@ -19,6 +19,7 @@ use serde::{
 };
 
 use crate::{
+    explain::Explanation,
     interval, model_config,
     taxonomy::{InputKind, ModelFamily},
     CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
@@ -189,6 +190,18 @@ pub trait SupervisedMethod:
 
     /// Predicts one value per row of `x`.
     fn predict_model(&self, model: &Self::Model, x: &FeatureMatrix) -> Vec<f64>;
+
+    /// Explains the prediction of row `row` of `x` (contributions that add
+    /// up to it); `None` when the method cannot (the default).
+    fn explain_model(
+        &self,
+        model: &Self::Model,
+        x: &FeatureMatrix,
+        row: usize,
+    ) -> Option<Explanation> {
+        let _ = (model, x, row);
+        None
+    }
 }
 
 /// An unfitted feature-aware model.
@@ -247,6 +260,23 @@ pub fn fit<M: SupervisedMethod>(
     })
 }
 
+/// [`fit`] without the interval calibration (no held-out refit, no
+/// in-sample prediction): the fitted model forecasts points, and an interval
+/// asked of it has no bounds. Backtests fit this way.
+pub fn fit_point<M: SupervisedMethod>(
+    config: &M,
+    data: &TrainingData<'_>,
+) -> Result<FittedSupervised<M>, CoreError> {
+    let (x, y) = training_inputs(data, M::MODEL_TYPE, config.min_rows())?;
+    let model = config.fit_model(x, y, data.seed)?;
+    Ok(FittedSupervised {
+        config: config.clone(),
+        columns: x.columns().to_vec(),
+        model,
+        calibration: Vec::new(),
+    })
+}
+
 impl<M: SupervisedMethod> Forecaster for Supervised<M> {
     fn model_type(&self) -> &'static str {
         M::MODEL_TYPE
@@ -258,6 +288,10 @@ impl<M: SupervisedMethod> Forecaster for Supervised<M> {
 
     fn fit(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
         Ok(Box::new(fit(&self.config, data)?))
+    }
+
+    fn fit_point(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
+        Ok(Box::new(fit_point(&self.config, data)?))
     }
 }
 
@@ -274,6 +308,21 @@ impl<M: SupervisedMethod> FittedModel for FittedSupervised<M> {
 
     fn to_payload(&self) -> Result<Vec<u8>, CoreError> {
         serde_json::to_vec(self).map_err(|e| CoreError::Artifact(e.to_string()))
+    }
+
+    fn explain(
+        &self,
+        request: &PredictRequest<'_>,
+        step: usize,
+    ) -> Result<Option<Explanation>, CoreError> {
+        let x = prediction_inputs(request, &self.columns, M::MODEL_TYPE)?;
+        if step == 0 || step > x.n_rows() {
+            return Err(CoreError::input(format!(
+                "step {step} is outside the horizon of {}",
+                x.n_rows()
+            )));
+        }
+        Ok(self.config.explain_model(&self.model, x, step - 1))
     }
 }
 

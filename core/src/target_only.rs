@@ -13,6 +13,7 @@ use std::fmt::Debug;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::{
+    explain::Explanation,
     interval, model_config,
     taxonomy::{InputKind, ModelFamily},
     CoreError, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest, TrainingData,
@@ -43,13 +44,44 @@ pub trait TargetOnlyMethod:
     /// [`min_observations`](Self::min_observations) finite values).
     fn fit_state(&self, y: &[f64]) -> Result<Self::State, CoreError>;
 
-    /// Forecasts `horizon` steps after a series of length `n`.
+    /// Forecasts `horizon` steps after a series of length `n` (at most
+    /// [`max_horizon`](Self::max_horizon) steps).
     fn forecast(&self, state: &Self::State, n: usize, horizon: usize) -> Vec<f64>;
+
+    /// Explains step `step` (1-based) of the forecast after `history`;
+    /// `None` when the method cannot (the default).
+    fn explain(&self, state: &Self::State, history: &[f64], step: usize) -> Option<Explanation> {
+        let _ = (state, history, step);
+        None
+    }
+
+    /// The longest horizon a fitted state can forecast (`None`: any). A
+    /// method whose state is a stored forecast path says how long it is;
+    /// longer requests are refused.
+    fn max_horizon(&self) -> Option<usize> {
+        None
+    }
+
+    /// Forecasts `horizon` steps after `prefix`, a prefix of the training
+    /// series, for the rolling-origin errors of the prediction intervals.
+    /// By default the method is refitted on the prefix
+    /// ([`fit_forecast`](Self::fit_forecast)); a method whose fit is a
+    /// costly search may instead re-run its fitted state over the prefix.
+    fn calibration_forecast(
+        &self,
+        state: &Self::State,
+        prefix: &[f64],
+        horizon: usize,
+    ) -> Option<Vec<f64>> {
+        let _ = state;
+        self.fit_forecast(prefix, horizon).ok()
+    }
 
     /// Fits on `y` and forecasts `horizon` steps: the whole train + predict
     /// path without boxing (used by benchmarks and interval calibration).
     fn fit_forecast(&self, y: &[f64], horizon: usize) -> Result<Vec<f64>, CoreError> {
         check_series(y, self.min_observations(), Self::MODEL_TYPE)?;
+        check_horizon(horizon, self.max_horizon(), Self::MODEL_TYPE)?;
         let state = self.fit_state(y)?;
         Ok(self.forecast(&state, y.len(), horizon))
     }
@@ -65,6 +97,15 @@ fn check_series(y: &[f64], needed: usize, what: &str) -> Result<(), CoreError> {
         ));
     }
     Ok(())
+}
+
+fn check_horizon(horizon: usize, max: Option<usize>, what: &str) -> Result<(), CoreError> {
+    match max {
+        Some(max) if horizon > max => Err(CoreError::input(format!(
+            "{what} forecasts at most {max} steps, {horizon} were asked for"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// An unfitted target-only model.
@@ -132,7 +173,7 @@ impl<M: TargetOnlyMethod> FittedTargetOnly<M> {
             horizon,
             min_train,
             MAX_CALIBRATION_ORIGINS,
-            |prefix, steps| self.config.fit_forecast(prefix, steps).ok(),
+            |prefix, steps| self.config.calibration_forecast(&self.state, prefix, steps),
         )
     }
 }
@@ -143,6 +184,7 @@ impl<M: TargetOnlyMethod> FittedModel for FittedTargetOnly<M> {
     }
 
     fn predict(&self, request: &PredictRequest<'_>) -> Result<Forecast, CoreError> {
+        check_horizon(request.horizon, self.config.max_horizon(), M::MODEL_TYPE)?;
         let point = self
             .config
             .forecast(&self.state, self.history.len(), request.horizon);
@@ -160,6 +202,20 @@ impl<M: TargetOnlyMethod> FittedModel for FittedTargetOnly<M> {
 
     fn to_payload(&self) -> Result<Vec<u8>, CoreError> {
         serde_json::to_vec(self).map_err(|e| CoreError::Artifact(e.to_string()))
+    }
+
+    fn explain(
+        &self,
+        request: &PredictRequest<'_>,
+        step: usize,
+    ) -> Result<Option<Explanation>, CoreError> {
+        if step == 0 || step > request.horizon {
+            return Err(CoreError::input(format!(
+                "step {step} is outside the horizon of {}",
+                request.horizon
+            )));
+        }
+        Ok(self.config.explain(&self.state, &self.history, step))
     }
 }
 

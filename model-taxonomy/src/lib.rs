@@ -1,4 +1,4 @@
-//! The eleven model types ForecastLab knows about, their families and the
+//! The model types ForecastLab knows about, their families and the
 //! runtime flags that gate the opt-in ones.
 //!
 //! This crate has no dependencies so that the server, every plugin and any
@@ -90,7 +90,7 @@ const fn opt_in(name: &'static str, flag: &'static str, cargo_feature: &'static 
 }
 
 /// Every model type ForecastLab knows, in a stable order.
-pub const KNOWN_MODELS: [ModelKind; 11] = [
+pub const KNOWN_MODELS: [ModelKind; 20] = [
     always_on("naive", ModelFamily::Baseline, InputKind::TargetOnly),
     always_on(
         "seasonal_naive",
@@ -123,6 +123,20 @@ pub const KNOWN_MODELS: [ModelKind; 11] = [
         ModelFamily::Additive,
         InputKind::FeatureAware,
     ),
+    // The statistical zoo (statsforecast's definitions), family baseline.
+    always_on("croston", ModelFamily::Baseline, InputKind::TargetOnly),
+    always_on("croston_sba", ModelFamily::Baseline, InputKind::TargetOnly),
+    always_on("tsb", ModelFamily::Baseline, InputKind::TargetOnly),
+    always_on("adida", ModelFamily::Baseline, InputKind::TargetOnly),
+    always_on("imapa", ModelFamily::Baseline, InputKind::TargetOnly),
+    always_on("theta", ModelFamily::Baseline, InputKind::TargetOnly),
+    always_on(
+        "optimized_theta",
+        ModelFamily::Baseline,
+        InputKind::TargetOnly,
+    ),
+    always_on("auto_ets", ModelFamily::Baseline, InputKind::TargetOnly),
+    always_on("mstl", ModelFamily::Baseline, InputKind::TargetOnly),
     opt_in("lightgbm", "forecast_enable_lightgbm", "lightgbm"),
     opt_in("xgboost", "forecast_enable_xgboost", "xgboost"),
     opt_in(
@@ -153,11 +167,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn eleven_unique_models() {
+    fn unique_models() {
         let mut names: Vec<_> = known_names().collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), 11);
+        assert_eq!(names.len(), KNOWN_MODELS.len());
+        assert_eq!(names.len(), 20);
+    }
+
+    #[test]
+    fn statistical_models_are_always_on_target_only_baselines() {
+        for name in [
+            "croston",
+            "croston_sba",
+            "tsb",
+            "adida",
+            "imapa",
+            "theta",
+            "optimized_theta",
+            "auto_ets",
+            "mstl",
+        ] {
+            let kind = lookup(name).unwrap();
+            assert_eq!(kind.family, ModelFamily::Baseline, "{name}");
+            assert!(!kind.is_opt_in() && !kind.requires_features(), "{name}");
+        }
     }
 
     #[test]

@@ -160,14 +160,9 @@ async fn train_in_process(state: &AppState, params: &Value) {
     .expect("train");
     let mut metrics = Map::new();
     metrics.insert("n_observations".into(), trained.n_observations.into());
-    train::finish_run(
-        state,
-        &run_id,
-        std::path::Path::new(&trained.model_path),
-        metrics,
-    )
-    .await
-    .expect("finish");
+    train::finish_run(state, &run_id, &trained.artifact_key, metrics)
+        .await
+        .expect("finish");
 }
 
 async fn count(db: &Db, sql: &str) -> i64 {

@@ -33,6 +33,23 @@ enum Command {
     /// stored).
     #[command(subcommand)]
     Apikey(ApikeyCommand),
+    /// Copy every table of an SQLite database into a PostgreSQL database
+    /// (ids and sequences kept, row counts and checksums verified, all or
+    /// nothing).
+    MigrateData(MigrateDataArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct MigrateDataArgs {
+    /// The SQLite database to copy (`sqlite://path`).
+    #[arg(long)]
+    from: String,
+    /// The PostgreSQL database to fill (`postgres://…`).
+    #[arg(long)]
+    to: String,
+    /// Replace target tables that already hold other data.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,7 +121,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed(args) => crate::seeder::cli::run(settings, args).await,
         Command::Apikey(command) => apikey(&settings, command).await,
+        Command::MigrateData(args) => migrate_data(&args).await,
     }
+}
+
+async fn migrate_data(args: &MigrateDataArgs) -> anyhow::Result<()> {
+    let reports = crate::migrate_data::run(&args.from, &args.to, args.force).await?;
+    println!("{:<28} {:>10}  checksum", "table", "rows");
+    for report in &reports {
+        println!(
+            "{:<28} {:>10}  {}",
+            report.table, report.rows, report.checksum
+        );
+    }
+    let rows: u64 = reports.iter().map(|r| r.rows).sum();
+    eprintln!(
+        "Copied {rows} rows in {} tables into {}; counts and checksums verified.",
+        reports.len(),
+        crate::config::redact_url(&args.to)
+    );
+    Ok(())
 }
 
 async fn apikey(settings: &Settings, command: ApikeyCommand) -> anyhow::Result<()> {
@@ -172,11 +208,18 @@ pub async fn serve(settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Connects to the database, applies migrations and builds the state the
-/// app runs on. Tests call this too, so they run exactly what `serve` runs.
+/// Checks the artifact store answers, connects to the database, applies
+/// migrations and builds the state the app runs on. Tests call this too, so
+/// they run exactly what `serve` runs.
 pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
+    let artifacts = crate::artifacts::ArtifactStore::from_settings(&settings)?;
+    artifacts.check().await?;
     let db = connect(&settings).await?;
-    Ok(AppState::new(db, settings))
+    let state = AppState::with_artifacts(db, settings, artifacts);
+    crate::features::config::service::load_overrides(&state)
+        .await
+        .context("loading the runtime AI configuration")?;
+    Ok(state)
 }
 
 /// Serves `state` on an already bound listener until `shutdown` resolves;

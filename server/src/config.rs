@@ -97,6 +97,19 @@ pub struct Settings {
     pub backtest_max_gap: usize,
     /// `REGISTRY_ARTIFACT_ROOT`.
     pub registry_artifact_root: PathBuf,
+    /// `ARTIFACT_STORE_URL`: `s3://bucket/prefix` keeps every artifact in an
+    /// S3-compatible bucket; unset, artifacts live in the two local
+    /// directories above.
+    pub artifact_store_url: Option<String>,
+    /// `ARTIFACT_STORE_ENDPOINT`: the endpoint URL of an S3-compatible
+    /// server (default: AWS, or `AWS_ENDPOINT_URL`).
+    pub artifact_store_endpoint: Option<String>,
+    /// `AWS_ACCESS_KEY_ID` of the S3 artifact store (never logged).
+    pub aws_access_key_id: Option<String>,
+    /// `AWS_SECRET_ACCESS_KEY` of the S3 artifact store (never logged).
+    pub aws_secret_access_key: Option<String>,
+    /// `AWS_REGION` (or `AWS_DEFAULT_REGION`) of the S3 artifact store.
+    pub aws_region: Option<String>,
     /// `REGISTRY_DUPLICATE_POLICY`: allow, deny or detect.
     pub registry_duplicate_policy: String,
     /// `JOBS_WORKERS`: size of the in-process worker pool (0 disables it).
@@ -108,6 +121,10 @@ pub struct Settings {
     /// `JOBS_STALE_AFTER_SECONDS`: a running job without a heartbeat for this
     /// long is considered orphaned and requeued.
     pub jobs_stale_after_seconds: u64,
+    /// `JOBS_BATCH_SHARD_SIZE`: series per shard of a batch job; a batch
+    /// over more series is split into shard jobs that any worker claims
+    /// (0 never splits).
+    pub jobs_batch_shard_size: usize,
     /// `JOBS_MAX_ATTEMPTS`: how many times a job may be claimed.
     pub jobs_max_attempts: u32,
     /// `AUTH_ENABLED`: require API keys (default: on in production and
@@ -129,12 +146,29 @@ pub struct Settings {
     /// `SEEDER_MAX_ROWS_PER_REQUEST`: most sales rows (stores × products ×
     /// days) one seeder request may generate synchronously.
     pub seeder_max_rows_per_request: u64,
+    /// `SEEDER_MAX_ROWS_PER_JOB`: most sales rows one `seed` job may
+    /// generate in the background.
+    pub seeder_max_rows_per_job: u64,
     /// `DATABASE_MAX_CONNECTIONS`: pool size (default 16 on PostgreSQL,
     /// 8 readers on SQLite).
     pub database_max_connections: Option<u32>,
     /// `DATABASE_ACQUIRE_TIMEOUT_SECONDS`: how long a request waits for a
     /// connection before answering 503.
     pub database_acquire_timeout_seconds: u64,
+    /// The agents' settings (`AGENT_*`, provider keys and base URLs).
+    pub agents: crate::features::agents::settings::AgentSettings,
+    /// `OPS_STALE_AFTER_DAYS`: an alias (or a series' champion) whose run
+    /// ends more than this many days before the series' newest sales day
+    /// is stale (a retraining candidate).
+    pub ops_stale_after_days: i64,
+    /// `SHOWCASE_EXPORT_ROOT`: where `POST /demo/workspaces/{id}/export`
+    /// writes its bundles.
+    pub showcase_export_root: PathBuf,
+    /// `DEMO_HITL_WINDOW_SECONDS`: how long the showcase's HITL step waits
+    /// for an operator decision before approving automatically.
+    pub demo_hitl_window_seconds: f64,
+    /// The RAG settings (`RAG_*`, `OLLAMA_EMBEDDING_MODEL`).
+    pub rag: crate::features::rag::settings::RagSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -207,12 +241,20 @@ impl Settings {
             registry_artifact_root: env
                 .string("REGISTRY_ARTIFACT_ROOT", "./artifacts/registry")
                 .into(),
+            artifact_store_url: env.optional("ARTIFACT_STORE_URL")?,
+            artifact_store_endpoint: env.optional("ARTIFACT_STORE_ENDPOINT")?,
+            aws_access_key_id: env.optional("AWS_ACCESS_KEY_ID")?,
+            aws_secret_access_key: env.optional("AWS_SECRET_ACCESS_KEY")?,
+            aws_region: env
+                .optional("AWS_REGION")?
+                .or(env.optional("AWS_DEFAULT_REGION")?),
             registry_duplicate_policy: env.string("REGISTRY_DUPLICATE_POLICY", "detect"),
             jobs_workers: env.parse("JOBS_WORKERS", 2)?,
             jobs_poll_interval_ms: env.parse("JOBS_POLL_INTERVAL_MS", 200)?,
             jobs_heartbeat_seconds: env.parse("JOBS_HEARTBEAT_SECONDS", 5)?,
             jobs_stale_after_seconds: env.parse("JOBS_STALE_AFTER_SECONDS", 30)?,
             jobs_max_attempts: env.parse("JOBS_MAX_ATTEMPTS", 3)?,
+            jobs_batch_shard_size: env.parse("JOBS_BATCH_SHARD_SIZE", 50)?,
             auth_enabled: env.flag("AUTH_ENABLED", app_env_default_auth(&env)?)?,
             request_timeout_seconds: env.parse("REQUEST_TIMEOUT_SECONDS", 30)?,
             request_timeout_long_seconds: env.parse("REQUEST_TIMEOUT_LONG_SECONDS", 120)?,
@@ -220,8 +262,16 @@ impl Settings {
             header_read_timeout_seconds: env.parse("HEADER_READ_TIMEOUT_SECONDS", 15)?,
             shutdown_grace_seconds: env.parse("SHUTDOWN_GRACE_SECONDS", 30)?,
             seeder_max_rows_per_request: env.parse("SEEDER_MAX_ROWS_PER_REQUEST", 2_000_000)?,
+            seeder_max_rows_per_job: env.parse("SEEDER_MAX_ROWS_PER_JOB", 200_000_000)?,
             database_max_connections: env.optional("DATABASE_MAX_CONNECTIONS")?,
             database_acquire_timeout_seconds: env.parse("DATABASE_ACQUIRE_TIMEOUT_SECONDS", 5)?,
+            agents: crate::features::agents::settings::AgentSettings::from_env(&env)?,
+            ops_stale_after_days: env.parse("OPS_STALE_AFTER_DAYS", 7)?,
+            showcase_export_root: env
+                .string("SHOWCASE_EXPORT_ROOT", "./artifacts/showcase")
+                .into(),
+            demo_hitl_window_seconds: env.parse("DEMO_HITL_WINDOW_SECONDS", 10.0)?,
+            rag: crate::features::rag::settings::RagSettings::from_env(&env)?,
         })
     }
 
@@ -265,16 +315,17 @@ fn app_env_default_auth(env: &Env<'_>) -> anyhow::Result<bool> {
     Ok(matches!(app_env, AppEnv::Production | AppEnv::Staging))
 }
 
-struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
+/// Typed reads of environment-style settings through a lookup function.
+pub(crate) struct Env<'a>(pub(crate) &'a dyn Fn(&str) -> Option<String>);
 
 impl Env<'_> {
-    fn string(&self, name: &str, default: &str) -> String {
+    pub(crate) fn string(&self, name: &str, default: &str) -> String {
         (self.0)(name)
             .filter(|value| !value.is_empty())
             .unwrap_or_else(|| default.to_owned())
     }
 
-    fn parse<T: FromStr>(&self, name: &str, default: T) -> anyhow::Result<T>
+    pub(crate) fn parse<T: FromStr>(&self, name: &str, default: T) -> anyhow::Result<T>
     where
         T::Err: std::fmt::Display,
     {
@@ -287,7 +338,7 @@ impl Env<'_> {
         }
     }
 
-    fn optional<T: FromStr>(&self, name: &str) -> anyhow::Result<Option<T>>
+    pub(crate) fn optional<T: FromStr>(&self, name: &str) -> anyhow::Result<Option<T>>
     where
         T::Err: std::fmt::Display,
     {
@@ -301,7 +352,7 @@ impl Env<'_> {
             .transpose()
     }
 
-    fn flag(&self, name: &str, default: bool) -> anyhow::Result<bool> {
+    pub(crate) fn flag(&self, name: &str, default: bool) -> anyhow::Result<bool> {
         match (self.0)(name).map(|value| value.trim().to_ascii_lowercase()) {
             None => Ok(default),
             Some(value) if value.is_empty() => Ok(default),

@@ -7,6 +7,7 @@
 
 pub mod apikeys;
 pub mod app;
+pub mod artifacts;
 pub mod cli;
 pub mod config;
 pub mod dashboard;
@@ -16,12 +17,14 @@ pub mod extract;
 pub mod features;
 pub mod http;
 pub mod jobs;
+pub mod migrate_data;
 pub mod models;
 mod plugins;
 pub mod problem;
 pub mod seeder;
 pub mod state;
 pub mod telemetry;
+mod upsert;
 
 pub use app::{build_app, openapi};
 pub use config::Settings;

@@ -12,6 +12,17 @@ use forecastlab_model_seasonal_naive as _;
 use forecastlab_model_trend_regression as _;
 use forecastlab_model_weighted_moving_average as _;
 
+// The statistical zoo (always on, pure Rust).
+use forecastlab_model_adida as _;
+use forecastlab_model_auto_ets as _;
+use forecastlab_model_croston as _;
+use forecastlab_model_croston_sba as _;
+use forecastlab_model_imapa as _;
+use forecastlab_model_mstl as _;
+use forecastlab_model_optimized_theta as _;
+use forecastlab_model_theta as _;
+use forecastlab_model_tsb as _;
+
 // LLM backends (agents): all four always, so any build can talk to any
 // provider; which one is used is a setting.
 use forecastlab_llm_anthropic as _;
@@ -28,6 +39,17 @@ use forecastlab_model_random_forest as _;
 #[cfg(feature = "xgboost")]
 use forecastlab_model_xgboost as _;
 
+// Embedders: the model-free default and the two HTTP providers (plain
+// reqwest clients), always linked.
+use forecastlab_embed_lexical as _;
+use forecastlab_embed_ollama as _;
+use forecastlab_embed_openai as _;
+
+// Opt-in embedder: the `local` one pulls ONNX Runtime and the tokenizer in,
+// so it is compiled in by the server's `local-embedder` feature.
+#[cfg(feature = "local-embedder")]
+use forecastlab_embed_local as _;
+
 #[cfg(test)]
 mod tests {
     use forecastlab_core::ai::{llm, ModelProvider};
@@ -38,5 +60,12 @@ mod tests {
             let registration = llm(provider).unwrap_or_else(|| panic!("{provider} is not linked"));
             assert_eq!(registration.provider, provider);
         }
+    }
+
+    #[cfg(feature = "local-embedder")]
+    #[test]
+    fn the_local_embedder_is_linked() {
+        let registration = forecastlab_core::ai::embedder("local").expect("`local` is linked");
+        assert_eq!(registration.name, "local");
     }
 }

@@ -2,7 +2,12 @@
 
 use std::sync::Arc;
 
-use crate::{config::Settings, db::Db};
+use crate::{
+    artifacts::ArtifactStore,
+    config::Settings,
+    db::Db,
+    features::{config::live::AiRuntime, rag::index::SearchCache},
+};
 
 /// Shared application state: the database pool and the settings. Cheap to
 /// clone.
@@ -12,17 +17,35 @@ pub struct AppState {
     pub db: Db,
     /// Settings read once at start-up.
     pub settings: Arc<Settings>,
+    /// Where model artifacts are read and written.
+    pub artifacts: ArtifactStore,
     /// Wakes this process's idle job workers when a job is queued.
     pub job_signal: Arc<tokio::sync::Notify>,
+    /// The AI settings in force (changed live by `PATCH /config/ai`) and
+    /// the embedder built from them.
+    pub ai: Arc<AiRuntime>,
+    /// The in-process RAG search index.
+    pub search: Arc<SearchCache>,
 }
 
 impl AppState {
-    /// Bundles a pool and settings.
-    pub fn new(db: Db, settings: Settings) -> Self {
+    /// Bundles a pool, settings and the artifact store they name (fails
+    /// when the store cannot be configured; see [`ArtifactStore::check`] for
+    /// reachability).
+    pub fn new(db: Db, settings: Settings) -> anyhow::Result<Self> {
+        let artifacts = ArtifactStore::from_settings(&settings)?;
+        Ok(Self::with_artifacts(db, settings, artifacts))
+    }
+
+    /// Bundles a pool, settings and an already built artifact store.
+    pub fn with_artifacts(db: Db, settings: Settings, artifacts: ArtifactStore) -> Self {
         Self {
             db,
+            artifacts,
+            ai: Arc::new(AiRuntime::new(&settings)),
             settings: Arc::new(settings),
             job_signal: Arc::new(tokio::sync::Notify::new()),
+            search: Arc::new(SearchCache::default()),
         }
     }
 }

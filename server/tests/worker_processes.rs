@@ -25,76 +25,14 @@ use forecastlab_server::{
     with_db,
 };
 use serde_json::{json, Value};
-use sqlx::Connection;
 
 #[path = "support/synthetic_sales.rs"]
 mod synthetic_sales;
 
-fn admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
+#[path = "support/postgres.rs"]
+mod postgres;
 
-fn database_url(name: &str) -> String {
-    let admin = admin_url();
-    let (base, query) = match admin.split_once('?') {
-        Some((base, query)) => (base.to_owned(), Some(query.to_owned())),
-        None => (admin.clone(), None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let root = match base[scheme_end..].find('/') {
-        Some(slash) => base[..scheme_end + slash].to_owned(),
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{root}/{name}?{query}"),
-        None => format!("{root}/{name}"),
-    }
-}
-
-/// A fresh database, dropped (with its connections) when this goes away.
-struct TempDatabase {
-    name: String,
-    url: String,
-}
-
-impl TempDatabase {
-    async fn create() -> Self {
-        let name = format!("forecastlab_workers_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&admin_url())
-            .await
-            .expect("PostgreSQL must be reachable for the worker process tests");
-        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut admin)
-            .await
-            .expect("create database");
-        Self {
-            url: database_url(&name),
-            name,
-        }
-    }
-}
-
-impl Drop for TempDatabase {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async {
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url()).await {
-                    let _ =
-                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                            .execute(&mut admin)
-                            .await;
-                }
-            });
-        })
-        .join();
-    }
-}
+use postgres::TempDatabase;
 
 /// A `forecastlab worker` child process, killed when dropped.
 struct WorkerProcess(Child);
@@ -280,10 +218,12 @@ async fn killed_worker_job_is_recovered_by_the_other_worker() {
     // 1,000 series: the batch job does real work for long enough to be
     // killed mid-run.
     seed(&state.db, 20, 50, 30).await;
+    // One unsplit batch (sharding is off), so the whole job is recovered.
     let timing = [
         ("JOBS_HEARTBEAT_SECONDS", "1"),
         ("JOBS_STALE_AFTER_SECONDS", "3"),
         ("JOBS_MAX_ATTEMPTS", "3"),
+        ("JOBS_BATCH_SHARD_SIZE", "0"),
     ];
     let mut first = WorkerProcess::spawn(&database.url, dir.path(), 1, &timing);
     let job_id = submit(

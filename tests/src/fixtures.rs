@@ -344,3 +344,31 @@ pub async fn inventory(app: &TestApp, rows: &[Snapshot]) {
         .await;
     }
 }
+
+/// Seeds `stores × products` daily series of `days` days from 2024-01-01
+/// with a weekly pattern (store and product ids 1, 2, …).
+pub async fn weekly_sales(app: &TestApp, stores: i64, products: i64, days: i64) {
+    let start = d("2024-01-01");
+    let list = |n: i64, row: &dyn Fn(i64) -> String| (1..=n).map(row).collect::<Vec<_>>().join(",");
+    app.exec(&format!(
+        "INSERT INTO store (id, code, name) VALUES {};\
+         INSERT INTO product (id, sku, name) VALUES {};",
+        list(stores, &|s| format!("({s}, 'S{s}', 'Store {s}')")),
+        list(products, &|p| format!("({p}, 'SKU{p}', 'Product {p}')")),
+    ))
+    .await;
+    let last = start + chrono::Days::new(u64::try_from(days - 1).unwrap_or(0));
+    calendar(app, start, last).await;
+    let mut rows = Vec::new();
+    for s in 1..=stores {
+        for p in 1..=products {
+            for day in 0..days {
+                let date = (start + chrono::Days::new(day as u64)).to_string();
+                let quantity = 10 + (day % 7) * 2 + s % 5 + p % 3;
+                let total = format!("{}.{:02}", quantity * 5 / 2, quantity * 250 % 100);
+                rows.push(Sale::new(&date, s, p, quantity, "2.50", &total));
+            }
+        }
+    }
+    sales(app, &rows).await;
+}

@@ -13,10 +13,14 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::{net::TcpListener, sync::oneshot};
 
+pub mod agents;
 pub mod browser;
 pub mod fixtures;
 pub mod jobs;
 pub mod json;
+pub mod parity;
+#[path = "../../server/tests/support/moto.rs"]
+pub mod s3;
 
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,6 +254,10 @@ impl TestApp {
                 "REGISTRY_ARTIFACT_ROOT".into(),
                 artifacts.join("registry").display().to_string(),
             ),
+            (
+                "SHOWCASE_EXPORT_ROOT".into(),
+                artifacts.join("showcase").display().to_string(),
+            ),
             ("LOG_LEVEL".into(), "warn".into()),
         ];
         for (key, value) in overrides {
@@ -320,6 +328,11 @@ impl TestApp {
     /// `POST path` with a JSON body.
     pub async fn post(&self, path: &str, body: &Value) -> TestResponse {
         self.request(Method::POST, path, Some(body)).await
+    }
+
+    /// `PUT path` with a JSON body.
+    pub async fn put(&self, path: &str, body: &Value) -> TestResponse {
+        self.request(Method::PUT, path, Some(body)).await
     }
 
     /// `PATCH path` with a JSON body.

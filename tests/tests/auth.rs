@@ -70,6 +70,7 @@ fn is_admin(method: &Method, template: &str) -> bool {
             | ("POST", "/seeder/append")
             | ("POST", "/seeder/phase2-enrichment")
             | ("DELETE", "/seeder/data")
+            | ("PATCH", "/config/ai")
     )
 }
 

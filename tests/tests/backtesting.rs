@@ -154,7 +154,14 @@ async fn seasonal_naive_beats_naive_on_a_weekly_pattern(backend: Backend) {
         .expect("metrics")
         .keys()
         .collect();
-    assert_eq!(metric_keys, ["mae", "rmse", "smape", "wape", "bias"]);
+    assert_eq!(
+        metric_keys,
+        ["mae", "rmse", "smape", "wape", "bias", "mase", "rmsse"]
+    );
+    // A pure weekly pattern has no seasonal naive scale: MASE and RMSSE
+    // are null rather than 0/0.
+    assert!(main["aggregated_metrics"]["mase"].is_null());
+    assert!(main["aggregated_metrics"]["rmsse"].is_null());
     let bucketed = main["bucketed_aggregated_metrics"]
         .as_object()
         .expect("bucketed");
@@ -233,13 +240,21 @@ async fn metrics_match_a_hand_computed_fold(backend: Backend) {
     assert!((m["smape"].as_f64().unwrap() - smape).abs() < 1e-9);
     assert!((m["wape"].as_f64().unwrap() - 1600.0 / 25.0).abs() < 1e-9);
     assert_eq!(m["bias"], 0.0);
+    // A flat training window has no seasonal naive scale.
+    assert!(m["mase"].is_null() && m["rmsse"].is_null(), "{m}");
     // Fold 1: last train value 2, all actuals 0 → WAPE is +inf → null.
     let m = &folds[1]["metrics"];
     assert_eq!(m["mae"], 2.0);
     assert_eq!(m["smape"], 200.0);
     assert!(m["wape"].is_null(), "{m}");
     assert_eq!(m["bias"], -2.0);
+    // Its training window (5 × 20, then 10, 0, 5, 8, 2) has lag-7
+    // differences 0 (13×), 5, −5, 0, 3, −3: s₁ = 16/18, s₂ = 68/18.
+    assert!((m["mase"].as_f64().unwrap() - 2.0 / (16.0 / 18.0)).abs() < 1e-12);
+    assert!((m["rmsse"].as_f64().unwrap() - (4.0f64 / (68.0 / 18.0)).sqrt()).abs() < 1e-12);
     let agg = &body["main_model_results"]["aggregated_metrics"];
+    // The mean over folds skips the fold without a scale.
+    assert_eq!(agg["mase"], m["mase"]);
     assert_eq!(agg["mae"], (3.2 + 2.0) / 2.0);
     // Infinite fold WAPE propagates into the mean → null.
     assert!(agg["wape"].is_null());
@@ -523,11 +538,18 @@ async fn many_series_report_per_series_and_pooled_metrics(backend: Backend) {
     let mean_mae = main["mean_series_metrics"]["mae"].as_f64().unwrap();
     assert!((mean_mae - (series_mae[0] + series_mae[1]) / 2.0).abs() < 1e-9);
     assert!(main["bucketed_pooled_metrics"]["h_8_14"].is_object());
+    let wrmsse = main["wrmsse"].as_f64().expect("wrmsse");
+    assert!((wrmsse - expected_wrmsse(per_series, &[1, 2])).abs() < 1e-9);
     let baselines = pooled["baselines"].as_array().expect("pooled baselines");
     assert_eq!(baselines.len(), 2);
     assert_eq!(baselines[1]["model_type"], "seasonal_naive");
     assert_eq!(baselines[1]["pooled_metrics"]["mae"], 0.0);
+    assert_eq!(baselines[1]["wrmsse"], 0.0);
+    assert_eq!(baselines[0]["wrmsse"].as_f64(), Some(wrmsse));
     assert_eq!(pooled["comparison_summary"]["mae"]["vs_naive_pct"], 0.0);
+    // Pure weekly patterns have no seasonal naive scale.
+    assert!(main["pooled_metrics"]["mase"].is_null());
+    assert!(pooled["comparison_summary"]["mase"].is_object());
 
     // "all" picks every series with rows, the same two evaluated.
     let body = json!({
@@ -562,11 +584,47 @@ async fn many_series_report_per_series_and_pooled_metrics(backend: Backend) {
     response.assert_problem(400, "BAD_REQUEST");
 }
 
+/// The M5 WRMSSE of the naive main model, recomputed from the folds: the
+/// series are `weekly` patterns times `multipliers` sold at 2.50.
+fn expected_wrmsse(per_series: &[Value], multipliers: &[i64]) -> f64 {
+    let mut per_fold: Vec<(f64, f64)> = vec![(0.0, 0.0); 5];
+    for (series, m) in per_series.iter().zip(multipliers) {
+        let history: Vec<f64> = weekly(200).iter().map(|q| (q * m) as f64).collect();
+        let folds = series["main_model_results"]["fold_results"]
+            .as_array()
+            .expect("folds");
+        for (k, fold) in folds.iter().enumerate() {
+            let n = fold["split"]["train_size"].as_u64().unwrap() as usize;
+            let train = &history[..n];
+            let scale =
+                train.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() / (n - 1) as f64;
+            let errors: Vec<f64> = fold["actuals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(fold["predictions"].as_array().unwrap())
+                .map(|(a, f)| a.as_f64().unwrap() - f.as_f64().unwrap())
+                .collect();
+            let mse = errors.iter().map(|e| e * e).sum::<f64>() / errors.len() as f64;
+            let weight = 2.5 * train[n - 28..].iter().sum::<f64>();
+            per_fold[k].0 += weight * (mse / scale).sqrt();
+            per_fold[k].1 += weight;
+        }
+    }
+    per_fold.iter().map(|(w, t)| w / t).sum::<f64>() / per_fold.len() as f64
+}
+
 async fn service_runs_without_http_with_progress_and_cancellation(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (store, product) = weekly_fixture(&app).await;
-    let settings = Settings::from_lookup(|_| None).expect("default settings");
-    let state = AppState::new(app.db.clone(), settings);
+    let artifacts = app.dir.path().join("artifacts");
+    let settings = Settings::from_lookup(|name| match name {
+        "FORECAST_MODEL_ARTIFACTS_DIR" => Some(artifacts.join("models").display().to_string()),
+        "REGISTRY_ARTIFACT_ROOT" => Some(artifacts.join("registry").display().to_string()),
+        _ => None,
+    })
+    .expect("default settings");
+    let state = AppState::new(app.db.clone(), settings).expect("artifact store");
     let parse = |value: Value| -> BacktestRequest {
         serde_json::from_value(value).expect("request parses")
     };

@@ -13,13 +13,16 @@ use forecastlab_tests::{
 use serde_json::{json, Value};
 
 /// Every page of the navigation, with the name of its screenshot.
-const PAGES: [(&str, &str); 6] = [
+const PAGES: [(&str, &str); 9] = [
     ("/", "overview"),
     ("/ui/series", "series"),
     ("/ui/forecast", "forecast"),
     ("/ui/backtest", "backtest"),
     ("/ui/registry", "registry"),
     ("/ui/jobs", "jobs"),
+    ("/ui/scenarios", "scenarios"),
+    ("/ui/knowledge", "knowledge-page"),
+    ("/ui/showcase", "showcase-page"),
 ];
 
 fn shot(backend: Backend, name: &str) -> String {
@@ -468,6 +471,164 @@ async fn jobs_page_shows_progress_and_cancels(backend: Backend) {
     browser.assert_clean("/ui/jobs interactions").await;
 }
 
+/// The Scenarios page trains a model, simulates a price cut against the
+/// baseline (the chart holds exactly the API's numbers), saves two plans,
+/// ranks them and deletes one.
+async fn scenarios_page_simulates_saves_and_compares(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    seed(&app).await;
+    let browser = Browser::start().await;
+    browser.open(&app.url("/ui/scenarios")).await;
+    browser
+        .set_value(
+            "#scenario-model-form select[name=model_type]",
+            "seasonal_naive",
+        )
+        .await;
+    browser
+        .click("#scenario-model-form button[type=submit]")
+        .await;
+    browser
+        .wait_until("document.querySelector('#scenario-form input[name=run_id]').value !== ''")
+        .await;
+    let run_id = browser
+        .eval("document.querySelector('#scenario-form input[name=run_id]').value")
+        .await;
+    let train_end = browser
+        .eval("document.querySelector('#scenario-form input[name=train_end_date]').value")
+        .await;
+
+    browser
+        .set_value("#scenario-form input[name=horizon]", "14")
+        .await;
+    browser
+        .set_value("#scenario-form input[name=price_change_pct]", "-20")
+        .await;
+    browser
+        .set_value("#scenario-form input[name=on_hand_units]", "5")
+        .await;
+    browser.click("#scenario-form button[type=submit]").await;
+    browser
+        .wait_until("window.forecastlabCharts?.['scenario-chart']")
+        .await;
+    browser.assert_clean("/ui/scenarios after simulating").await;
+    browser.screenshot(&shot(backend, "scenarios-result")).await;
+
+    // The page's request is the API's: the same numbers come back.
+    let end = chrono::NaiveDate::parse_from_str(train_end.as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let expected = app
+        .post(
+            "/scenarios/simulate",
+            &json!({"run_id": run_id, "horizon": 14, "assumptions": {
+                "price": {"change_pct": -0.2,
+                          "start_date": (end + chrono::Duration::days(1)).to_string(),
+                          "end_date": (end + chrono::Duration::days(14)).to_string()},
+                "inventory": {"on_hand_units": 5}}}),
+        )
+        .await;
+    let expected = expected.assert_ok();
+    let spec = browser
+        .eval("window.forecastlabCharts['scenario-chart'].spec")
+        .await;
+    let points = expected["points"].as_array().unwrap();
+    assert_eq!(points.len(), 14);
+    assert_eq!(spec["series"][0]["label"], "baseline");
+    assert_eq!(spec["series"][1]["label"], "scenario");
+    for (i, point) in points.iter().enumerate() {
+        assert_eq!(spec["x"][i], point["date"]);
+        assert_eq!(
+            spec["series"][0]["values"][i].as_f64(),
+            point["baseline"].as_f64()
+        );
+        assert_eq!(
+            spec["series"][1]["values"][i].as_f64(),
+            point["scenario"].as_f64()
+        );
+    }
+    assert!(
+        expected["units_delta"].as_f64().unwrap() > 0.0,
+        "{expected}"
+    );
+    assert_eq!(
+        browser
+            .eval("document.querySelector('[data-verdict]').dataset.verdict")
+            .await,
+        expected["coverage_verdict"]
+    );
+
+    // Save two plans, then rank them.
+    for (name, pct) in [("cut 20", "-20"), ("rise 10", "10")] {
+        browser
+            .set_value("#scenario-form input[name=price_change_pct]", pct)
+            .await;
+        browser
+            .set_value("#scenario-form input[name=name]", name)
+            .await;
+        browser
+            .set_value("#scenario-form input[name=tags]", "pricing, ui")
+            .await;
+        browser.click("#scenario-save").await;
+        browser
+            .wait_until(&format!(
+                "document.getElementById('scenario-result-title')?.textContent === '{name}'"
+            ))
+            .await;
+    }
+    browser
+        .wait_until("document.querySelector('#scenario-plans')?.dataset.total === '2'")
+        .await;
+    let saved = app.get("/scenarios?tags=ui").await;
+    let saved = saved.assert_ok();
+    assert_eq!(saved["total"], 2);
+    browser
+        .eval("document.querySelectorAll('#scenario-plans input[name=compare]').forEach(b => b.checked = true)")
+        .await;
+    browser.click("#scenario-compare").await;
+    browser
+        .wait_until("window.forecastlabCharts?.['scenario-compare-chart']")
+        .await;
+    let best = browser
+        .eval("document.querySelector('#scenario-comparison tr[data-rank=\"1\"] td:nth-child(2)').textContent")
+        .await;
+    assert_eq!(best, "cut 20");
+    let compare_labels = browser
+        .eval("window.forecastlabCharts['scenario-compare-chart'].spec.series.map(s => s.label)")
+        .await;
+    assert_eq!(compare_labels, json!(["baseline", "cut 20", "rise 10"]));
+    browser
+        .screenshot(&shot(backend, "scenarios-compare"))
+        .await;
+
+    // Delete one plan from the table.
+    let victim = saved["scenarios"][0]["scenario_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    browser
+        .click(&format!(
+            "#scenario-plans button[data-delete-plan='{victim}']"
+        ))
+        .await;
+    browser
+        .wait_until("document.querySelector('#scenario-plans')?.dataset.total === '1'")
+        .await;
+    app.get(&format!("/scenarios/{victim}"))
+        .await
+        .assert_problem(404, "NOT_FOUND");
+    browser.assert_clean("/ui/scenarios interactions").await;
+
+    // Fragments answer problems like the API.
+    app.get("/ui/scenarios/compare?ids=only-one")
+        .await
+        .assert_problem(422, "VALIDATION_ERROR");
+    app.get("/ui/scenarios/simulation?request=%7Bnot%20json")
+        .await
+        .assert_problem(422, "VALIDATION_ERROR");
+    app.get("/ui/scenarios/plan?scenario_id=0123456789abcdef0123456789abcdef")
+        .await
+        .assert_problem(404, "NOT_FOUND");
+}
+
 /// First and last day of the seeded sales.
 async fn window(app: &TestApp) -> (String, String) {
     let status = app.get("/seeder/status").await;
@@ -599,6 +760,7 @@ both_backends!(
     backtest_page_renders_folds,
     registry_page_details_verifies_aliases_and_compares,
     jobs_page_shows_progress_and_cancels,
+    scenarios_page_simulates_saves_and_compares,
     fragments_answer_problems,
     static_files_are_cached_by_content,
 );

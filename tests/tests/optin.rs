@@ -480,3 +480,85 @@ opt_in_model_tests!(
     end_to_end: json!({"model_type": "random_forest", "n_estimators": 50, "max_depth": 8, "min_samples_leaf": 2}),
     seeded: json!({"model_type": "random_forest", "n_estimators": 50}),
 );
+
+/// LightGBM as a global model: one backtest fit per fold across every
+/// seeded series, and one artifact that forecasts each of them.
+#[cfg(feature = "lightgbm")]
+mod global_lightgbm {
+    use super::*;
+
+    async fn fits_once_across_series(backend: Backend) {
+        let app = TestApp::spawn_with(backend, &[("FORECAST_ENABLE_LIGHTGBM", "true")]).await;
+        app.post(
+            "/seeder/generate",
+            &json!({"scenario": "retail_standard", "seed": 7, "stores": 1, "products": 4,
+                    "start_date": "2024-01-01", "end_date": "2024-08-31"}),
+        )
+        .await
+        .assert_ok();
+        let backtest = app
+            .post(
+                "/backtesting/run",
+                &json!({
+                    "series": "all",
+                    "start_date": "2024-01-01",
+                    "end_date": "2024-08-31",
+                    "config": {
+                        "split_config": {"n_splits": 3, "min_train_size": 120, "horizon": 14},
+                        "model_config_main": {"model_type": "lightgbm"},
+                        "global_model": true
+                    }
+                }),
+            )
+            .await;
+        let result = backtest.assert_ok();
+        assert_eq!(result["leakage_check_passed"], true);
+        let pooled = &result["pooled"];
+        assert_eq!(pooled["main_model"]["model_type"], "lightgbm");
+        assert_eq!(pooled["main_model"]["n_series"], 4);
+        let wape = pooled["main_model"]["pooled_metrics"]["wape"]
+            .as_f64()
+            .expect("wape");
+        let naive = pooled["baselines"][0]["pooled_metrics"]["wape"]
+            .as_f64()
+            .expect("naive wape");
+        assert!(wape < naive, "global lightgbm {wape} vs naive {naive}");
+
+        let trained = app
+            .post(
+                "/forecasting/train-global",
+                &json!({
+                    "series": "all",
+                    "train_start_date": "2024-01-01",
+                    "train_end_date": "2024-08-31",
+                    "config": {"model_type": "lightgbm", "n_estimators": 50}
+                }),
+            )
+            .await;
+        let trained = trained.assert_ok().clone();
+        assert_eq!(trained["series"].as_array().map(Vec::len), Some(4));
+        for series in trained["series"].as_array().expect("series") {
+            let predicted = app
+                .post(
+                    "/forecasting/predict",
+                    &json!({
+                        "store_id": series["store_id"], "product_id": series["product_id"],
+                        "horizon": 7, "model_path": trained["artifact_key"], "interval_level": 0.9
+                    }),
+                )
+                .await;
+            let body = predicted.assert_ok();
+            let points = body["forecasts"].as_array().expect("forecasts");
+            assert_eq!(points.len(), 7);
+            assert!(points.iter().all(|p| {
+                p["forecast"].as_f64().is_some_and(f64::is_finite)
+                    && p["lower_bound"]
+                        .as_f64()
+                        .zip(p["upper_bound"].as_f64())
+                        .is_some_and(|(lower, upper)| lower < upper)
+            }));
+        }
+    }
+
+    both_backends!(fits_once_across_series);
+}

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::{buckets::HorizonBucket, splitter::Fold};
 use crate::{
-    metrics::{self, MetricSums, Metrics},
+    metrics::{self, MetricSums, Metrics, Scale},
     CoreError, Forecaster, PredictRequest, TrainingData,
 };
 
@@ -82,7 +82,8 @@ pub fn merge_buckets(into: &mut BucketSums, other: &BucketSums) {
 }
 
 /// Evaluates `predictions` for `fold`: `dates` and `actual` cover the whole
-/// series.
+/// series. MASE and RMSSE are scaled by the seasonal naive errors of the
+/// fold's training rows.
 pub fn evaluate_fold(
     fold: &Fold,
     dates: &[NaiveDate],
@@ -95,7 +96,11 @@ pub fn evaluate_fold(
     let test_dates = dates
         .get(fold.test.clone())
         .ok_or_else(|| CoreError::input("fold test window lies outside the dates"))?;
-    let sums = MetricSums::from_slices(test_actual, &predictions)?;
+    let train = actual
+        .get(fold.train.clone())
+        .ok_or_else(|| CoreError::input("fold training window lies outside the series"))?;
+    let scale = Scale::seasonal_naive(train, metrics::SCALE_SEASON);
+    let sums = MetricSums::from_slices_scaled(test_actual, &predictions, scale)?;
     let mut buckets: BucketSums = [None; 4];
     if let Some(first) = test_dates.first() {
         for ((date, &a), &f) in test_dates.iter().zip(test_actual).zip(&predictions) {
@@ -103,7 +108,7 @@ pub fn evaluate_fold(
             if let Some(bucket) = HorizonBucket::of(offset) {
                 buckets[bucket.position()]
                     .get_or_insert_with(MetricSums::default)
-                    .push(a, f);
+                    .push_scaled(a, f, scale);
             }
         }
     }
@@ -209,7 +214,7 @@ pub fn target_only_forecast(
     let train = target
         .get(fold.train.clone())
         .ok_or_else(|| CoreError::input("fold training window lies outside the series"))?;
-    let fitted = forecaster.fit(&TrainingData::target_only(train, seed))?;
+    let fitted = forecaster.fit_point(&TrainingData::target_only(train, seed))?;
     let gap = fold.gap();
     let steps = gap + fold.test.len();
     let mut forecast = fitted.predict(&PredictRequest::horizon(steps))?.point;
@@ -445,9 +450,23 @@ mod tests {
         // Equal-sized folds: pooled MAE equals the mean of fold MAEs.
         assert!((pooled_mae - mean_mae).abs() < 1e-12);
         for fold in &outcome.folds {
-            let expected =
-                metrics::compute(&actual[fold.fold.test.clone()], &fold.predictions).unwrap();
+            let expected = metrics::compute_scaled(
+                &actual[fold.fold.train.clone()],
+                &actual[fold.fold.test.clone()],
+                &fold.predictions,
+            )
+            .unwrap();
             assert_eq!(fold.metrics, expected);
+            // The scale is the training window's seasonal naive error.
+            let train = &actual[fold.fold.train.clone()];
+            let scale = metrics::Scale::seasonal_naive(train, 7).unwrap();
+            assert!((fold.metrics.mase - fold.metrics.mae / scale.mae).abs() < 1e-12);
+            assert!(
+                (fold.metrics.rmsse.powi(2) - fold.metrics.rmse.powi(2) / scale.mse).abs() < 1e-9
+            );
         }
+        let pooled = outcome.pooled.metrics();
+        let mean_mase = outcome.folds.iter().map(|f| f.metrics.mase).sum::<f64>() / 4.0;
+        assert!((pooled.mase - mean_mase).abs() < 1e-12);
     }
 }

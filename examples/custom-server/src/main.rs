@@ -1,4 +1,5 @@
-//! `forecastlab-custom`: the ForecastLab server with one extra model, TSB,
+//! `forecastlab-custom`: the ForecastLab server with one extra model,
+//! `tsb_example` (a TSB variant),
 //! linked in from a third-party crate. Everything else (commands, settings,
 //! the always-on models) is the stock server's.
 

@@ -1,6 +1,6 @@
 //! Builds the custom binary (Cargo builds `forecastlab-custom` for this
 //! test), runs it on a fresh SQLite file and a free port, and trains and
-//! predicts the third-party `tsb` model over HTTP.
+//! predicts the third-party `tsb_example` model over HTTP.
 
 use std::{
     net::TcpListener,
@@ -140,8 +140,8 @@ async fn custom_binary_serves_the_plugin_model() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|m| m["model_type"] == "tsb")
-        .expect("tsb in the catalog");
+        .find(|m| m["model_type"] == "tsb_example")
+        .expect("tsb_example in the catalog");
     assert_eq!(tsb["builtin"], false);
     assert_eq!(tsb["enabled"], true);
     assert!(catalog["models"]
@@ -164,7 +164,7 @@ async fn custom_binary_serves_the_plugin_model() {
     let (status, problem) = post(
         "/forecasting/train",
         json!({"store_id": 1, "product_id": 1, "train_start_date": "2024-01-01",
-               "train_end_date": "2024-01-28", "config": {"model_type": "tsb", "alpha": 5.0}}),
+               "train_end_date": "2024-01-28", "config": {"model_type": "tsb_example", "alpha": 5.0}}),
     )
     .await;
     assert_eq!(status, 422, "{problem}");
@@ -172,11 +172,11 @@ async fn custom_binary_serves_the_plugin_model() {
     let (status, trained) = post(
         "/forecasting/train",
         json!({"store_id": 1, "product_id": 1, "train_start_date": "2024-01-01",
-               "train_end_date": "2024-01-28", "config": {"model_type": "tsb", "alpha": 0.2, "beta": 0.1}}),
+               "train_end_date": "2024-01-28", "config": {"model_type": "tsb_example", "alpha": 0.2, "beta": 0.1}}),
     )
     .await;
     assert_eq!(status, 200, "{trained}");
-    assert_eq!(trained["model_type"], "tsb");
+    assert_eq!(trained["model_type"], "tsb_example");
     assert_eq!(trained["n_observations"], 28);
 
     let (status, predicted) = post(

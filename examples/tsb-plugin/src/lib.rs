@@ -18,7 +18,10 @@
 //! [`TargetOnlyMethod`] (which gives fitting, prediction intervals and
 //! artifact payloads) and one `inventory::submit!` registration. A binary
 //! that links this crate next to the server library serves the model as
-//! `"model_type": "tsb"` (see `examples/custom-server`).
+//! `"model_type": "tsb_example"` (see `examples/custom-server`); its own
+//! wire name keeps it apart from the built-in `tsb` (statsforecast's
+//! variant, which starts both smoothers at the first value rather than at
+//! the whole-series rate and size used here).
 
 use forecastlab_core::{
     inventory,
@@ -30,7 +33,7 @@ use forecastlab_core::{
 use serde::{Deserialize, Serialize};
 
 /// Wire name of the model type.
-pub const MODEL_TYPE: &str = "tsb";
+pub const MODEL_TYPE: &str = "tsb_example";
 
 /// TSB configuration (unknown keys rejected).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,7 +42,7 @@ pub struct Tsb {
     /// Config schema version (`"1.0"`).
     #[serde(default = "schema_version")]
     pub schema_version: String,
-    /// Always `tsb`.
+    /// Always `tsb_example`.
     #[serde(default = "model_type")]
     pub model_type: String,
     /// Smoothing of the demand size (0.1; 0.01–1).
@@ -153,7 +156,7 @@ mod tests {
 
     #[test]
     fn registered_and_validated_through_the_registry() {
-        let registration = model(MODEL_TYPE).expect("tsb is registered");
+        let registration = model(MODEL_TYPE).expect("tsb_example is registered");
         assert!((registration.build)(&json!({"alpha": 0.0})).is_err());
         assert!((registration.build)(&json!({"gamma": 0.1})).is_err());
         let model = (registration.build)(&json!({"alpha": 0.2, "beta": 0.3})).unwrap();

@@ -49,6 +49,9 @@ static ASSETS: &[Asset] = &[
     asset!("pages/backtest.js", "text/javascript; charset=utf-8"),
     asset!("pages/registry.js", "text/javascript; charset=utf-8"),
     asset!("pages/jobs.js", "text/javascript; charset=utf-8"),
+    asset!("pages/scenarios.js", "text/javascript; charset=utf-8"),
+    asset!("pages/knowledge.js", "text/javascript; charset=utf-8"),
+    asset!("pages/showcase.js", "text/javascript; charset=utf-8"),
     asset!(
         "vendor/uplot-1.6.32.iife.min.js",
         "text/javascript; charset=utf-8"

@@ -28,11 +28,14 @@ mod backtest;
 mod chart;
 mod forecast;
 mod jobs;
+mod knowledge;
 mod overview;
 mod page;
 mod picker;
 mod registry;
+mod scenarios;
 mod series;
+mod showcase;
 
 /// Every page, fragment and static file of the dashboard (all `GET`).
 pub fn router() -> Router<AppState> {
@@ -45,4 +48,7 @@ pub fn router() -> Router<AppState> {
         .merge(backtest::router())
         .merge(registry::router())
         .merge(jobs::router())
+        .merge(scenarios::router())
+        .merge(knowledge::router())
+        .merge(showcase::router())
 }

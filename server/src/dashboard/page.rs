@@ -4,7 +4,9 @@
 use askama::Template;
 use axum::response::Html;
 
-use super::{assets, backtest, forecast, jobs, overview, registry, series};
+use super::{
+    assets, backtest, forecast, jobs, knowledge, overview, registry, scenarios, series, showcase,
+};
 use crate::problem::Problem;
 
 /// One entry of the navigation bar.
@@ -24,6 +26,9 @@ pub(super) const NAV: &[NavItem] = &[
     backtest::NAV,
     registry::NAV,
     jobs::NAV,
+    scenarios::NAV,
+    knowledge::NAV,
+    showcase::NAV,
 ];
 
 /// What `base.html` needs: which page is current, the navigation and the

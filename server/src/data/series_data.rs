@@ -140,6 +140,24 @@ pub async fn load_product_dates(
     })
 }
 
+/// `product id → category` of every product with a category.
+pub async fn load_categories(
+    db: &Db,
+) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
+    const SQL: &str = "SELECT id, category FROM product WHERE category IS NOT NULL";
+    with_db!(db, pool => {
+        let rows = sqlx::query(SQL).fetch_all(pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    i64::from(row.try_get::<i32, _>(0)?),
+                    row.try_get::<String, _>(1)?,
+                ))
+            })
+            .collect()
+    })
+}
+
 /// Promotions of the product for the store or chain-wide overlapping
 /// `[from, to]`. Unknown kinds are skipped.
 pub async fn load_promotions(

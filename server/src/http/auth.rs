@@ -29,11 +29,12 @@ pub const OPEN_ROUTES: [&str; 2] = ["/health", "/health/ready"];
 
 /// Routes that need the `admin` scope: they delete or overwrite data in
 /// bulk.
-pub const ADMIN_ROUTES: [(Method, &str); 4] = [
+pub const ADMIN_ROUTES: [(Method, &str); 5] = [
     (Method::POST, "/seeder/generate"),
     (Method::POST, "/seeder/append"),
     (Method::POST, "/seeder/phase2-enrichment"),
     (Method::DELETE, "/seeder/data"),
+    (Method::PATCH, "/config/ai"),
 ];
 
 /// The scope `method route` needs; `None` for an open route.

@@ -189,6 +189,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_app_document_survives_finalization() {
+        // `finalize` falls back to the raw document when its result does
+        // not read back (a schema utoipa cannot parse): the shared
+        // responses would then be missing from every operation.
+        let document = serde_json::to_value(crate::app::openapi()).unwrap();
+        assert!(document["components"]["responses"].is_object());
+        let run = &document["paths"]["/demo/run"]["post"]["responses"];
+        assert!(run["415"].is_object(), "{run}");
+    }
+
+    #[test]
     fn operations_get_the_shared_responses() {
         let mut document = json!({
             "paths": {

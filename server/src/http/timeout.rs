@@ -32,13 +32,17 @@ pub struct Deadlines {
 
 /// Routes whose synchronous work is expected to take longer (they are
 /// capped by their own settings and have job equivalents).
-pub const LONG_ROUTES: [(Method, &str); 6] = [
+pub const LONG_ROUTES: [(Method, &str); 10] = [
     (Method::POST, "/seeder/generate"),
     (Method::POST, "/seeder/append"),
     (Method::POST, "/seeder/phase2-enrichment"),
     (Method::DELETE, "/seeder/data"),
     (Method::POST, "/forecasting/train"),
     (Method::POST, "/backtesting/run"),
+    (Method::POST, "/agents/sessions/{session_id}/chat"),
+    (Method::POST, "/demo/run"),
+    (Method::POST, "/rag/index"),
+    (Method::POST, "/rag/index/project-docs"),
 ];
 
 impl Deadlines {

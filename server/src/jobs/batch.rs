@@ -9,6 +9,15 @@
 //! (each fit on the blocking pool). With `backtest`, one many-series
 //! backtest through the backtesting slice scores every series first, and
 //! each run's metrics carry its series' aggregated fold metrics.
+//!
+//! A batch over more series than `JOBS_BATCH_SHARD_SIZE` runs as shard
+//! jobs that any worker of any machine claims ([`super::shards`]).
+//!
+//! A series that cannot be trained (too little data, a bad config) fails
+//! on its own run and the batch goes on; an artifact store that stops
+//! answering fails the batch (or shard) with a 502
+//! `ARTIFACT_STORE_UNAVAILABLE` problem naming the store, and no run is
+//! marked `success` without its registry copy.
 
 use std::collections::HashMap;
 
@@ -16,11 +25,11 @@ use chrono::NaiveDate;
 use forecastlab_core::{taxonomy::InputKind, SeriesKey};
 use futures::{stream, StreamExt, TryStreamExt};
 use serde_json::{json, Map, Value};
-use sqlx::Row;
+use sqlx::{types::Json, Row};
 
 use super::{
     context::{JobContext, JobFailure},
-    train,
+    shards, train,
 };
 use crate::{
     db::Db,
@@ -86,6 +95,76 @@ async fn selected_series(
         )));
     }
     Ok(keys)
+}
+
+/// The runs an earlier attempt of batch job `job_id` registered: the
+/// successful ones are kept (returned with their result entries), the ones
+/// it left open are marked failed.
+async fn keep_finished_runs(
+    state: &AppState,
+    job_id: &str,
+) -> Result<Vec<(SeriesKey, Value)>, Problem> {
+    type RunRow = (
+        String,
+        i64,
+        i64,
+        String,
+        Option<Json<Value>>,
+        Option<String>,
+    );
+    const COLUMNS: &str = "SELECT run_id, CAST(store_id AS BIGINT), CAST(product_id AS BIGINT), \
+         status, metrics, artifact_uri FROM model_run";
+    let rows: Vec<RunRow> = match &state.db {
+        Db::Postgres(pool) => {
+            sqlx::query_as(&format!("{COLUMNS} WHERE runtime_info->>'job_id' = $1"))
+                .bind(job_id)
+                .fetch_all(pool)
+                .await?
+        }
+        Db::Sqlite(pool) => {
+            sqlx::query_as(&format!(
+                "{COLUMNS} WHERE json_extract(runtime_info, '$.job_id') = $1"
+            ))
+            .bind(job_id)
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    let mut kept = Vec::new();
+    for (run_id, store_id, product_id, status, metrics, artifact_uri) in rows {
+        match status.as_str() {
+            "success" => {
+                let key = SeriesKey {
+                    store_id,
+                    product_id,
+                };
+                let artifact_key = artifact_uri
+                    .as_deref()
+                    .and_then(|uri| uri.rsplit('/').next())
+                    .and_then(|name| name.strip_prefix("model_"))
+                    .and_then(|name| name.strip_suffix(".flmodel"))
+                    .map(str::to_owned);
+                kept.push((
+                    key,
+                    json!({
+                        "store_id": store_id,
+                        "product_id": product_id,
+                        "run_id": run_id,
+                        "status": "success",
+                        "artifact_key": artifact_key,
+                        "metrics": metrics.map_or(Value::Null, |m| m.0),
+                    }),
+                ));
+            }
+            "pending" | "running" => {
+                let message =
+                    "Abandoned: the worker training it stopped; a retry trains the series";
+                train::fail_run(state, &run_id, message).await;
+            }
+            _ => {}
+        }
+    }
+    Ok(kept)
 }
 
 /// Backtests every series (main model only, expanding folds) and returns
@@ -156,17 +235,41 @@ async fn backtest_all(
     Ok(outcomes)
 }
 
-/// Runs a batch job.
-pub async fn run(ctx: JobContext, params: BatchParams) -> Result<Value, JobFailure> {
+/// Runs a batch job (`raw` holds its params as submitted): a shard trains
+/// its own series; a batch over more than `JOBS_BATCH_SHARD_SIZE` series is
+/// split into shard jobs ([`shards::split`]); any other trains its
+/// selection in place.
+pub async fn run(ctx: JobContext, params: BatchParams, raw: &Value) -> Result<Value, JobFailure> {
     let started = std::time::Instant::now();
     let state = ctx.state().clone();
     let model_config = params.model().config_value();
     let (registration, forecaster) = forecasting::build_model(&state, &model_config)?;
     let config = forecaster.config_json();
     let (start, end) = (params.start_date, params.end_date);
-    let keys = selected_series(&state, &params).await?;
+    let mut keys = match ctx.shard() {
+        Some(series) => series.to_vec(),
+        None => {
+            let keys = selected_series(&state, &params).await?;
+            let shard_size = state.settings.jobs_batch_shard_size;
+            if shard_size > 0 && keys.len() > shard_size {
+                return Err(shards::split(&ctx, raw, &keys, shard_size).await);
+            }
+            keys
+        }
+    };
     ctx.set_total(keys.len());
     ctx.checkpoint()?;
+    // A retry (the worker of an earlier attempt died) keeps the series that
+    // attempt finished: each series is trained exactly once.
+    let mut runs = Vec::new();
+    let mut succeeded = 0usize;
+    if ctx.owner().attempt > 1 {
+        let kept = keep_finished_runs(&state, ctx.job_id()).await?;
+        keys.retain(|key| !kept.iter().any(|(done, _)| done == key));
+        succeeded = kept.len();
+        ctx.add_done(kept.len());
+        runs.extend(kept.into_iter().map(|(_, entry)| entry));
+    }
     let mut backtests = if params.backtest {
         let floor = match registration.input {
             InputKind::TargetOnly => 1,
@@ -195,8 +298,7 @@ pub async fn run(ctx: JobContext, params: BatchParams) -> Result<Value, JobFailu
     }))
     .buffer_unordered(concurrency);
 
-    let mut runs = Vec::new();
-    let (mut succeeded, mut failed) = (0usize, 0usize);
+    let mut failed = 0usize;
     while let Some((key, trained)) = trainings.next().await {
         ctx.checkpoint()?;
         let extras = train::run_extras(ctx.job_id(), params.feature_frame_version);
@@ -216,14 +318,28 @@ pub async fn run(ctx: JobContext, params: BatchParams) -> Result<Value, JobFailu
                     Some(Err(reason)) => entry["backtest_skipped"] = json!(reason),
                     _ => {}
                 }
-                let path = std::path::PathBuf::from(&trained.model_path);
-                train::finish_run(&state, &run_id, &path, metrics.clone()).await?;
+                // A registry copy that fails leaves the run failed; the
+                // shard fails with it (the store, or the database, is gone).
+                if let Err(problem) =
+                    train::finish_run(&state, &run_id, &trained.artifact_key, metrics.clone()).await
+                {
+                    let problem = train::store_outage(&state, &problem)
+                        .await
+                        .unwrap_or(problem);
+                    return Err(problem.into());
+                }
                 succeeded += 1;
                 entry["status"] = json!("success");
                 entry["artifact_key"] = json!(trained.artifact_key);
                 entry["metrics"] = Value::Object(metrics);
             }
+            // A store that no longer answers fails the shard (and so its
+            // batch) rather than every remaining series one by one.
             Err(problem) => {
+                if let Some(outage) = train::store_outage(&state, &problem).await {
+                    train::fail_run(&state, &run_id, &outage.detail).await;
+                    return Err(outage.into());
+                }
                 train::fail_run(&state, &run_id, &problem.detail).await;
                 failed += 1;
                 entry["status"] = json!("failed");

@@ -6,7 +6,7 @@ use std::sync::{
     Arc,
 };
 
-use forecastlab_core::CoreError;
+use forecastlab_core::{CoreError, SeriesKey};
 
 use super::queue::{self, Owner};
 use crate::{problem::Problem, state::AppState};
@@ -18,6 +18,9 @@ pub enum JobFailure {
     Cancelled,
     /// The job failed; the problem is stored as its error.
     Failed(Problem),
+    /// The job handed its work to shard jobs (see [`super::shards`]); its
+    /// outcome is written when they finish.
+    Deferred,
 }
 
 impl From<Problem> for JobFailure {
@@ -53,6 +56,7 @@ struct Inner {
     owner: Owner,
     job_id: String,
     previous_run_id: Option<String>,
+    shard: Option<Vec<SeriesKey>>,
     cancel: AtomicBool,
     lost: AtomicBool,
     done: AtomicI64,
@@ -65,18 +69,21 @@ struct Inner {
 pub struct JobContext(Arc<Inner>);
 
 impl JobContext {
-    /// A context for a claimed job.
+    /// A context for a claimed job; `shard` holds the series of a batch
+    /// shard.
     pub fn new(
         state: AppState,
         owner: Owner,
         job_id: String,
         previous_run_id: Option<String>,
+        shard: Option<Vec<SeriesKey>>,
     ) -> Self {
         Self(Arc::new(Inner {
             state,
             owner,
             job_id,
             previous_run_id,
+            shard,
             cancel: AtomicBool::new(false),
             lost: AtomicBool::new(false),
             done: AtomicI64::new(0),
@@ -102,6 +109,11 @@ impl JobContext {
     /// Registry run created by an earlier attempt of this job.
     pub fn previous_run_id(&self) -> Option<&str> {
         self.0.previous_run_id.as_deref()
+    }
+
+    /// The series of a batch shard (`None` for every other job).
+    pub fn shard(&self) -> Option<&[SeriesKey]> {
+        self.0.shard.as_deref()
     }
 
     /// `Err(Cancelled)` once cancellation was requested (or the job was
@@ -144,6 +156,12 @@ impl JobContext {
     /// Counts finished work units.
     pub fn add_done(&self, units: usize) {
         self.0.done.fetch_add(units as i64, Ordering::Relaxed);
+    }
+
+    /// Sets the number of finished work units (for work that reports its
+    /// own running count).
+    pub fn set_done(&self, done: usize) {
+        self.0.done.store(done as i64, Ordering::Relaxed);
     }
 
     /// `(done, total)`.

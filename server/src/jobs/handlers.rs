@@ -1,5 +1,5 @@
 //! The job handler abstraction and the standard handlers: train, predict,
-//! backtest and batch.
+//! backtest, batch and seed.
 
 use std::{collections::HashMap, sync::Arc, time::Instant};
 
@@ -22,9 +22,11 @@ use crate::{
         jobs::schemas::{
             is_hex, parse_params, BacktestParams, BatchParams, JobType, PredictParams, TrainParams,
         },
-        registry::{service as registry, storage},
+        registry::service as registry,
+        seeder::{job as seeder_job, schemas::GenerateParams},
     },
     problem::Problem,
+    seeder::ProgressFn,
     state::AppState,
 };
 
@@ -40,13 +42,14 @@ pub trait JobHandler: Send + Sync + std::fmt::Debug {
 pub struct Handlers(HashMap<JobType, Arc<dyn JobHandler>>);
 
 impl Handlers {
-    /// Train, predict, backtest and batch.
+    /// Train, predict, backtest, batch and seed.
     pub fn standard() -> Self {
         let mut map: HashMap<JobType, Arc<dyn JobHandler>> = HashMap::new();
         map.insert(JobType::Train, Arc::new(Train));
         map.insert(JobType::Predict, Arc::new(Predict));
         map.insert(JobType::Backtest, Arc::new(Backtest));
         map.insert(JobType::Batch, Arc::new(Batch));
+        map.insert(JobType::Seed, Arc::new(Seed));
         Self(map)
     }
 
@@ -120,16 +123,23 @@ async fn run_train(ctx: JobContext, params: TrainParams) -> Result<Value, JobFai
         let mut metrics = Map::new();
         metrics.insert("n_observations".into(), trained.n_observations.into());
         metrics.insert("train_duration_ms".into(), json!(trained.duration_ms));
-        let path = std::path::PathBuf::from(&trained.model_path);
-        let uri = train::finish_run(&state, &run_id, &path, metrics).await?;
+        let uri = train::finish_run(&state, &run_id, &trained.artifact_key, metrics).await?;
         Ok((trained, uri))
     }
     .await;
     let (trained, uri) = match outcome {
         Ok(done) => done,
         Err(failure) => {
+            let failure = match failure {
+                JobFailure::Failed(problem) => JobFailure::Failed(
+                    train::store_outage(&state, &problem)
+                        .await
+                        .unwrap_or(problem),
+                ),
+                other => other,
+            };
             let message = match &failure {
-                JobFailure::Cancelled => "Training cancelled".to_owned(),
+                JobFailure::Cancelled | JobFailure::Deferred => "Training cancelled".to_owned(),
                 JobFailure::Failed(problem) => problem.detail.clone(),
             };
             if !ctx.is_lost() {
@@ -169,33 +179,30 @@ impl JobHandler for Predict {
 }
 
 /// Where the artifact of a predict job lies: a 12-hex artifact key names a
-/// file of the artifacts directory, a registry run id the run's registry
-/// copy. Returns the path and the artifact key.
-async fn artifact_location(
+/// model artifact, a registry run id the run's registry copy. Returns the
+/// source and the artifact key.
+pub(crate) async fn artifact_location(
     state: &AppState,
     run_id: &str,
-) -> Result<(std::path::PathBuf, String), Problem> {
+) -> Result<(forecasting::ArtifactSource, String), Problem> {
     if is_hex(run_id, 12) {
-        let path = state
-            .settings
-            .forecast_model_artifacts_dir
-            .join(artifact::file_name(run_id));
-        return Ok((path, run_id.to_owned()));
+        return Ok((
+            forecasting::ArtifactSource::Model(run_id.to_owned()),
+            run_id.to_owned(),
+        ));
     }
     let run = registry::get_run(state, run_id).await?;
     let uri = run
         .artifact_uri
         .ok_or_else(|| Problem::bad_request(format!("Run {run_id} has no associated artifact")))?;
-    let path = storage::resolve(&state.settings.registry_artifact_root, &uri)
-        .map_err(|error| Problem::bad_request(error.to_string()))?;
-    let key = path
+    let key = std::path::Path::new(&uri)
         .file_stem()
         .and_then(|stem| stem.to_str())
         .and_then(|stem| stem.strip_prefix("model_"))
         .filter(|key| artifact::is_key(key))
         .unwrap_or(&run_id[..12])
         .to_owned();
-    Ok((path, key))
+    Ok((forecasting::ArtifactSource::Registry(uri), key))
 }
 
 /// Forecasts through the forecasting slice, so every model (target-only or
@@ -204,8 +211,8 @@ async fn artifact_location(
 async fn run_predict(ctx: JobContext, params: PredictParams) -> Result<Value, JobFailure> {
     let state = ctx.state().clone();
     ctx.set_total(1);
-    let (path, key) = artifact_location(&state, &params.run_id).await?;
-    let loaded = forecasting::load_model_file(&state, path, key, &params.run_id).await?;
+    let (source, key) = artifact_location(&state, &params.run_id).await?;
+    let loaded = forecasting::load_model_from(&state, source, key, &params.run_id).await?;
     ctx.checkpoint()?;
     let horizon = usize::try_from(params.horizon).unwrap_or(1);
     let response = forecasting::forecast_loaded(
@@ -294,8 +301,29 @@ pub struct Batch;
 impl JobHandler for Batch {
     fn run(&self, ctx: JobContext, params: Value) -> BoxFuture<'static, Result<Value, JobFailure>> {
         Box::pin(async move {
-            let params: BatchParams = parse_params(&params)?;
-            batch::run(ctx, params).await
+            let parsed: BatchParams = parse_params(&params)?;
+            batch::run(ctx, parsed, &params).await
+        })
+    }
+}
+
+/// `seed`: a seeder generation in the background. The data set commits as a
+/// whole, so a running seed job finishes (or rolls back on error) rather
+/// than stopping half-way; cancelling it takes effect while it is pending.
+#[derive(Debug, Clone, Copy)]
+pub struct Seed;
+
+impl JobHandler for Seed {
+    fn run(&self, ctx: JobContext, params: Value) -> BoxFuture<'static, Result<Value, JobFailure>> {
+        Box::pin(async move {
+            let params: GenerateParams = parse_params(&params)?;
+            let progress_ctx = ctx.clone();
+            let progress: ProgressFn = Arc::new(move |done, total| {
+                progress_ctx.set_total(total);
+                progress_ctx.set_done(done);
+            });
+            let result = seeder_job::run(ctx.state(), &params, progress).await?;
+            Ok(serde_json::to_value(result).map_err(Problem::internal)?)
         })
     }
 }

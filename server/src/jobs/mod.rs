@@ -25,6 +25,7 @@ pub mod batch;
 pub mod context;
 pub mod handlers;
 pub mod queue;
+pub mod shards;
 pub mod train;
 
 pub use context::{JobContext, JobFailure};
@@ -177,6 +178,9 @@ impl Worker {
             Ok(_) => {}
             Err(error) => tracing::warn!(worker = %self.id, %error, "stale-job sweep failed"),
         }
+        if let Err(error) = shards::settle_parked(&self.state.db).await {
+            tracing::warn!(worker = %self.id, %error, "settling split batches failed");
+        }
     }
 
     async fn execute(&mut self, job: queue::ClaimedJob) {
@@ -185,11 +189,13 @@ impl Worker {
             worker_id: self.id.clone(),
             attempt: job.attempt,
         };
+        let shard = job.shard_series.as_ref().and_then(shards::decode_series);
         let ctx = JobContext::new(
             self.state.clone(),
             owner.clone(),
             job.job_id.clone(),
             job.run_id.clone(),
+            shard,
         );
         tracing::debug!(worker = %self.id, job_id = %job.job_id, job_type = job.job_type.as_str(), attempt = job.attempt, "job claimed");
         let heartbeat = tokio::spawn(heartbeat_loop(ctx.clone(), heartbeat_interval(&self.state)));
@@ -238,6 +244,11 @@ impl Worker {
             tracing::warn!(job_id = %job.job_id, "job was taken over by another worker; result dropped");
             return;
         }
+        if matches!(outcome, Err(JobFailure::Deferred)) {
+            heartbeat.abort();
+            tracing::debug!(job_id = %job.job_id, "job split into shards");
+            return;
+        }
         // A job that failed only because the database was unreachable or
         // busy did nothing durable: it goes back to the queue (the attempt
         // does not count) instead of failing.
@@ -254,7 +265,13 @@ impl Worker {
         // and run twice.
         heartbeat.abort();
         match written {
-            Ok(true) => {}
+            Ok(true) => {
+                if let Some(parent) = job.parent_id {
+                    if let Err(error) = persist(|| shards::settle(db, parent)).await {
+                        tracing::warn!(job_id = %job.job_id, %error, "could not settle the parent batch");
+                    }
+                }
+            }
             Ok(false) => {
                 tracing::warn!(job_id = %job.job_id, "job outcome not written: no longer owned")
             }
@@ -296,6 +313,7 @@ impl Worker {
                 };
                 persist(|| queue::finish(db, owner, &finish)).await
             }
+            Err(JobFailure::Deferred) => Ok(true),
             Err(JobFailure::Cancelled) => {
                 let error = serde_json::json!({
                     "type": "/errors/cancelled",

@@ -48,14 +48,27 @@ pub struct ClaimedJob {
     pub attempt: i64,
     /// Registry run a previous attempt created, if any.
     pub run_id: Option<String>,
+    /// Row id of the parent batch of a shard.
+    pub parent_id: Option<i64>,
+    /// The series of a shard (`[[store_id, product_id], …]`).
+    pub shard_series: Option<Value>,
 }
 
-type ClaimRow = (i64, String, String, Json<Value>, i64, Option<String>);
+type ClaimRow = (
+    i64,
+    String,
+    String,
+    Json<Value>,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<Json<Value>>,
+);
 
 const CLAIM_SET: &str = "SET status = 'running', worker_id = $1, attempts = attempts + 1, \
      heartbeat_at = $2, started_at = COALESCE(started_at, $2), updated_at = $2";
 const CLAIM_RETURNING: &str = "RETURNING CAST(id AS BIGINT), job_id, job_type, params, \
-     CAST(attempts AS BIGINT), run_id";
+     CAST(attempts AS BIGINT), run_id, CAST(parent_id AS BIGINT), shard_series";
 
 /// Claims the oldest pending job, atomically: on PostgreSQL with
 /// `FOR UPDATE SKIP LOCKED` (workers never block each other), on SQLite
@@ -86,8 +99,8 @@ pub async fn claim(db: &Db, worker_id: &str) -> Result<Option<ClaimedJob>, sqlx:
                 .await?
         }
     };
-    Ok(
-        row.and_then(|(id, job_id, job_type, params, attempt, run_id)| {
+    Ok(row.and_then(
+        |(id, job_id, job_type, params, attempt, run_id, parent_id, shard_series)| {
             Some(ClaimedJob {
                 id,
                 job_id,
@@ -95,9 +108,11 @@ pub async fn claim(db: &Db, worker_id: &str) -> Result<Option<ClaimedJob>, sqlx:
                 params: params.0,
                 attempt,
                 run_id,
+                parent_id,
+                shard_series: shard_series.map(|series| series.0),
             })
-        }),
-    )
+        },
+    ))
 }
 
 /// Who holds a claimed job.

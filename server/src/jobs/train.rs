@@ -1,8 +1,7 @@
 //! Registering the model runs of jobs through the registry slice
 //! (pending → running → success / failed).
 
-use std::path::Path;
-
+use axum::http::StatusCode;
 use chrono::NaiveDate;
 use forecastlab_core::SeriesKey;
 use serde_json::{Map, Value};
@@ -11,7 +10,7 @@ use super::context::{JobContext, JobFailure};
 use crate::{
     features::registry::{
         schemas::{RunCreate, RunStatus, RunUpdate},
-        service as registry, storage,
+        service as registry,
     },
     problem::Problem,
     state::AppState,
@@ -104,21 +103,24 @@ async fn set_status(
     .map(|_| ())
 }
 
-/// Copies the artifact into the registry and marks the run `success` with
-/// its metrics, SHA-256 and size. Returns the registry URI.
+/// Copies the artifact `artifact_key` into the registry and marks the run
+/// `success` with its metrics, SHA-256 and size; a copy that fails marks
+/// the run `failed` (never `success` without its artifact). Returns the
+/// registry URI.
 pub async fn finish_run(
     state: &AppState,
     run_id: &str,
-    artifact_path: &Path,
+    artifact_key: &str,
     metrics: Map<String, Value>,
 ) -> Result<String, Problem> {
-    let root = state.settings.registry_artifact_root.clone();
-    let source = artifact_path.to_path_buf();
-    let id = run_id.to_owned();
-    let (uri, hash, size) =
-        tokio::task::spawn_blocking(move || storage::store_copy(&root, &id, &source))
-            .await?
-            .map_err(Problem::internal)?;
+    let (uri, hash, size) = match state.artifacts.copy_to_registry(artifact_key, run_id).await {
+        Ok(copied) => copied,
+        Err(error) => {
+            let message = format!("Cannot store the artifact in the registry: {error}");
+            fail_run(state, run_id, &message).await;
+            return Err(Problem::internal(error));
+        }
+    };
     registry::update_run(
         state,
         run_id,
@@ -142,4 +144,22 @@ pub async fn fail_run(state: &AppState, run_id: &str, message: &str) {
     if let Err(error) = set_status(state, run_id, RunStatus::Failed, Some(message)).await {
         tracing::warn!(run_id, %error, "could not mark the model run failed");
     }
+}
+
+/// The problem to report when a training or registry copy failed on the
+/// server side (`problem` is a 5xx) because the artifact store is gone: a
+/// 502 `ARTIFACT_STORE_UNAVAILABLE` naming the store's URL and why it does
+/// not answer. `None` when `problem` is the caller's (4xx) or the store
+/// still answers (the store is probed only after such a failure).
+pub async fn store_outage(state: &AppState, problem: &Problem) -> Option<Problem> {
+    if !problem.status.is_server_error() {
+        return None;
+    }
+    let error = state.artifacts.check().await.err()?;
+    tracing::warn!(%error, "artifact store unavailable");
+    Some(Problem::new(
+        StatusCode::BAD_GATEWAY,
+        "ARTIFACT_STORE_UNAVAILABLE",
+        format!("{error:#}; the artifact was not stored"),
+    ))
 }

@@ -1,5 +1,7 @@
 //! Fitting and predicting with the vendored LightGBM library.
 
+use std::cell::RefCell;
+
 use forecastlab_core::{
     inventory,
     taxonomy::{InputKind, ModelFamily},
@@ -84,6 +86,38 @@ fn predict_rows(booster: &Booster, x: &[f64], n_cols: usize) -> Result<Vec<f64>,
     booster.predict(x, width, true).map_err(lgbm_error)
 }
 
+impl LightGbm {
+    /// Fits the booster and, when `calibrate`, the held-out calibration
+    /// model whose errors give the intervals.
+    fn fit_inner(
+        &self,
+        data: &TrainingData<'_>,
+        calibrate: bool,
+    ) -> Result<Box<dyn FittedModel>, CoreError> {
+        let x = tree_model::training_matrix(data, MODEL_TYPE, 1)?;
+        let width = x.n_cols();
+        let params = parameters(&self.config, data.seed);
+        let booster = train(x.values(), data.target, width, &params)?;
+        let model = booster.save_string().map_err(lgbm_error)?;
+
+        let holdout_errors = if calibrate {
+            tree_model::holdout_errors(x, data.target, |fit, target, hold| {
+                let calibration = train(fit, target, width, &params)?;
+                predict_rows(&calibration, hold, width)
+            })?
+        } else {
+            Vec::new()
+        };
+
+        Ok(Box::new(FittedLightGbm {
+            payload_version: PAYLOAD_VERSION,
+            columns: x.columns().to_vec(),
+            model,
+            holdout_errors,
+        }))
+    }
+}
+
 impl Forecaster for LightGbm {
     fn model_type(&self) -> &'static str {
         MODEL_TYPE
@@ -94,23 +128,11 @@ impl Forecaster for LightGbm {
     }
 
     fn fit(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
-        let x = tree_model::training_matrix(data, MODEL_TYPE, 1)?;
-        let width = x.n_cols();
-        let params = parameters(&self.config, data.seed);
-        let booster = train(x.values(), data.target, width, &params)?;
-        let model = booster.save_string().map_err(lgbm_error)?;
+        self.fit_inner(data, true)
+    }
 
-        let holdout_errors = tree_model::holdout_errors(x, data.target, |fit, target, hold| {
-            let calibration = train(fit, target, width, &params)?;
-            predict_rows(&calibration, hold, width)
-        })?;
-
-        Ok(Box::new(FittedLightGbm {
-            payload_version: PAYLOAD_VERSION,
-            columns: x.columns().to_vec(),
-            model,
-            holdout_errors,
-        }))
+    fn fit_point(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
+        self.fit_inner(data, false)
     }
 }
 
@@ -126,9 +148,9 @@ impl FittedModel for FittedLightGbm {
             &self.holdout_errors,
             MODEL_TYPE,
             |x| {
-                let booster = Booster::from_string(&self.model)
-                    .map_err(|e| CoreError::Artifact(format!("LightGBM model text: {e}")))?;
-                predict_rows(&booster, x.values(), x.n_cols())
+                with_parsed(&self.model, |booster| {
+                    predict_rows(booster, x.values(), x.n_cols())
+                })
             },
         )
     }
@@ -136,6 +158,35 @@ impl FittedModel for FittedLightGbm {
     fn to_payload(&self) -> Result<Vec<u8>, CoreError> {
         tree_model::encode_payload(self)
     }
+}
+
+thread_local! {
+    /// The booster parsed last on this thread, with its model text:
+    /// recursive forecasts predict one row at a time from the same model,
+    /// and parsing the text dominates a one-row prediction. (The library's
+    /// handle is neither `Send` nor `Sync`, so it cannot live in the fitted
+    /// model itself.)
+    static PARSED: RefCell<Option<(String, Booster)>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the booster of `model` (LightGBM's model text), parsing it
+/// only when this thread last parsed another model.
+fn with_parsed<T>(
+    model: &str,
+    f: impl FnOnce(&Booster) -> Result<T, CoreError>,
+) -> Result<T, CoreError> {
+    PARSED.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|(text, _)| text != model) {
+            let booster = Booster::from_string(model)
+                .map_err(|e| CoreError::Artifact(format!("LightGBM model text: {e}")))?;
+            *slot = Some((model.to_owned(), booster));
+        }
+        match slot.as_ref() {
+            Some((_, booster)) => f(booster),
+            None => Err(CoreError::Artifact("LightGBM model text not parsed".into())),
+        }
+    })
 }
 
 fn build(config: &serde_json::Value) -> Result<Box<dyn Forecaster>, CoreError> {

@@ -1,6 +1,7 @@
 //! Moving average: a constant forecast equal to the mean of the last W values.
 
 use forecastlab_core::{
+    explain::{self, Driver, Explanation},
     inventory,
     model_config::{self, check_range},
     target_only::{self, TargetOnlyMethod},
@@ -54,6 +55,34 @@ impl TargetOnlyMethod for MovingAverageConfig {
 
     fn forecast(&self, state: &f64, _n: usize, horizon: usize) -> Vec<f64> {
         vec![*state; horizon]
+    }
+
+    fn explain(&self, state: &f64, history: &[f64], _step: usize) -> Option<Explanation> {
+        let w = self.min_observations();
+        let window = &history[history.len().saturating_sub(w)..];
+        let std = explain::population_std(window);
+        let main = Driver::new(
+            "window_mean",
+            MODEL_TYPE,
+            Some(*state),
+            *state,
+            format!("The forecast is the mean of the last {w} observations."),
+        );
+        let dispersion = Driver::new(
+            "window_dispersion",
+            "dispersion",
+            Some(std),
+            0.0,
+            "Population standard deviation of the averaged window.",
+        );
+        Some(explain::rule_based(
+            *state,
+            main,
+            vec![dispersion],
+            explain::window_confidence(history.len(), window),
+            2 * w,
+            Some("A moving average smooths over recent shifts in demand."),
+        ))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The naive model: the forecast for every step is the last observed value.
 
 use forecastlab_core::{
+    explain::{self, Confidence, Driver, Explanation},
     inventory, model_config,
     target_only::{self, TargetOnlyMethod},
     taxonomy::ModelFamily,
@@ -47,6 +48,45 @@ impl TargetOnlyMethod for NaiveConfig {
 
     fn forecast(&self, state: &f64, _n: usize, horizon: usize) -> Vec<f64> {
         vec![*state; horizon]
+    }
+
+    fn explain(&self, state: &f64, history: &[f64], _step: usize) -> Option<Explanation> {
+        let n = history.len();
+        let main = Driver::new(
+            "last_observation",
+            MODEL_TYPE,
+            Some(*state),
+            *state,
+            "The forecast repeats the last observed value.",
+        );
+        let mut context = Vec::new();
+        if n >= 14 {
+            let trend = explain::mean(&history[n - 7..]) - explain::mean(&history[n - 14..n - 7]);
+            context.push(Driver::new(
+                "recent_trend",
+                "trend",
+                Some(trend),
+                0.0,
+                format!(
+                    "The last 7 days averaged {trend:+.1} units against the 7 before ({}); \
+                     the naive forecast does not follow it.",
+                    explain::direction(trend)
+                ),
+            ));
+        }
+        let confidence = if n < 14 {
+            Confidence::Low
+        } else {
+            Confidence::Medium
+        };
+        Some(explain::rule_based(
+            *state,
+            main,
+            context,
+            confidence,
+            14,
+            Some("The naive model repeats the last value: it ignores seasonality and trend."),
+        ))
     }
 }
 

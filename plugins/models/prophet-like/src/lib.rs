@@ -9,6 +9,7 @@
 //! holiday columns; any further column lands in `other`.
 
 use forecastlab_core::{
+    explain::{self, Driver, ExplainMethod, Explanation},
     inventory,
     linalg::{self, RidgeFit},
     model_config::{self, check_float_range},
@@ -197,6 +198,47 @@ impl SupervisedMethod for ProphetLikeConfig {
 
     fn predict_model(&self, pipeline: &Pipeline, x: &FeatureMatrix) -> Vec<f64> {
         pipeline.predict(x)
+    }
+
+    /// Exact components: intercept + coefficient × (imputed) value of each
+    /// kept column.
+    fn explain_model(
+        &self,
+        pipeline: &Pipeline,
+        x: &FeatureMatrix,
+        row: usize,
+    ) -> Option<Explanation> {
+        let values = x.rows().nth(row)?;
+        let columns = x.columns();
+        let drivers: Vec<Driver> = pipeline
+            .contributions(values)
+            .map(|(j, contribution)| {
+                let name = columns[j].as_str();
+                let value = impute(values[j], pipeline.medians[j]);
+                let imputed = if values[j].is_finite() {
+                    ""
+                } else {
+                    " (missing; training median used)"
+                };
+                Driver::new(
+                    name,
+                    explain::feature_group(name),
+                    Some(value),
+                    contribution,
+                    format!("coefficient × {name} = {contribution:+.3}{imputed}"),
+                )
+            })
+            .collect();
+        let prediction = self.predict_model(pipeline, &supervised::slice_rows(x, row..row + 1));
+        Some(Explanation {
+            method: ExplainMethod::Component,
+            prediction: *prediction.first()?,
+            base_value: pipeline.ridge.intercept,
+            drivers,
+            confidence: None,
+            history_needed: 30,
+            caveat: None,
+        })
     }
 }
 

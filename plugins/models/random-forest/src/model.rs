@@ -109,6 +109,39 @@ fn train(
     Ok((forest, fill))
 }
 
+impl RandomForest {
+    /// Fits the booster and, when `calibrate`, the held-out calibration
+    /// model whose errors give the intervals.
+    fn fit_inner(
+        &self,
+        data: &TrainingData<'_>,
+        calibrate: bool,
+    ) -> Result<Box<dyn FittedModel>, CoreError> {
+        let x = tree_model::training_matrix(data, MODEL_TYPE, 2)?;
+        let width = x.n_cols();
+        let params = || parameters(&self.config, data.seed, width);
+        let (forest, fill) = train(x.values(), data.target, width, params())?;
+
+        let holdout_errors = if calibrate {
+            tree_model::holdout_errors(x, data.target, |fit, target, hold| {
+                let (calibration, fill) = train(fit, target, width, params())?;
+                let held = dense(hold, width, &fill)?;
+                calibration.predict(&held).map_err(rf_error)
+            })?
+        } else {
+            Vec::new()
+        };
+
+        Ok(Box::new(FittedRandomForest {
+            payload_version: PAYLOAD_VERSION,
+            columns: x.columns().to_vec(),
+            fill,
+            forest,
+            holdout_errors,
+        }))
+    }
+}
+
 impl Forecaster for RandomForest {
     fn model_type(&self) -> &'static str {
         MODEL_TYPE
@@ -119,24 +152,11 @@ impl Forecaster for RandomForest {
     }
 
     fn fit(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
-        let x = tree_model::training_matrix(data, MODEL_TYPE, 2)?;
-        let width = x.n_cols();
-        let params = || parameters(&self.config, data.seed, width);
-        let (forest, fill) = train(x.values(), data.target, width, params())?;
+        self.fit_inner(data, true)
+    }
 
-        let holdout_errors = tree_model::holdout_errors(x, data.target, |fit, target, hold| {
-            let (calibration, fill) = train(fit, target, width, params())?;
-            let held = dense(hold, width, &fill)?;
-            calibration.predict(&held).map_err(rf_error)
-        })?;
-
-        Ok(Box::new(FittedRandomForest {
-            payload_version: PAYLOAD_VERSION,
-            columns: x.columns().to_vec(),
-            fill,
-            forest,
-            holdout_errors,
-        }))
+    fn fit_point(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
+        self.fit_inner(data, false)
     }
 }
 

@@ -9,16 +9,23 @@
 //! penalty, the initial prediction set to the target mean, no early
 //! stopping. Missing values (NaN) are handled natively: each split learns
 //! which side missing values go to.
+//!
+//! With `seasonal_base` (the default) the trees are fitted on the target
+//! minus a seasonal-naive base read from the frame's own same-weekday lag
+//! columns ([`SeasonalBase`]), with the base offered as one more column; the
+//! forecast is base + the trees' correction. Off, they fit the raw target.
 
 use forecastlab_core::{
+    explain::{self, Driver, ExplainMethod, Explanation},
     inventory,
     model_config::{self, check_float_range, check_range},
+    seasonal_base::SeasonalBase,
     supervised::{self, FittedSupervised, Supervised, SupervisedMethod},
     taxonomy::ModelFamily,
     CoreError, FeatureMatrix,
 };
 use forust_ml::{
-    gradientbooster::{GrowPolicy, MissingNodeTreatment},
+    gradientbooster::{ContributionsMethod, GrowPolicy, MissingNodeTreatment},
     objective::ObjectiveType,
     GradientBooster, Matrix,
 };
@@ -51,9 +58,17 @@ pub struct RegressionConfig {
     /// Maximum tree depth (1–20, default 6).
     #[serde(default = "default_max_depth")]
     pub max_depth: i64,
+    /// Fit the trees on the residual of a seasonal-naive base read from the
+    /// frame's lag columns (default true).
+    #[serde(default = "default_seasonal_base")]
+    pub seasonal_base: bool,
     /// Hash of the feature config the frame was built with (informational).
     #[serde(default)]
     pub feature_config_hash: Option<String>,
+}
+
+fn default_seasonal_base() -> bool {
+    true
 }
 
 fn model_type() -> String {
@@ -135,11 +150,99 @@ impl SupervisedMethod for RegressionConfig {
     }
 
     fn fit_model(&self, x: &FeatureMatrix, y: &[f64], seed: u64) -> Result<Booster, CoreError> {
-        self.fit_booster(x, y, seed).map(Booster)
+        let base = if self.seasonal_base {
+            SeasonalBase::for_columns(x.columns(), y)
+        } else {
+            None
+        };
+        let Some(base) = base else {
+            return Ok(Booster {
+                trees: self.fit_booster(x, y, seed)?,
+                base: None,
+            });
+        };
+        let (augmented, level) = base.augment(x)?;
+        let residual: Vec<f64> = y.iter().zip(&level).map(|(a, b)| a - b).collect();
+        Ok(Booster {
+            trees: self.fit_booster(&augmented, &residual, seed)?,
+            base: Some(base),
+        })
     }
 
     fn predict_model(&self, booster: &Booster, x: &FeatureMatrix) -> Vec<f64> {
-        predict_booster(&booster.0, x)
+        match &booster.base {
+            None => predict_booster(&booster.trees, x),
+            Some(base) => match base.augment(x) {
+                Ok((augmented, level)) => predict_booster(&booster.trees, &augmented)
+                    .iter()
+                    .zip(&level)
+                    .map(|(r, b)| r + b)
+                    .collect(),
+                Err(_) => vec![f64::NAN; x.n_rows()],
+            },
+        }
+    }
+
+    /// Exact TreeSHAP values from forust-ml's own contribution routine
+    /// (`ContributionsMethod::Shapley`): one per column plus the bias.
+    fn explain_model(
+        &self,
+        booster: &Booster,
+        x: &FeatureMatrix,
+        row: usize,
+    ) -> Option<Explanation> {
+        let one = supervised::slice_rows(x, row..row + 1);
+        // With a seasonal base the trees explain the residual over the
+        // base's level on the augmented row; the level is its own driver.
+        let (explained, level) = match &booster.base {
+            None => (one, None),
+            Some(base) => {
+                let (augmented, level) = base.augment(&one).ok()?;
+                (augmented, Some(*level.first()?))
+            }
+        };
+        let columns = column_major(&explained);
+        let matrix = Matrix::new(&columns, 1, explained.n_cols());
+        let contributions =
+            booster
+                .trees
+                .predict_contributions(&matrix, ContributionsMethod::Shapley, false);
+        let (bias, per_column) = contributions.split_last()?;
+        let values = explained.values();
+        let mut drivers: Vec<Driver> = explained
+            .columns()
+            .iter()
+            .zip(per_column)
+            .zip(values)
+            .map(|((name, &contribution), &value)| {
+                Driver::new(
+                    name.as_str(),
+                    explain::feature_group(name),
+                    value.is_finite().then_some(value),
+                    contribution,
+                    format!("SHAP value of {name}: {contribution:+.3}"),
+                )
+            })
+            .collect();
+        let trees = *predict_booster(&booster.trees, &explained).first()?;
+        if let Some(level) = level {
+            drivers.push(Driver::new(
+                "seasonal_base",
+                explain::feature_group("seasonal_base"),
+                Some(level),
+                level,
+                format!("Seasonal-naive base level the trees correct: {level:+.3}"),
+            ));
+        }
+        Some(Explanation {
+            method: ExplainMethod::Shap,
+            prediction: trees + level.unwrap_or(0.0),
+            base_value: *bias,
+            drivers,
+            confidence: None,
+            history_needed: 30,
+            caveat: None,
+        })
     }
 }
 
@@ -149,15 +252,22 @@ pub type Regression = Supervised<RegressionConfig>;
 /// Fitted regression model; its payload holds the booster under `booster`.
 pub type FittedRegression = FittedSupervised<RegressionConfig>;
 
-/// The fitted booster (wrapped for `Debug`).
+/// The fitted booster and, when it was fitted on the residual of a
+/// seasonal base, how that base is read from a matrix.
 #[derive(Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Booster(GradientBooster);
+pub struct Booster {
+    /// The trees.
+    trees: GradientBooster,
+    /// The base the trees correct (`None`: they predict the target).
+    #[serde(default)]
+    base: Option<SeasonalBase>,
+}
 
 impl std::fmt::Debug for Booster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Booster")
-            .field("trees", &self.0.trees.len())
+            .field("trees", &self.trees.trees.len())
+            .field("base", &self.base)
             .finish()
     }
 }
@@ -166,7 +276,7 @@ impl Booster {
     /// Per-column gain importances (normalised) for the training `columns`,
     /// in column order.
     pub fn feature_importances(&self, columns: &[String]) -> Vec<(String, f64)> {
-        let gains = self.0.calculate_feature_importance(
+        let gains = self.trees.calculate_feature_importance(
             forust_ml::gradientbooster::ImportanceMethod::TotalGain,
             true,
         );
@@ -310,7 +420,7 @@ mod tests {
         let model = build(&serde_json::json!({})).unwrap();
         assert_eq!(
             serde_json::to_string(&model.config_json()).unwrap(),
-            r#"{"schema_version":"1.0","model_type":"regression","max_iter":200,"learning_rate":0.05,"max_depth":6,"feature_config_hash":null}"#
+            r#"{"schema_version":"1.0","model_type":"regression","max_iter":200,"learning_rate":0.05,"max_depth":6,"seasonal_base":true,"feature_config_hash":null}"#
         );
     }
 }

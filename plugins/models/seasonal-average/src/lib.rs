@@ -4,6 +4,7 @@
 //! Days with no sample fall back to the last value.
 
 use forecastlab_core::{
+    explain::{self, Confidence, Driver, Explanation},
     inventory,
     model_config::{self, check_range},
     target_only::{self, TargetOnlyMethod},
@@ -101,6 +102,52 @@ impl TargetOnlyMethod for SeasonalAverageConfig {
                 samples.iter().sum::<f64>() / samples.len() as f64
             })
             .collect()
+    }
+
+    fn explain(&self, state: &Vec<f64>, history: &[f64], step: usize) -> Option<Explanation> {
+        let season = self.season();
+        let value = *self.forecast(state, history.len(), step).last()?;
+        let len = state.len();
+        let mut samples: Vec<f64> = (1..=self.cycles())
+            .filter_map(|k| {
+                let offset = (k * season) as isize - step as isize;
+                (offset >= 0 && (offset as usize) < len).then(|| state[len - 1 - offset as usize])
+            })
+            .collect();
+        if self.trim_outliers && samples.len() >= 4 {
+            samples.sort_unstable_by(f64::total_cmp);
+            samples = samples[1..samples.len() - 1].to_vec();
+        }
+        let main = Driver::new(
+            "seasonal_window_mean",
+            MODEL_TYPE,
+            Some(value),
+            value,
+            format!(
+                "The forecast averages {} earlier values on the same position of the {season}-day season.",
+                samples.len()
+            ),
+        );
+        let dispersion = Driver::new(
+            "sample_dispersion",
+            "dispersion",
+            Some(explain::population_std(&samples)),
+            0.0,
+            "Population standard deviation of the averaged seasonal samples.",
+        );
+        let confidence = if history.len() < season * self.cycles() {
+            Confidence::Low
+        } else {
+            Confidence::Medium
+        };
+        Some(explain::rule_based(
+            value,
+            main,
+            vec![dispersion],
+            confidence,
+            2 * season,
+            None,
+        ))
     }
 }
 

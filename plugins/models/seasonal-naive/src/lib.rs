@@ -2,6 +2,7 @@
 //! one season before.
 
 use forecastlab_core::{
+    explain::{self, Confidence, Driver, Explanation},
     inventory,
     model_config::{self, check_range},
     target_only::{self, TargetOnlyMethod},
@@ -60,6 +61,31 @@ impl TargetOnlyMethod for SeasonalNaiveConfig {
 
     fn forecast(&self, state: &Vec<f64>, _n: usize, horizon: usize) -> Vec<f64> {
         (0..horizon).map(|h| state[h % state.len()]).collect()
+    }
+
+    fn explain(&self, state: &Vec<f64>, history: &[f64], step: usize) -> Option<Explanation> {
+        let season = self.season();
+        let value = *state.get((step.max(1) - 1) % state.len().max(1))?;
+        let main = Driver::new(
+            "season_match",
+            MODEL_TYPE,
+            Some(value),
+            value,
+            format!("The forecast repeats the value observed one season ({season} days) earlier."),
+        );
+        let confidence = if history.len() < 2 * season {
+            Confidence::Low
+        } else {
+            Confidence::Medium
+        };
+        Some(explain::rule_based(
+            value,
+            main,
+            Vec::new(),
+            confidence,
+            2 * season,
+            Some("The seasonal naive model assumes the previous cycle repeats exactly."),
+        ))
     }
 }
 

@@ -4,6 +4,7 @@
 //! Training rows use e = 0…n−1, predictions e = n…n+h−1.
 
 use forecastlab_core::{
+    explain::{self, Confidence, Driver, Explanation},
     inventory,
     linalg::{Moments, RidgeFit},
     model_config::{self, check_float_range},
@@ -168,6 +169,53 @@ impl TargetOnlyMethod for TrendRegressionConfig {
                 fit.predict_row(&row)
             })
             .collect()
+    }
+
+    fn explain(&self, fit: &RidgeFit, history: &[f64], step: usize) -> Option<Explanation> {
+        let e = history.len() + step.max(1) - 1;
+        let mut row = Vec::with_capacity(self.n_cols());
+        self.design_row(e, &mut row);
+        let part =
+            |range: std::ops::Range<usize>| -> f64 { range.map(|i| fit.coef[i] * row[i]).sum() };
+        let mut drivers = vec![Driver::new(
+            "elapsed_day",
+            "trend",
+            Some(e as f64),
+            part(0..1),
+            format!("Linear trend at elapsed day {e}."),
+        )];
+        let mut next = 1;
+        if self.include_dow {
+            drivers.push(Driver::new(
+                "day_of_week",
+                "day_of_week",
+                Some((e % 7) as f64),
+                part(next..next + 7),
+                format!("Effect of synthetic weekday {} (elapsed day mod 7).", e % 7),
+            ));
+            next += 7;
+        }
+        if self.include_month {
+            drivers.push(Driver::new(
+                "month_of_year",
+                "month",
+                Some(((e / 30) % 12) as f64),
+                part(next..next + 12),
+                format!(
+                    "Effect of synthetic month {} ((elapsed day div 30) mod 12).",
+                    (e / 30) % 12
+                ),
+            ));
+        }
+        Some(Explanation {
+            method: explain::ExplainMethod::Component,
+            prediction: fit.predict_row(&row),
+            base_value: fit.intercept,
+            drivers,
+            confidence: Some(Confidence::from_history(history.len())),
+            history_needed: 14,
+            caveat: None,
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 //! weights, oldest first.
 
 use forecastlab_core::{
+    explain::{self, Driver, Explanation},
     inventory,
     model_config::{self, check_open_range, check_range},
     target_only::{self, TargetOnlyMethod},
@@ -96,6 +97,33 @@ impl TargetOnlyMethod for WeightedMovingAverageConfig {
 
     fn forecast(&self, state: &f64, _n: usize, horizon: usize) -> Vec<f64> {
         vec![*state; horizon]
+    }
+
+    fn explain(&self, state: &f64, history: &[f64], _step: usize) -> Option<Explanation> {
+        let w = self.min_observations();
+        let window = &history[history.len().saturating_sub(w)..];
+        let main = Driver::new(
+            "weighted_window_mean",
+            MODEL_TYPE,
+            Some(*state),
+            *state,
+            format!("The forecast is the weighted mean of the last {w} observations, newest weighted most."),
+        );
+        let dispersion = Driver::new(
+            "window_dispersion",
+            "dispersion",
+            Some(explain::population_std(window)),
+            0.0,
+            "Population standard deviation of the averaged window.",
+        );
+        Some(explain::rule_based(
+            *state,
+            main,
+            vec![dispersion],
+            explain::window_confidence(history.len(), window),
+            2 * w,
+            None,
+        ))
     }
 }
 

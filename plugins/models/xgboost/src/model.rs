@@ -113,16 +113,14 @@ fn predict_rows(booster: &Booster, x: &[f64], n_rows: usize) -> Result<Vec<f64>,
     Ok(predicted.into_iter().map(f64::from).collect())
 }
 
-impl Forecaster for Xgboost {
-    fn model_type(&self) -> &'static str {
-        MODEL_TYPE
-    }
-
-    fn config_json(&self) -> serde_json::Value {
-        serde_json::to_value(&self.config).unwrap_or_default()
-    }
-
-    fn fit(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
+impl Xgboost {
+    /// Fits the booster and, when `calibrate`, the held-out calibration
+    /// model whose errors give the intervals.
+    fn fit_inner(
+        &self,
+        data: &TrainingData<'_>,
+        calibrate: bool,
+    ) -> Result<Box<dyn FittedModel>, CoreError> {
         let x = tree_model::training_matrix(data, MODEL_TYPE, 1)?;
         let width = x.n_cols();
         let n = data.target.len();
@@ -131,10 +129,14 @@ impl Forecaster for Xgboost {
         let model = String::from_utf8(model_bytes)
             .map_err(|e| CoreError::Artifact(format!("XGBoost model is not UTF-8: {e}")))?;
 
-        let holdout_errors = tree_model::holdout_errors(x, data.target, |fit, target, hold| {
-            let calibration = train(fit, target, target.len(), &self.config, data.seed)?;
-            predict_rows(&calibration, hold, hold.len() / width)
-        })?;
+        let holdout_errors = if calibrate {
+            tree_model::holdout_errors(x, data.target, |fit, target, hold| {
+                let calibration = train(fit, target, target.len(), &self.config, data.seed)?;
+                predict_rows(&calibration, hold, hold.len() / width)
+            })?
+        } else {
+            Vec::new()
+        };
 
         Ok(Box::new(FittedXgboost {
             payload: Payload {
@@ -145,6 +147,24 @@ impl Forecaster for Xgboost {
             },
             booster: Mutex::new(booster),
         }))
+    }
+}
+
+impl Forecaster for Xgboost {
+    fn model_type(&self) -> &'static str {
+        MODEL_TYPE
+    }
+
+    fn config_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or_default()
+    }
+
+    fn fit(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
+        self.fit_inner(data, true)
+    }
+
+    fn fit_point(&self, data: &TrainingData<'_>) -> Result<Box<dyn FittedModel>, CoreError> {
+        self.fit_inner(data, false)
     }
 }
 

@@ -12,8 +12,8 @@
 use chrono::NaiveDate;
 use forecastlab_core::{
     backtest::Fold,
-    frame::{self, FrameSpec, FutureInputs, MultiStepStrategy, SeriesData},
-    CoreError, Forecaster, SeriesKey, TrainingData,
+    frame::{self, FeatureAwareMetadata, FrameSpec, FutureInputs, MultiStepStrategy, SeriesData},
+    CoreError, Forecast, Forecaster, SeriesKey, TrainingData,
 };
 
 use crate::{
@@ -56,6 +56,11 @@ impl SeriesInput {
     pub(crate) fn target(&self) -> &[f64] {
         &self.data.target
     }
+
+    /// Unit price per row (NaN when unknown).
+    pub(crate) fn prices(&self) -> &[f64] {
+        &self.data.price
+    }
 }
 
 /// Loads the side tables of the V1 frame (product dates, promotions, price
@@ -81,17 +86,44 @@ pub(crate) fn forecast_fold(
     fold: &Fold,
     seed: u64,
 ) -> Result<Vec<f64>, CoreError> {
-    let data = &input.data;
-    if fold.train.is_empty() || fold.test.is_empty() || fold.test.end > data.len() {
-        return Err(CoreError::input("fold lies outside the series"));
-    }
-    let train = data.rows(fold.train.clone());
+    let train = training_rows(input, fold)?;
     let training = frame::build_training_frame(&FrameSpec::v1(), &train)?;
-    let fitted = forecaster.fit(&TrainingData {
+    let fitted = forecaster.fit_point(&TrainingData {
         target: &training.y,
         features: Some(&training.x),
         seed,
     })?;
+    forecast_test_rows(input, fold, &training.metadata, |future| {
+        frame::forecast(
+            fitted.as_ref(),
+            &training.metadata,
+            future,
+            MultiStepStrategy::DEFAULT,
+            Some(&train),
+        )
+    })
+}
+
+/// The fold's training rows of the series (side tables kept).
+pub(crate) fn training_rows(input: &SeriesInput, fold: &Fold) -> Result<SeriesData, CoreError> {
+    if fold.train.is_empty() || fold.test.is_empty() || fold.test.end > input.data.len() {
+        return Err(CoreError::input("fold lies outside the series"));
+    }
+    Ok(input.data.rows(fold.train.clone()))
+}
+
+/// Runs `forecast` on the known future of the fold (from the last training
+/// date to the last test date) and returns one value per test row.
+pub(crate) fn forecast_test_rows<F>(
+    input: &SeriesInput,
+    fold: &Fold,
+    metadata: &FeatureAwareMetadata,
+    forecast: F,
+) -> Result<Vec<f64>, CoreError>
+where
+    F: FnOnce(&FutureInputs) -> Result<Forecast, CoreError>,
+{
+    let data = &input.data;
     let origin = data.dates[fold.train.end - 1];
     let last_test = data.dates[fold.test.end - 1];
     let days = usize::try_from((last_test - origin).num_days())
@@ -107,16 +139,10 @@ pub(crate) fn forecast_fold(
         &visible,
         origin,
         days,
-        training.metadata.baseline_price,
-        training.metadata.last_price,
+        metadata.baseline_price,
+        metadata.last_price,
     )?;
-    let forecast = frame::forecast(
-        fitted.as_ref(),
-        &training.metadata,
-        &future,
-        MultiStepStrategy::DEFAULT,
-        Some(&train),
-    )?;
+    let forecast = forecast(&future)?;
     data.dates[fold.test.clone()]
         .iter()
         .map(|date| {

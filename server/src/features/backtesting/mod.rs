@@ -1,6 +1,7 @@
 //! POST /backtesting/run: time-series cross-validation.
 
 mod feature_aware;
+mod global;
 pub mod routes;
 pub mod schemas;
 pub mod service;

@@ -98,6 +98,12 @@ pub struct BacktestConfig {
     /// kept).
     #[serde(default = "yes")]
     pub store_fold_details: bool,
+    /// Fit the (feature-aware) main model once per fold across every
+    /// selected series instead of once per series: a global model with
+    /// series-level columns, folds cut on the common date axis. Needs
+    /// `series`; default false.
+    #[serde(default)]
+    pub global_model: bool,
 }
 
 fn schema_version() -> String {
@@ -248,6 +254,13 @@ impl Validate for BacktestRequest {
                 "value_error",
             );
         }
+        if self.config.global_model && self.series.is_none() {
+            v.push(
+                "config.global_model",
+                "A global model needs many series: name them with 'series'",
+                "value_error",
+            );
+        }
         let split = &self.config.split_config;
         v.range("config.split_config.n_splits", split.n_splits, 2, 20);
         v.min(
@@ -290,7 +303,10 @@ impl Validate for BacktestRequest {
     }
 }
 
-/// The five metrics of one evaluation; non-finite values are `null`.
+/// The metrics of one evaluation; non-finite values are `null`. MASE and
+/// RMSSE divide by the in-sample seasonal naive (S = 7) error of the fold's
+/// training window (`null` when that window is flat or no longer than a
+/// week).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct MetricsBody {
     /// Mean absolute error.
@@ -303,6 +319,11 @@ pub struct MetricsBody {
     pub wape: Option<f64>,
     /// Mean of actual − forecast (positive = under-forecast).
     pub bias: Option<f64>,
+    /// Mean absolute scaled error (MAE / in-sample seasonal naive MAE).
+    pub mase: Option<f64>,
+    /// Root mean squared scaled error (sqrt(MSE / in-sample seasonal naive
+    /// MSE)).
+    pub rmsse: Option<f64>,
 }
 
 /// A float for the wire: `None` (JSON `null`) when not finite.
@@ -318,6 +339,8 @@ impl From<Metrics> for MetricsBody {
             smape: finite(m.smape),
             wape: finite(m.wape),
             bias: finite(m.bias),
+            mase: finite(m.mase),
+            rmsse: finite(m.rmsse),
         }
     }
 }
@@ -335,6 +358,10 @@ pub struct StabilityBody {
     pub wape_stability: Option<f64>,
     /// Of bias.
     pub bias_stability: Option<f64>,
+    /// Of MASE.
+    pub mase_stability: Option<f64>,
+    /// Of RMSSE.
+    pub rmsse_stability: Option<f64>,
 }
 
 impl From<Metrics> for StabilityBody {
@@ -345,6 +372,8 @@ impl From<Metrics> for StabilityBody {
             smape_stability: finite(m.smape),
             wape_stability: finite(m.wape),
             bias_stability: finite(m.bias),
+            mase_stability: finite(m.mase),
+            rmsse_stability: finite(m.rmsse),
         }
     }
 }
@@ -483,6 +512,11 @@ pub struct PooledModelResult {
     pub mean_series_metrics: MetricsBody,
     /// Pooled metrics per horizon bucket (`null` when there are none).
     pub bucketed_pooled_metrics: Option<BucketMetricsBody>,
+    /// Portfolio WRMSSE (M5 definition, bottom level): per fold, the RMSSE
+    /// of each series (scaled by its one-step in-sample error from its first
+    /// sale on) weighted by its revenue over the last 28 training days; the
+    /// mean over folds. `null` when no series has a scale and a weight.
+    pub wrmsse: Option<f64>,
 }
 
 /// Pooled results of a many-series backtest.

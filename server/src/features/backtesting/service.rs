@@ -6,7 +6,7 @@
 //! [`run_with_progress`] adds a progress/cancellation hook.
 
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     sync::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc,
@@ -20,20 +20,27 @@ use forecastlab_core::{
     metrics::{self, MetricSums, Metrics, METRIC_NAMES},
     model_config,
     taxonomy::InputKind,
+    wrmsse::{self, WrmsseAccumulator},
     CoreError, Forecaster, SeriesKey,
 };
 use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::{
-    feature_aware,
+    feature_aware, global,
     schemas::{
         finite, BacktestRequest, BucketMetricsBody, FoldResult, ModelBacktestResult,
         PooledModelResult, PooledResults, SeriesBacktestResult, SeriesSelection, SkippedSeries,
         SplitBoundary, StabilityBody,
     },
 };
-use crate::{config::Settings, data::series, extract, problem::Problem, state::AppState};
+use crate::{
+    config::Settings,
+    data::{series, series_data},
+    extract,
+    problem::Problem,
+    state::AppState,
+};
 
 /// Called after every (model, fold) evaluation with `(done, total)`; return
 /// `false` to cancel the backtest (it then fails with a 409 `CONFLICT`
@@ -83,6 +90,16 @@ pub async fn run_with_progress(
     check_limits(settings, &spec)?;
 
     let main = build_main(settings, &request.config.model_config_main)?;
+    if request.config.global_model && !main.feature_aware {
+        return Err(Problem::invalid_field(
+            "config.global_model",
+            format!(
+                "Only feature-aware models can be fitted globally; '{}' is target-only.",
+                main.model_type
+            ),
+            "value_error",
+        ));
+    }
     if main.feature_aware && spec.min_train_size < FEATURE_AWARE_MIN_TRAIN {
         return Err(Problem::bad_request(format!(
             "Feature-aware model '{}' needs min_train_size >= {FEATURE_AWARE_MIN_TRAIN}, got {}.",
@@ -102,6 +119,7 @@ pub async fn run_with_progress(
         "model_config_main": main.forecaster.config_json(),
         "include_baselines": request.config.include_baselines,
         "store_fold_details": request.config.store_fold_details,
+        "global_model": request.config.global_model,
     }));
 
     let single = request.series.is_none();
@@ -162,9 +180,15 @@ pub async fn run_with_progress(
         loaded
     };
 
+    let categories = if request.config.global_model {
+        Some(series_data::load_categories(&state.db).await?)
+    } else {
+        None
+    };
     let mut candidates = vec![main];
     candidates.extend(baselines.into_iter().flatten());
     let job = Job {
+        global: categories,
         spec,
         candidates,
         seed: settings.forecast_random_seed,
@@ -219,7 +243,7 @@ pub async fn run_with_progress(
             match result.and_then(|outcome| Ok((job.shape_series(input, &outcome)?, outcome))) {
                 Ok((shaped, outcome)) => {
                     response.leakage_check_passed &= outcome.leakage_ok;
-                    pool.add(&outcome);
+                    pool.add(input, &outcome);
                     series_results.push(shaped);
                 }
                 Err(error) => skipped.push(SkippedSeries {
@@ -374,6 +398,9 @@ impl Control {
 
 /// Everything the blocking part needs.
 struct Job {
+    /// `Some(product id → category)` when the main model is fitted
+    /// globally.
+    global: Option<HashMap<i64, String>>,
     spec: SplitSpec,
     candidates: Vec<Candidate>,
     seed: u64,
@@ -400,15 +427,30 @@ impl Job {
             .sum::<usize>()
             * self.candidates.len();
         self.control.total.store(total, Ordering::Relaxed);
+        let global = match &self.global {
+            None => None,
+            Some(categories) => match global::run(
+                self.candidates[0].forecaster.as_ref(),
+                loaded,
+                categories,
+                &self.spec,
+                self.seed,
+                &|| self.control.check(),
+            ) {
+                Ok(run) => Some(run),
+                Err(error) => return loaded.iter().map(|_| Err(error.clone())).collect(),
+            },
+        };
         loaded
             .par_iter()
-            .map(|(_, input)| self.evaluate_series(input))
+            .map(|(_, input)| self.evaluate_series(input, global.as_ref()))
             .collect()
     }
 
     fn evaluate_series(
         &self,
         input: &feature_aware::SeriesInput,
+        global: Option<&global::GlobalRun>,
     ) -> Result<SeriesOutcome, CoreError> {
         self.control.check()?;
         if input.is_empty() {
@@ -418,14 +460,30 @@ impl Job {
                 0,
             ));
         }
-        let folds = backtest::split(input.len(), &self.spec)?;
+        let folds = match global {
+            None => backtest::split(input.len(), &self.spec)?,
+            Some(run) => {
+                let folds = run.folds(input.key());
+                if folds.is_empty() {
+                    return Err(CoreError::insufficient(
+                        "a global backtest fold",
+                        FEATURE_AWARE_MIN_TRAIN,
+                        input.len(),
+                    ));
+                }
+                folds
+            }
+        };
         let predictors: Vec<Box<backtest::Predictor<'_>>> = self
             .candidates
             .iter()
-            .map(|candidate| -> Box<backtest::Predictor<'_>> {
+            .enumerate()
+            .map(|(position, candidate)| -> Box<backtest::Predictor<'_>> {
                 Box::new(move |fold: &Fold| {
                     self.control.check()?;
-                    let forecast = if candidate.feature_aware {
+                    let forecast = if let (0, Some(run)) = (position, global) {
+                        run.predictions(input.key(), fold.index)
+                    } else if candidate.feature_aware {
                         feature_aware::forecast_fold(
                             candidate.forecaster.as_ref(),
                             input,
@@ -457,7 +515,11 @@ impl Job {
                 tracing::warn!(baseline = %candidate.model_type, %error, "baseline failed; skipped");
             }
         }
-        let leakage_ok = backtest::leakage_check(&folds, self.spec.gap, input.dates());
+        let leakage_ok = match global {
+            None => backtest::leakage_check(&folds, self.spec.gap, input.dates()),
+            // Gaps are kept on the date axis; a series may miss rows there.
+            Some(run) => run.leakage_ok && backtest::leakage_check(&folds, 0, input.dates()),
+        };
         results.shrink_to_fit();
         Ok(SeriesOutcome {
             folds,
@@ -610,6 +672,7 @@ struct PoolSlot {
     sums: MetricSums,
     buckets: backtest::BucketSums,
     series_metrics: Vec<Metrics>,
+    wrmsse: WrmsseAccumulator,
 }
 
 impl Pool {
@@ -619,13 +682,30 @@ impl Pool {
         }
     }
 
-    fn add(&mut self, outcome: &SeriesOutcome) {
+    fn add(&mut self, input: &feature_aware::SeriesInput, outcome: &SeriesOutcome) {
+        let target = input.target();
         for (slot, result) in self.slots.iter_mut().zip(&outcome.results) {
             if let Ok(model) = result {
                 slot.n_series += 1;
                 slot.sums.merge(&model.pooled);
                 backtest::merge_buckets(&mut slot.buckets, &model.pooled_buckets);
                 slot.series_metrics.push(model.aggregated);
+                for fold in &model.folds {
+                    let train = fold.fold.train.clone();
+                    let rmsse = wrmsse::rmsse(
+                        &target[train.clone()],
+                        &target[fold.fold.test.clone()],
+                        &fold.predictions,
+                    );
+                    let weight = wrmsse::revenue(
+                        &target[train.clone()],
+                        &input.prices()[train],
+                        wrmsse::WEIGHT_WINDOW,
+                    );
+                    if let Some(rmsse) = rmsse {
+                        slot.wrmsse.add(fold.fold.index, weight, rmsse);
+                    }
+                }
             }
         }
     }
@@ -648,6 +728,7 @@ impl Pool {
                         mean_series_metrics: metrics::aggregate(&slot.series_metrics).into(),
                         bucketed_pooled_metrics: (!buckets.is_empty())
                             .then(|| BucketMetricsBody::from_pairs(&buckets)),
+                        wrmsse: finite(slot.wrmsse.value()),
                     },
                     pooled,
                 )
@@ -691,7 +772,7 @@ mod tests {
 
     #[test]
     fn comparison_follows_the_spec() {
-        let main = Metrics::from_array([5.0, 6.0, 10.0, 20.0, -2.0]);
+        let main = Metrics::from_array([5.0, 6.0, 10.0, 20.0, -2.0, 0.5, 0.8]);
         let naive = candidate("naive", Some("vs_naive_pct"));
         let seasonal = candidate("seasonal_naive", Some("vs_seasonal_pct"));
         let summary = comparison_summary(
@@ -699,9 +780,12 @@ mod tests {
             &[
                 (
                     &naive,
-                    Metrics::from_array([10.0, 0.0, f64::NAN, f64::INFINITY, 4.0]),
+                    Metrics::from_array([10.0, 0.0, f64::NAN, f64::INFINITY, 4.0, 1.0, 1.0]),
                 ),
-                (&seasonal, Metrics::from_array([4.0, 6.0, 10.0, 20.0, 0.0])),
+                (
+                    &seasonal,
+                    Metrics::from_array([4.0, 6.0, 10.0, 20.0, 0.0, 1.0, f64::NAN]),
+                ),
             ],
         );
         assert_eq!(summary["mae"]["main"], 5.0);
@@ -716,7 +800,13 @@ mod tests {
         // Bias compares absolute values.
         assert_eq!(summary["bias"]["vs_naive_pct"], 50.0);
         assert!(summary["bias"].get("vs_seasonal_pct").is_none());
+        // Scale-free metrics compare like the others.
+        assert_eq!(summary["mase"]["vs_naive_pct"], 50.0);
+        assert!(summary["rmsse"].get("vs_seasonal_pct").is_none());
         let keys: Vec<&String> = summary.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["mae", "rmse", "smape", "wape", "bias"]);
+        assert_eq!(
+            keys,
+            ["mae", "rmse", "smape", "wape", "bias", "mase", "rmsse"]
+        );
     }
 }

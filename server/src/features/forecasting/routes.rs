@@ -3,7 +3,11 @@
 use axum::extract::State;
 
 use super::{
-    schemas::{PredictRequest, PredictResponse, TrainRequest, TrainResponse},
+    global,
+    schemas::{
+        GlobalTrainRequest, GlobalTrainResponse, PredictRequest, PredictResponse, TrainRequest,
+        TrainResponse,
+    },
     service,
 };
 use crate::{
@@ -95,4 +99,38 @@ pub(crate) async fn predict(
     Json(request): Json<PredictRequest>,
 ) -> Result<axum::Json<PredictResponse>, Problem> {
     Ok(axum::Json(service::predict(&state, request).await?))
+}
+
+/// Trains one feature-aware model across many series (a global model) and
+/// saves it as one artifact.
+///
+/// `series` names the series (a list of `{store_id, product_id}` pairs, or
+/// `"all"` for every series with sales in the window). The model is fitted
+/// once on the stacked V1 frames of every series with at least 30 rows,
+/// each series scaled by the mean of its training target, with
+/// series-level columns (store, product and category codes, the log scale,
+/// and target encodings of the series, its store, its product and its
+/// category over the dates strictly before each row). Series without rows
+/// or with fewer than 30 are listed in `skipped_series`; none usable → 400.
+/// A target-only `model_type` → 422 on `config.model_type`.
+///
+/// `POST /forecasting/predict` with the returned path or key forecasts any
+/// of the fitted series (recursive strategy; its store and product must be
+/// among `series`, else 400).
+#[utoipa::path(
+    post,
+    path = "/forecasting/train-global",
+    tag = "forecasting",
+    request_body = GlobalTrainRequest,
+    responses(
+        (status = 200, description = "Global model trained and saved", body = GlobalTrainResponse),
+        (status = 400, description = "Unknown or disabled model type, no or too little data", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid request or model config", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn train_global(
+    State(state): State<AppState>,
+    Json(request): Json<GlobalTrainRequest>,
+) -> Result<axum::Json<GlobalTrainResponse>, Problem> {
+    Ok(axum::Json(global::train_global(&state, request).await?))
 }

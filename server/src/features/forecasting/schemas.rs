@@ -5,7 +5,10 @@ use chrono::NaiveDate;
 use forecastlab_core::frame::FrameGroup;
 use serde::{Deserialize, Serialize};
 
-use crate::extract::{Validate, Violations};
+use crate::{
+    extract::{Validate, Violations},
+    features::backtesting::schemas::{SeriesRef, SeriesSelection, MAX_LISTED_SERIES},
+};
 
 /// Largest horizon `/forecasting/predict` accepts.
 pub const MAX_HORIZON: i64 = 90;
@@ -247,4 +250,101 @@ pub struct PredictResponse {
 /// A finite float, or `None` (sent as `null`).
 pub fn finite(value: f64) -> Option<f64> {
     value.is_finite().then_some(value)
+}
+
+/// `POST /forecasting/train-global` body (unknown keys are rejected).
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GlobalTrainRequest {
+    /// The series to fit on: a list of `{store_id, product_id}` pairs
+    /// (1–10 000), or `"all"` for every series with sales in the window.
+    pub series: SeriesSelection,
+    /// First training day (inclusive).
+    pub train_start_date: NaiveDate,
+    /// Last training day (inclusive); must be after `train_start_date`.
+    pub train_end_date: NaiveDate,
+    /// Model config of a feature-aware model (`regression`, `lightgbm`, …):
+    /// `model_type` plus that model's fields.
+    #[schema(value_type = Object, example = json!({"model_type": "regression"}))]
+    pub config: serde_json::Value,
+}
+
+impl Validate for GlobalTrainRequest {
+    fn validate(&self, v: &mut Violations) {
+        if let SeriesSelection::List(list) = &self.series {
+            if list.is_empty() {
+                v.push("series", "List should have at least 1 item", "too_short");
+            }
+            if list.len() > MAX_LISTED_SERIES {
+                v.push(
+                    "series",
+                    format!("List should have at most {MAX_LISTED_SERIES} items"),
+                    "too_long",
+                );
+            }
+            for (i, pair) in list.iter().enumerate().take(MAX_LISTED_SERIES) {
+                v.min(&format!("series.{i}.store_id"), pair.store_id, 1);
+                v.min(&format!("series.{i}.product_id"), pair.product_id, 1);
+            }
+        }
+        if self.train_end_date <= self.train_start_date {
+            v.push(
+                "train_end_date",
+                "train_end_date must be after train_start_date",
+                "value_error",
+            );
+        }
+        match self.config.get("model_type") {
+            None => v.push("config.model_type", "Field required", "missing"),
+            Some(serde_json::Value::String(_)) => {}
+            Some(_) => v.push(
+                "config.model_type",
+                "Input should be a valid string",
+                "string_type",
+            ),
+        }
+    }
+}
+
+/// A series a global fit left out, and why.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GlobalSkippedSeries {
+    /// Store id.
+    pub store_id: i64,
+    /// Product id.
+    pub product_id: i64,
+    /// Why (no rows in the window, fewer than 30 rows).
+    pub reason: String,
+}
+
+/// `POST /forecasting/train-global` response.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GlobalTrainResponse {
+    /// Model type trained.
+    pub model_type: String,
+    /// Artifact path; `/forecasting/predict` forecasts any of `series` from it.
+    pub model_path: String,
+    /// The 12-hex artifact key.
+    pub artifact_key: String,
+    /// Lowercase hex SHA-256 of the artifact file.
+    pub artifact_sha256: String,
+    /// 16-hex SHA-256 of the canonical config JSON.
+    pub config_hash: String,
+    /// The canonical config the model was built with (defaults filled in).
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+    /// Model family.
+    pub model_family: String,
+    /// Series the one model was fitted on.
+    pub series: Vec<SeriesRef>,
+    /// Series left out.
+    pub skipped_series: Vec<GlobalSkippedSeries>,
+    /// Training rows over every series.
+    pub n_observations: usize,
+    /// First training day.
+    pub train_start_date: NaiveDate,
+    /// Last training day (the forecast origin of every series).
+    pub train_end_date: NaiveDate,
+    /// Wall time of the request in milliseconds.
+    pub duration_ms: f64,
 }

@@ -1,21 +1,20 @@
 //! Training and prediction, callable without HTTP (job workers and the
 //! scenario slice call these directly).
 //!
-//! Artifacts: `<FORECAST_MODEL_ARTIFACTS_DIR>/model_<key>.flmodel`, `<key>` =
+//! Artifacts: `model_<key>.flmodel` in the artifact store
+//! ([`crate::artifacts`]; by default `FORECAST_MODEL_ARTIFACTS_DIR`), `<key>` =
 //! 12 lowercase hex characters, in the envelope of
 //! [`forecastlab_core::artifact`] (magic, format version, JSON header with
 //! model type, plugin version, canonical config, config hash and metadata,
 //! the plugin payload, and SHA-256 digests).
 
-use std::{
-    path::{Component, Path, PathBuf},
-    sync::Arc,
-    time::Instant,
-};
+use std::{sync::Arc, time::Instant};
+
+use bytes::Bytes;
 
 use chrono::{Days, NaiveDate, Utc};
 use forecastlab_core::{
-    artifact::{self, Artifact, ReadError},
+    artifact::{self, Artifact},
     frame::{FeatureAwareMetadata, MultiStepStrategy},
     model_config,
     taxonomy::InputKind,
@@ -24,13 +23,16 @@ use forecastlab_core::{
 use serde_json::json;
 
 use super::{
-    feature_aware,
+    feature_aware, global,
     schemas::{
         finite, ForecastPoint, PredictRequest, PredictResponse, Strategy, TrainRequest,
         TrainResponse,
     },
 };
-use crate::{data::series::load_series, models, problem::Problem, state::AppState};
+use crate::{
+    artifacts::StorageError, config::Settings, data::series::load_series, models, problem::Problem,
+    state::AppState,
+};
 
 /// How intervals are estimated, per input kind (reported in responses).
 pub fn interval_method(input: InputKind) -> &'static str {
@@ -89,10 +91,6 @@ pub async fn train(state: &AppState, request: TrainRequest) -> Result<TrainRespo
     let config_hash = model_config::config_hash(&config);
     let seed = state.settings.forecast_random_seed;
     let artifact_key = artifact::new_key();
-    let path = state
-        .settings
-        .forecast_model_artifacts_dir
-        .join(artifact::file_name(&artifact_key));
     let mut metadata = json!({
         "store_id": request.store_id,
         "product_id": request.product_id,
@@ -155,16 +153,13 @@ pub async fn train(state: &AppState, request: TrainRequest) -> Result<TrainRespo
         metadata,
         payload,
     );
-    let write_path = path.clone();
-    let artifact_sha256 = tokio::task::spawn_blocking(move || artifact.write(&write_path))
-        .await?
-        .map_err(Problem::internal)?;
+    let artifact_sha256 = store_artifact(state, &artifact_key, artifact).await?;
 
     Ok(TrainResponse {
         store_id: request.store_id,
         product_id: request.product_id,
         model_type: registration.name.to_owned(),
-        model_path: path.display().to_string(),
+        model_path: state.artifacts.model_path(&artifact_key),
         config_hash,
         n_observations,
         train_start_date: request.train_start_date,
@@ -224,8 +219,6 @@ async fn train_feature_aware(
 pub struct LoadedModel {
     /// The 12-hex artifact key.
     pub key: String,
-    /// The artifact file.
-    pub path: PathBuf,
     /// The artifact's header (model type, config, metadata, …).
     pub header: forecastlab_core::artifact::ArtifactHeader,
     /// The plugin that reads it.
@@ -265,113 +258,83 @@ impl LoadedModel {
     }
 }
 
-fn normalize(path: &Path) -> PathBuf {
-    let absolute = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .unwrap_or_else(|_| PathBuf::from("/"))
-            .join(path)
-    };
-    let mut out = PathBuf::new();
-    for component in absolute.components() {
-        match component {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
+/// Where an artifact is read from: the model artifacts (by key) or a
+/// registry copy (by its URI under the registry root).
+#[derive(Debug, Clone)]
+pub enum ArtifactSource {
+    /// `model_<key>.flmodel` among the model artifacts.
+    Model(String),
+    /// A registry URI (`runs/<run_id>/model_<key>.flmodel`).
+    Registry(String),
 }
 
-/// Resolves `model_path` (an artifact path or a bare 12-hex key) to a file
-/// inside the artifacts directory; anything else is a 400.
-pub fn resolve_artifact_path(
-    state: &AppState,
-    model_path: &str,
-) -> Result<(PathBuf, String), Problem> {
-    let dir = &state.settings.forecast_model_artifacts_dir;
-    if artifact::is_key(model_path) {
-        return Ok((
-            dir.join(artifact::file_name(model_path)),
-            model_path.to_owned(),
-        ));
-    }
-    let path = Path::new(model_path);
-    if path.extension().and_then(|e| e.to_str()) != Some(artifact::EXTENSION) {
-        return Err(Problem::bad_request(format!(
-            "Invalid model_path: expected a '.{}' artifact path or a 12-hex artifact key",
-            artifact::EXTENSION
-        )));
-    }
-    let key = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .and_then(|s| s.strip_prefix("model_"))
-        .filter(|k| artifact::is_key(k))
-        .ok_or_else(|| {
-            Problem::bad_request("Invalid model_path: the file name must be model_<12 hex>.flmodel")
-        })?
-        .to_owned();
-    let parent = normalize(path.parent().unwrap_or_else(|| Path::new(".")));
-    let base = normalize(dir);
-    let inside = parent == base
-        || matches!(
-            (parent.canonicalize(), base.canonicalize()),
-            (Ok(a), Ok(b)) if a == b
-        );
-    if !inside {
-        return Err(Problem::bad_request(
-            "Invalid model_path: the artifact must lie inside the model artifacts directory",
-        ));
-    }
-    Ok((base.join(artifact::file_name(&key)), key))
+/// The artifact key `model_path` names (an artifact path or a bare 12-hex
+/// key inside the model artifacts location); anything else is a 400.
+pub fn model_key(state: &AppState, model_path: &str) -> Result<String, Problem> {
+    state
+        .artifacts
+        .model_key(model_path)
+        .map_err(|error| Problem::bad_request(error.to_string()))
 }
 
 /// Loads and verifies an artifact (400 for bad paths or corrupt/mismatched
 /// files, 404 when missing) and rebuilds its fitted model.
 pub async fn load_model(state: &AppState, model_path: &str) -> Result<LoadedModel, Problem> {
-    let (path, key) = resolve_artifact_path(state, model_path)?;
-    load_model_file(state, path, key, model_path).await
+    let key = model_key(state, model_path)?;
+    load_model_from(state, ArtifactSource::Model(key.clone()), key, model_path).await
 }
 
-/// Loads and verifies the artifact at `path` (already resolved and trusted,
-/// e.g. a registry copy) as [`load_model`] does; `label` names it in errors.
-pub async fn load_model_file(
+/// Reads the bytes of an artifact (404 when missing, 400 for a registry
+/// URI outside the root); `label` names it in errors.
+pub async fn fetch_artifact(
     state: &AppState,
-    path: PathBuf,
+    source: &ArtifactSource,
+    label: &str,
+) -> Result<Bytes, Problem> {
+    let fetched = match source {
+        ArtifactSource::Model(key) => state.artifacts.get_model(key, label).await,
+        ArtifactSource::Registry(uri) => state.artifacts.get_registry(uri).await,
+    };
+    fetched.map_err(|error| match error {
+        StorageError::NotFound(_) => {
+            Problem::not_found(format!("Model artifact not found: {label}"))
+        }
+        StorageError::Traversal(_) => Problem::bad_request(error.to_string()),
+        StorageError::Io(error) => {
+            Problem::bad_request(format!("Model artifact cannot be read: {error}"))
+        }
+        StorageError::Store(error) => Problem::internal(error),
+    })
+}
+
+/// Loads and verifies the artifact at `source` as [`load_model`] does; the
+/// decoding runs off the async runtime.
+pub async fn load_model_from(
+    state: &AppState,
+    source: ArtifactSource,
     key: String,
     label: &str,
 ) -> Result<LoadedModel, Problem> {
-    let read_path = path.clone();
-    let read = tokio::task::spawn_blocking(move || Artifact::read(&read_path)).await?;
-    let (artifact, sha256) = match read {
-        Ok(ok) => ok,
-        Err(ReadError::Io(error)) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Problem::not_found(format!(
-                "Model artifact not found: {label}"
-            )))
-        }
-        Err(ReadError::Io(error)) => {
-            return Err(Problem::bad_request(format!(
-                "Model artifact cannot be read: {error}"
-            )))
-        }
-        Err(ReadError::Invalid(error)) => {
-            return Err(Problem::bad_request(format!(
-                "Corrupt or incompatible model artifact: {error}"
-            )))
-        }
-    };
-    let registration = models::resolve(&state.settings, &artifact.header.model_type)?;
-    let payload = artifact.payload;
-    let fitted = tokio::task::spawn_blocking(move || (registration.load)(&payload))
-        .await?
-        .map_err(|e| {
-            Problem::bad_request(format!("Corrupt or incompatible model artifact: {e}"))
-        })?;
+    let bytes = fetch_artifact(state, &source, label).await?;
+    let settings = Arc::clone(&state.settings);
+    tokio::task::spawn_blocking(move || decode_model(&settings, &bytes, key)).await?
+}
+
+/// Verifies artifact bytes and rebuilds the fitted model on the calling
+/// thread (callers decoding many artifacts run this on a rayon pool).
+pub fn decode_model(
+    settings: &Settings,
+    bytes: &[u8],
+    key: String,
+) -> Result<LoadedModel, Problem> {
+    let artifact = Artifact::decode(bytes).map_err(|error| {
+        Problem::bad_request(format!("Corrupt or incompatible model artifact: {error}"))
+    })?;
+    let sha256 = artifact::sha256_hex(bytes);
+    let registration = models::resolve(settings, &artifact.header.model_type)?;
+    let fitted = (registration.load)(&artifact.payload).map_err(|e| {
+        Problem::bad_request(format!("Corrupt or incompatible model artifact: {e}"))
+    })?;
     if fitted.model_type() != artifact.header.model_type {
         return Err(Problem::bad_request(format!(
             "Corrupt or incompatible model artifact: the payload holds a '{}' model, the header says '{}'",
@@ -381,12 +344,33 @@ pub async fn load_model_file(
     }
     Ok(LoadedModel {
         key,
-        path,
         header: artifact.header,
         registration,
         fitted,
         sha256,
     })
+}
+
+/// Encodes `artifact` off the runtime and stores it under `key`; returns
+/// the SHA-256 of the stored bytes.
+pub async fn store_artifact(
+    state: &AppState,
+    key: &str,
+    artifact: Artifact,
+) -> Result<String, Problem> {
+    let (bytes, sha256) = tokio::task::spawn_blocking(move || {
+        let bytes = artifact.encode()?;
+        let sha256 = artifact::sha256_hex(&bytes);
+        Ok::<_, CoreError>((Bytes::from(bytes), sha256))
+    })
+    .await?
+    .map_err(Problem::internal)?;
+    state
+        .artifacts
+        .put_model(key, bytes)
+        .await
+        .map_err(Problem::internal)?;
+    Ok(sha256)
 }
 
 /// Forecasts `horizon` days from a trained artifact.
@@ -397,6 +381,9 @@ pub async fn predict(
     let started = Instant::now();
     crate::extract::validate(&request, None)?;
     let loaded = load_model(state, &request.model_path).await?;
+    if global::is_global(&loaded) {
+        return predict_global(state, loaded, &request, started).await;
+    }
     let trained_for = loaded.series_key()?;
     if trained_for.store_id != request.store_id || trained_for.product_id != request.product_id {
         return Err(Problem::bad_request(format!(
@@ -415,6 +402,43 @@ pub async fn predict(
     .await?;
     response.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(response)
+}
+
+/// `predict` for a global artifact: the requested series must be one it was
+/// fitted on.
+async fn predict_global(
+    state: &AppState,
+    loaded: LoadedModel,
+    request: &PredictRequest,
+    started: Instant,
+) -> Result<PredictResponse, Problem> {
+    let key = SeriesKey {
+        store_id: request.store_id,
+        product_id: request.product_id,
+    };
+    let horizon = usize::try_from(request.horizon).unwrap_or(1);
+    let origin = loaded
+        .train_end_date()
+        .ok_or_else(|| Problem::bad_request("Corrupt model artifact: no train_end_date"))?;
+    let model_type = loaded.header.model_type.clone();
+    let config_hash = loaded.header.config_hash.clone();
+    let artifact_key = loaded.key.clone();
+    let level = request.interval_level;
+    let forecast =
+        global::forecast_global(state, loaded, key, horizon, level, request.strategy).await?;
+    Ok(PredictResponse {
+        store_id: key.store_id,
+        product_id: key.product_id,
+        forecasts: forecast_points(&forecast, origin, horizon)?,
+        model_type,
+        config_hash,
+        horizon,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        interval_level: level,
+        interval_method: level.map(|_| interval_method(InputKind::FeatureAware).to_owned()),
+        strategy: Some(Strategy::Recursive),
+        artifact_key,
+    })
 }
 
 /// Forecasts `horizon` days after the training end of a loaded model, for

@@ -1,5 +1,8 @@
-//! POST /ingest/sales-daily: batch upsert of daily sales with natural-key resolution.
+//! POST /ingest/sales-daily: batch upsert of daily sales with natural-key
+//! resolution; POST /ingest/{promotions,price-history,inventory-snapshots}:
+//! the same for the other facts.
 
+mod facts;
 mod repo;
 mod routes;
 mod schemas;
@@ -11,5 +14,9 @@ use crate::state::AppState;
 
 /// The routes of this slice.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(routes::ingest_sales_daily))
+    OpenApiRouter::new()
+        .routes(routes!(routes::ingest_sales_daily))
+        .routes(routes!(facts::ingest_promotions))
+        .routes(routes!(facts::ingest_price_history))
+        .routes(routes!(facts::ingest_inventory_snapshots))
 }

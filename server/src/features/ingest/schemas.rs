@@ -2,14 +2,14 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
-use crate::extract::{Validate, Violations};
-
-/// Largest value of `numeric(10,2)` (`unit_price`).
-const MAX_UNIT_PRICE: Decimal = Decimal::from_parts(1_410_065_407, 2, 0, false, 2);
-/// Largest value of `numeric(12,2)` (`total_amount`).
-const MAX_TOTAL_AMOUNT: Decimal = Decimal::from_parts(3_567_587_327, 232, 0, false, 2);
+use crate::{
+    extract::{Validate, Violations},
+    upsert::fields::{
+        count_schema, lax_int, money, price_schema, total_schema, MAX_PRICE, MAX_TOTAL,
+    },
+};
 
 /// The batch: 1..`INGEST_MAX_ROWS` rows (the upper bound is checked by the
 /// handler, which knows the setting).
@@ -34,7 +34,7 @@ pub(crate) struct SalesDailyRow {
     pub(crate) sku: String,
     /// Units sold (>= 0). A numeric string such as `"10"` is accepted.
     #[serde(deserialize_with = "lax_int")]
-    #[schema(schema_with = quantity_schema)]
+    #[schema(schema_with = count_schema)]
     pub(crate) quantity: i64,
     /// Unit price (>= 0, at most 2 decimal places); JSON number or numeric string.
     #[schema(schema_with = unit_price_schema)]
@@ -45,113 +45,18 @@ pub(crate) struct SalesDailyRow {
     pub(crate) total_amount: Decimal,
 }
 
-/// `integer` in 0..=i32::MAX, or a string of digits.
-fn quantity_schema() -> utoipa::openapi::schema::Schema {
-    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
-    OneOfBuilder::new()
-        .item(
-            ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .minimum(Some(0))
-                .maximum(Some(i32::MAX)),
-        )
-        .item(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .pattern(Some(r"^\s*\+?0*[0-9]{1,9}\s*$")),
-        )
-        .description(Some(
-            "Units sold (>= 0); a JSON integer or a string of digits",
-        ))
-        .build()
-        .into()
-}
-
-/// A non-negative amount with at most 2 decimal places, up to `max`: a JSON
-/// number or a decimal string.
-fn money_schema(max: f64, digits: u8, description: &str) -> utoipa::openapi::schema::Schema {
-    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
-    OneOfBuilder::new()
-        .item(
-            ObjectBuilder::new()
-                .schema_type(Type::Number)
-                .minimum(Some(0))
-                .maximum(Some(max))
-                .multiple_of(Some(0.01)),
-        )
-        .item(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .pattern(Some(format!(r"^[0-9]{{1,{digits}}}(\.[0-9]{{1,2}})?$"))),
-        )
-        .description(Some(description))
-        .build()
-        .into()
-}
-
 fn unit_price_schema() -> utoipa::openapi::schema::Schema {
-    money_schema(
-        99_999_999.99,
-        8,
+    price_schema(
+        false,
         "Unit price (>= 0, at most 2 decimal places, <= 99999999.99); JSON number or numeric string",
     )
 }
 
 fn total_amount_schema() -> utoipa::openapi::schema::Schema {
-    money_schema(
-        9_999_999_999.99,
-        10,
+    total_schema(
+        false,
         "Row total (>= 0, at most 2 decimal places, <= 9999999999.99); JSON number or numeric string",
     )
-}
-
-/// Accepts a JSON integer, an integral float or a numeric string.
-fn lax_int<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-    use serde::de::Error;
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Int(i64),
-        Float(f64),
-        Text(String),
-    }
-    match Raw::deserialize(deserializer)
-        .map_err(|_| D::Error::custom("invalid type: expected an integer"))?
-    {
-        Raw::Int(value) => Ok(value),
-        Raw::Float(value) if value.fract() == 0.0 && value.abs() < 9.0e15 => Ok(value as i64),
-        Raw::Float(_) => Err(D::Error::custom(
-            "Input should be a valid integer, got a number with a fractional part",
-        )),
-        Raw::Text(text) => text.trim().parse::<i64>().map_err(|_| {
-            D::Error::custom(
-                "Input should be a valid integer, unable to parse string as an integer",
-            )
-        }),
-    }
-}
-
-fn money(v: &mut Violations, field: &str, value: Decimal, max: Decimal) {
-    if value.is_sign_negative() && !value.is_zero() {
-        v.push(
-            field,
-            "Input should be greater than or equal to 0",
-            "greater_than_equal",
-        );
-    } else if value > max {
-        v.push(
-            field,
-            format!("Input should be less than or equal to {max}"),
-            "less_than_equal",
-        );
-    }
-    if value.normalize().scale() > 2 {
-        v.push(
-            field,
-            "Decimal input should have no more than 2 decimal places",
-            "decimal_max_places",
-        );
-    }
 }
 
 impl Validate for IngestRequest {
@@ -176,13 +81,13 @@ impl Validate for IngestRequest {
                 v,
                 &format!("records.{i}.unit_price"),
                 row.unit_price,
-                MAX_UNIT_PRICE,
+                MAX_PRICE,
             );
             money(
                 v,
                 &format!("records.{i}.total_amount"),
                 row.total_amount,
-                MAX_TOTAL_AMOUNT,
+                MAX_TOTAL,
             );
         }
     }
@@ -236,15 +141,4 @@ pub(crate) struct IngestResponse {
     pub(crate) errors: Vec<IngestRowError>,
     /// Server-side processing time, rounded to 2 decimals.
     pub(crate) duration_ms: f64,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numeric_limits_match_the_columns() {
-        assert_eq!(MAX_UNIT_PRICE.to_string(), "99999999.99");
-        assert_eq!(MAX_TOTAL_AMOUNT.to_string(), "9999999999.99");
-    }
 }

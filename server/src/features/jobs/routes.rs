@@ -51,6 +51,12 @@ use crate::{
 ///   runs first and each run's metrics carry its series' aggregated fold
 ///   metrics; a series that cannot be backtested is still trained and its
 ///   entry says why under `backtest_skipped`.
+/// - `seed`: the body of `POST /seeder/generate` (same rules and production
+///   guard; no `dry_run`), for data sets above `SEEDER_MAX_ROWS_PER_REQUEST`
+///   and up to `SEEDER_MAX_ROWS_PER_JOB` sales rows. Progress counts stores
+///   written; the data set commits as a whole, so a running seed job is not
+///   stopped half-way (cancel it while pending). The result is the
+///   generate response.
 #[utoipa::path(post, path = "/jobs", tag = "jobs", request_body = JobCreate,
     responses(
         (status = 202, description = "Queued", body = JobResponse),
@@ -63,11 +69,15 @@ pub(crate) async fn submit(
     Ok((StatusCode::ACCEPTED, JsonResponse(job)))
 }
 
-/// Lists jobs (`sort_by` allow-list: created_at, completed_at, job_type,
-/// status; anything else falls back to created_at desc).
+/// Lists the jobs users submitted (`sort_by` allow-list: created_at,
+/// completed_at, job_type, status; anything else falls back to created_at
+/// desc). A batch split into shard jobs is listed once, its shards counted
+/// by status under `shards`; `include_shards=true` lists the shard jobs
+/// too, `parent_job_id` lists only the shards of one batch.
 #[utoipa::path(get, path = "/jobs", tag = "jobs", params(JobListQuery),
     responses(
         (status = 200, description = "A page of jobs", body = JobListResponse),
+        (status = 404, description = "No job with that parent_job_id", body = ProblemBody),
         (status = 422, description = "Invalid query", body = ProblemBody)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -76,7 +86,8 @@ pub(crate) async fn list(
     Ok(JsonResponse(service::list(&state, query).await?))
 }
 
-/// One job: status, progress, result or error.
+/// One job: status, progress, result or error; a split batch counts its
+/// shards by status (`shards`), a shard names its batch (`parent_job_id`).
 #[utoipa::path(get, path = "/jobs/{job_id}", tag = "jobs",
     params(("job_id" = String, Path, description = "32-hex job id")),
     responses(
@@ -91,7 +102,9 @@ pub(crate) async fn get(
 
 /// Cancels a job: a pending job becomes `cancelled` (200); a running job is
 /// asked to stop at its next checkpoint (202, `cancel_requested: true`,
-/// it ends `cancelled`); a completed, failed or cancelled job is a 400.
+/// it ends `cancelled`); a split batch cancels its pending shards and
+/// stops its running ones (200 when none was running, so it is cancelled
+/// at once; else 202); a completed, failed or cancelled job is a 400.
 #[utoipa::path(delete, path = "/jobs/{job_id}", tag = "jobs",
     params(("job_id" = String, Path, description = "32-hex job id")),
     responses(

@@ -29,11 +29,20 @@ pub enum JobType {
     /// Train (and optionally backtest) one model on many series in
     /// parallel, registering one run per series.
     Batch,
+    /// Generate a synthetic data set too big for one synchronous
+    /// `POST /seeder/generate`.
+    Seed,
 }
 
 impl JobType {
     /// Every job type.
-    pub const ALL: [Self; 4] = [Self::Train, Self::Predict, Self::Backtest, Self::Batch];
+    pub const ALL: [Self; 5] = [
+        Self::Train,
+        Self::Predict,
+        Self::Backtest,
+        Self::Batch,
+        Self::Seed,
+    ];
 
     /// Stored name.
     pub fn as_str(self) -> &'static str {
@@ -42,6 +51,7 @@ impl JobType {
             Self::Predict => "predict",
             Self::Backtest => "backtest",
             Self::Batch => "batch",
+            Self::Seed => "seed",
         }
     }
 
@@ -52,6 +62,7 @@ impl JobType {
             "predict" => Self::Predict,
             "backtest" => Self::Backtest,
             "batch" => Self::Batch,
+            "seed" => Self::Seed,
             _ => return None,
         })
     }
@@ -116,7 +127,7 @@ impl JobStatus {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobCreate {
-    /// `train`, `predict`, `backtest` or `batch`.
+    /// `train`, `predict`, `backtest`, `batch` or `seed`.
     pub job_type: JobType,
     /// Parameters of the job type (see the endpoint description).
     #[serde(default)]
@@ -513,6 +524,23 @@ pub struct JobProgress {
     pub total: i64,
 }
 
+/// The shard jobs of a split batch, counted by status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ShardCounts {
+    /// Every shard.
+    pub total: i64,
+    /// Waiting for a worker.
+    pub pending: i64,
+    /// Held by a worker.
+    pub running: i64,
+    /// Finished with a result.
+    pub completed: i64,
+    /// Finished with an error.
+    pub failed: i64,
+    /// Cancelled with their batch.
+    pub cancelled: i64,
+}
+
 /// One job.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JobResponse {
@@ -539,6 +567,11 @@ pub struct JobResponse {
     pub run_id: Option<String>,
     /// Progress.
     pub progress: JobProgress,
+    /// The batch this job is a shard of (shard jobs only).
+    pub parent_job_id: Option<String>,
+    /// How many shard jobs of a split batch are in each status (split
+    /// batches only; list them with `GET /jobs?parent_job_id=…`).
+    pub shards: Option<ShardCounts>,
     /// How many times a worker claimed the job.
     pub attempts: i64,
     /// Worker holding the job while it runs.
@@ -578,12 +611,31 @@ pub struct JobListQuery {
     pub sort_by: Option<String>,
     /// `asc` or `desc` (default).
     pub sort_order: Option<String>,
+    /// Also list the shard jobs of split batches (default `false`: the
+    /// jobs users submitted, each split batch once, with its shards
+    /// counted under `shards`).
+    #[serde(default)]
+    #[param(default = false)]
+    pub include_shards: bool,
+    /// Only the shard jobs of this batch (32-hex job id; 404 when no such
+    /// job exists).
+    #[param(pattern = "^[0-9a-f]{32}$")]
+    pub parent_job_id: Option<String>,
 }
 
 impl Validate for JobListQuery {
     fn validate(&self, v: &mut Violations) {
         v.range("page", self.page, 1, 1_000_000);
         v.range("page_size", self.page_size, 1, 100);
+        if let Some(parent) = &self.parent_job_id {
+            if !is_hex(parent, 32) {
+                v.push(
+                    "parent_job_id",
+                    "must be a 32-hex job id (lowercase)",
+                    "value_error",
+                );
+            }
+        }
     }
 }
 

@@ -10,7 +10,14 @@ use super::{
     },
 };
 use crate::{
-    extract::Violations, features::registry::service::new_id, problem::Problem, state::AppState,
+    extract::Violations,
+    features::{
+        registry::service::new_id,
+        seeder::{job as seeder_job, schemas::GenerateParams},
+    },
+    jobs::shards,
+    problem::Problem,
+    state::AppState,
 };
 
 fn not_found(job_id: &str) -> Problem {
@@ -74,6 +81,10 @@ pub fn validate_params(state: &AppState, job_type: JobType, params: &Value) -> R
             v.into_result()?;
             check_model(state, &params.model())?;
         }
+        JobType::Seed => {
+            let params: GenerateParams = parse_params(params)?;
+            seeder_job::validate(settings, &params)?;
+        }
     }
     Ok(())
 }
@@ -95,8 +106,13 @@ pub async fn get(state: &AppState, job_id: &str) -> Result<JobResponse, Problem>
         .ok_or_else(|| not_found(job_id))
 }
 
-/// Lists jobs with filters, pagination and an allow-listed sort.
+/// Lists jobs with filters, pagination and an allow-listed sort: the
+/// top-level jobs unless `include_shards`, only the shards of a batch with
+/// `parent_job_id` (404 when that job does not exist).
 pub async fn list(state: &AppState, query: JobListQuery) -> Result<JobListResponse, Problem> {
+    if let Some(parent) = &query.parent_job_id {
+        get(state, parent).await?;
+    }
     let (order_by, known) = match query.sort_by.as_deref() {
         None | Some("created_at") => ("created_at", true),
         Some("completed_at") => ("completed_at", true),
@@ -113,6 +129,8 @@ pub async fn list(state: &AppState, query: JobListQuery) -> Result<JobListRespon
         &JobFilter {
             job_type: query.job_type,
             status: query.status,
+            include_shards: query.include_shards,
+            parent_job_id: query.parent_job_id,
             order_by,
             descending: !(known && ascending),
             limit: query.page_size,
@@ -144,7 +162,13 @@ pub async fn cancel(state: &AppState, job_id: &str) -> Result<CancelOutcome, Pro
         return Ok(CancelOutcome::Cancelled(get(state, job_id).await?));
     }
     if repo::request_cancel(&state.db, job_id).await? {
-        return Ok(CancelOutcome::Requested(get(state, job_id).await?));
+        cancel_shards(state, job_id).await?;
+        // A split batch none of whose shards was running is cancelled now.
+        let job = get(state, job_id).await?;
+        return Ok(match job.status {
+            JobStatus::Cancelled => CancelOutcome::Cancelled(job),
+            _ => CancelOutcome::Requested(job),
+        });
     }
     let job = get(state, job_id).await?;
     match job.status {
@@ -161,6 +185,17 @@ pub async fn cancel(state: &AppState, job_id: &str) -> Result<CancelOutcome, Pro
         }
         status => Err(cannot_cancel(status)),
     }
+}
+
+/// A split batch has no worker of its own: cancelling it cancels its
+/// pending shards, asks its running ones to stop, and settles it when
+/// nothing runs any more.
+async fn cancel_shards(state: &AppState, job_id: &str) -> Result<(), Problem> {
+    if let Some(parent) = shards::parked_parent(&state.db, job_id).await? {
+        shards::cancel_children(&state.db, parent).await?;
+        shards::settle(&state.db, parent).await?;
+    }
+    Ok(())
 }
 
 fn cannot_cancel(status: JobStatus) -> Problem {

@@ -10,7 +10,6 @@ pub mod repo;
 mod routes;
 pub mod schemas;
 pub mod service;
-pub mod storage;
 
 /// The routes of this slice.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -12,9 +12,8 @@ use super::{
         AliasCreate, AliasHistoryResponse, AliasResponse, CompareResponse, RunCreate, RunListQuery,
         RunListResponse, RunResponse, RunStatus, RunUpdate, VerifyResponse,
     },
-    storage::{self, StorageError},
 };
-use crate::{problem::Problem, state::AppState};
+use crate::{artifacts::StorageError, problem::Problem, state::AppState};
 
 /// `baseline`, `tree` or `additive` for a model type (unknown → baseline).
 pub fn model_family(model_type: &str) -> &'static str {
@@ -226,13 +225,7 @@ pub async fn verify_run(state: &AppState, run_id: &str) -> Result<VerifyResponse
     let stored = run
         .artifact_hash
         .ok_or_else(|| Problem::bad_request("Run has no stored artifact hash"))?;
-    let root = state.settings.registry_artifact_root.clone();
-    let uri_for_task = uri.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        let path = storage::resolve(&root, &uri_for_task)?;
-        storage::hash_file(&path, &uri_for_task)
-    })
-    .await?;
+    let outcome = state.artifacts.hash_registry(&uri).await;
     let (computed, _) = match outcome {
         Ok(found) => found,
         Err(StorageError::NotFound(uri)) => {
@@ -245,6 +238,7 @@ pub async fn verify_run(state: &AppState, run_id: &str) -> Result<VerifyResponse
             )))
         }
         Err(StorageError::Io(error)) => return Err(Problem::internal(error)),
+        Err(StorageError::Store(error)) => return Err(Problem::internal(error)),
     };
     if computed.eq_ignore_ascii_case(&stored) {
         Ok(VerifyResponse {

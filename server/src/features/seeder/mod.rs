@@ -1,6 +1,7 @@
 //! /seeder/*: synthetic retail data generation, status, reset, verification
 //! and enrichment. The generators themselves live in [`crate::seeder`].
 
+pub(crate) mod job;
 mod repo;
 pub(crate) mod routes;
 pub(crate) mod schemas;

@@ -73,7 +73,7 @@ pub(crate) async fn scenarios() -> axum::Json<Vec<ScenarioInfo>> {
     )
 }
 
-fn generated_message(counts: &RecordCounts, seed: u64) -> String {
+pub(super) fn generated_message(counts: &RecordCounts, seed: u64) -> String {
     format!(
         "Successfully generated {} sales records ({} rows in total) with seed {seed}",
         thousands(counts.sales),
@@ -522,6 +522,22 @@ pub(crate) async fn channels() -> axum::Json<ChannelsResponse> {
     })
 }
 
+/// The problem of a failed phase-2 run: a foreign key broken under it
+/// means a concurrent seed, append or delete removed rows it refers to
+/// (409); anything else as for every seeder operation.
+fn phase2_problem(error: SeedError) -> Problem {
+    match &error {
+        SeedError::Database(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
+            tracing::warn!(%error, "phase-2 enrichment raced a concurrent change");
+            Problem::conflict(
+                "The seeded data changed while phase-2 enrichment ran (a concurrent seed, \
+                 append or delete removed rows it refers to); retry once that has finished.",
+            )
+        }
+        _ => service::problem("Phase-2 enrichment", error),
+    }
+}
+
 /// Phase-2 enrichment of the seeded data (201).
 ///
 /// Sets product lifecycle dates and stages, then writes replenishment
@@ -537,6 +553,7 @@ pub(crate) async fn channels() -> axum::Json<ChannelsResponse> {
     responses(
         (status = 201, description = "Enriched", body = Phase2EnrichmentResponse),
         (status = 403, description = "Production guard", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "The data changed under a concurrent seed, append or delete", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Empty database or invalid body", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn phase2_enrichment(
@@ -549,8 +566,11 @@ pub(crate) async fn phase2_enrichment(
         returns_probability: request.returns_probability,
         discontinue_probability: request.discontinue_probability,
     };
-    let (outcome, seconds) =
-        timed("Phase-2 enrichment", phase2::enrich(&state.db, options)).await?;
+    let started = Instant::now();
+    let outcome = phase2::enrich(&state.db, options)
+        .await
+        .map_err(phase2_problem)?;
+    let seconds = started.elapsed().as_secs_f64();
     let mut created = owned_keys(&outcome.created);
     created.insert("product".into(), outcome.products_updated);
     Ok((

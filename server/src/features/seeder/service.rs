@@ -223,22 +223,80 @@ pub(crate) fn check_years(start: NaiveDate, end: NaiveDate) -> Result<(), Proble
 
 /// 422 when `stores × products × days` sales rows exceed
 /// `SEEDER_MAX_ROWS_PER_REQUEST`: a request may only do bounded work
-/// synchronously; bigger data sets are seeded with `forecastlab seed`.
+/// synchronously; bigger data sets are seeded by a `seed` job
+/// (`POST /jobs`) or with `forecastlab seed`.
 pub(crate) fn check_size(
     settings: &Settings,
     stores: u64,
     products: u64,
     days: u64,
 ) -> Result<(), Problem> {
-    let rows = stores.saturating_mul(products).saturating_mul(days);
-    let cap = settings.seeder_max_rows_per_request;
-    if rows > cap {
+    check_rows(
+        RowCap {
+            rows: settings.seeder_max_rows_per_request,
+            setting: "SEEDER_MAX_ROWS_PER_REQUEST",
+            field: "body",
+            scope: "one request",
+            hint: "Send it as a background job (POST /jobs with job_type \"seed\" and this \
+                   body as params), seed with `forecastlab seed`, or raise the setting.",
+        },
+        [stores, products, days],
+    )
+}
+
+/// The effective configuration of a `seed` job, under the same rules as
+/// `POST /seeder/generate` (production guard, validation) but the larger
+/// `SEEDER_MAX_ROWS_PER_JOB` cap. Dry runs are refused: they belong to the
+/// synchronous route.
+pub(crate) fn job_config(
+    params: &GenerateParams,
+    settings: &Settings,
+    today: NaiveDate,
+) -> Result<SeederConfig, Problem> {
+    guard(settings)?;
+    if params.dry_run {
         return Err(Problem::invalid_field(
-            "body",
+            "params.dry_run",
+            "A seed job always writes; use POST /seeder/generate for a dry run",
+            "value_error",
+        ));
+    }
+    let config = build_config(params, settings, today)?;
+    check_rows(
+        RowCap {
+            rows: settings.seeder_max_rows_per_job,
+            setting: "SEEDER_MAX_ROWS_PER_JOB",
+            field: "params",
+            scope: "one job",
+            hint: "Seed it with `forecastlab seed`, or raise the setting.",
+        },
+        [
+            u64::from(config.stores),
+            u64::from(config.products),
+            config.days() as u64,
+        ],
+    )?;
+    Ok(config)
+}
+
+/// A cap on the sales rows one unit of work may generate.
+struct RowCap {
+    rows: u64,
+    setting: &'static str,
+    field: &'static str,
+    scope: &'static str,
+    hint: &'static str,
+}
+
+fn check_rows(cap: RowCap, [stores, products, days]: [u64; 3]) -> Result<(), Problem> {
+    let rows = stores.saturating_mul(products).saturating_mul(days);
+    if rows > cap.rows {
+        return Err(Problem::invalid_field(
+            cap.field,
             format!(
                 "{stores} stores x {products} products x {days} days = {rows} sales rows, more \
-                 than SEEDER_MAX_ROWS_PER_REQUEST ({cap}) allows in one request. Seed large \
-                 data sets with `forecastlab seed`, or raise the setting."
+                 than {} ({}) allows in {}. {}",
+                cap.setting, cap.rows, cap.scope, cap.hint
             ),
             "seeder_too_large",
         ));

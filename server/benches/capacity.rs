@@ -1,0 +1,495 @@
+//! Capacity of a scaled-out install, measured side by side in one run.
+//!
+//! 1. **Batch throughput.** One `batch` job over `BENCH_STORES ×
+//!    BENCH_PRODUCTS` series of `BENCH_DAYS` days, run by 1, 2 and 3
+//!    `forecastlab worker` processes (`--workers 1` each, every process in a
+//!    working directory of its own) on one PostgreSQL database and one
+//!    artifact store, for the baselines and for `regression`. Series/s is
+//!    counted from the batch's first claim to its completion (the database's
+//!    clock); the CPU time the worker processes used and the machine's busy
+//!    share over the same span tell whether the cores were the limit.
+//! 2. **PostgreSQL claims/s.** Trivial jobs claimed and finished by 8
+//!    concurrent claimers with the queue's own statements
+//!    (`FOR UPDATE SKIP LOCKED`), the coordination cost of every shard.
+//! 3. **Artifact write+read.** `put` then `get` of one model artifact
+//!    (the median size the regression batch wrote) through the artifact
+//!    store on the local filesystem and on the S3 backend (a local
+//!    `moto_server`): median per pair and the S3/local ratio, then S3 writes/s
+//!    with 16 writes in flight.
+//!
+//! ```text
+//! cargo bench -p forecastlab-server --bench capacity
+//! BENCH_REPS=1 BENCH_MODELS=naive,regression cargo bench -p forecastlab-server --bench capacity
+//! ```
+//!
+//! Settings: `BENCH_STORES` / `BENCH_PRODUCTS` / `BENCH_DAYS` (20 / 30 /
+//! 120), `BENCH_SHARD_SIZE` (25 series per shard), `BENCH_REPS` (3, the
+//! median is reported), `BENCH_MODELS` (`naive,seasonal_naive,regression`),
+//! `BENCH_WORKERS` (`1,2,3`), `BENCH_BATCH_STORE` (`local`, or `s3` to run
+//! the batches on moto too), `BENCH_ARTIFACTS` (200 pairs per backend),
+//! `TEST_POSTGRES_URL` (admin URL of the PostgreSQL server). Needs
+//! `moto_server` (PyPI `moto[server]`) on `PATH` for part 3.
+
+use std::{
+    path::Path,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use forecastlab_server::{
+    artifacts::ArtifactStore,
+    config::Settings,
+    db::{execute_script, Db},
+    features::jobs::{
+        schemas::{JobCreate, JobType},
+        service as jobs,
+    },
+    jobs::queue,
+    state::AppState,
+};
+use serde_json::{json, Value};
+
+#[path = "../tests/support/moto.rs"]
+pub mod moto;
+#[path = "../tests/support/postgres.rs"]
+mod postgres;
+#[path = "../tests/support/synthetic_sales.rs"]
+mod synthetic_sales;
+#[path = "../tests/support/worker.rs"]
+mod worker;
+
+use moto::MotoServer;
+use postgres::TempDatabase;
+use worker::WorkerProcess;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+fn env_list(name: &str, default: &str) -> Vec<String> {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.to_owned())
+        .split(',')
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
+        .collect()
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+fn settings(vars: &[(String, String)]) -> Settings {
+    Settings::from_lookup(|key| vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+        .expect("settings")
+}
+
+/// Clock ticks per second of `/proc` CPU times.
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// User + system CPU seconds process `pid` used so far.
+fn process_cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which ends with ')').
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 here.
+    (ticks(11) + ticks(12)) / clock_ticks()
+}
+
+/// (busy, total) jiffies of the whole machine.
+fn machine_jiffies() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let values: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let total: f64 = values.iter().sum();
+    let idle = values.get(3).copied().unwrap_or(0.0) + values.get(4).copied().unwrap_or(0.0);
+    (total - idle, total)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn pg(db: &Db) -> &sqlx::PgPool {
+    match db {
+        Db::Postgres(pool) => pool,
+        Db::Sqlite(_) => unreachable!("the capacity benchmark runs on PostgreSQL"),
+    }
+}
+
+/// The settings of the bench's own state (it submits, it never works).
+fn state_vars(url: &str, dir: &Path, store: &[(String, String)]) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = vec![
+        ("DATABASE_URL".into(), url.to_owned()),
+        ("APP_ENV".into(), "testing".into()),
+        ("LOG_LEVEL".into(), "error".into()),
+        ("JOBS_WORKERS".into(), "0".into()),
+        (
+            "FORECAST_MODEL_ARTIFACTS_DIR".into(),
+            dir.join("models").display().to_string(),
+        ),
+        (
+            "REGISTRY_ARTIFACT_ROOT".into(),
+            dir.join("registry").display().to_string(),
+        ),
+    ];
+    vars.extend(store.iter().cloned());
+    vars
+}
+
+/// One measured batch.
+struct BatchRun {
+    series: i64,
+    seconds: f64,
+    worker_cpu_seconds: f64,
+    machine_busy: f64,
+    artifact_bytes: Option<i64>,
+}
+
+async fn batch_run(
+    model: &str,
+    workers: usize,
+    store: &[(String, String)],
+    shape: (i64, i64, i64),
+    shard_size: usize,
+) -> BatchRun {
+    let (stores, products, days) = shape;
+    let database = TempDatabase::create().await;
+    let dirs: Vec<tempfile::TempDir> = (0..=workers)
+        .map(|_| tempfile::tempdir().expect("temporary directory"))
+        .collect();
+    let state: AppState = forecastlab_server::cli::prepare(settings(&state_vars(
+        &database.url,
+        dirs[workers].path(),
+        store,
+    )))
+    .await
+    .expect("prepare");
+    let sql = synthetic_sales::script(stores, products, days, |s, p, d| {
+        4 + (d % 7) * 2 + (s + p) % 5 + (d * 7 + s * 3 + p) % 4
+    });
+    execute_script(&state.db, &sql).await.expect("seed");
+
+    let mut env: Vec<(String, String)> = vec![
+        ("JOBS_BATCH_SHARD_SIZE".into(), shard_size.to_string()),
+        ("LOG_LEVEL".into(), "error".into()),
+    ];
+    env.extend(store.iter().cloned());
+    let processes: Vec<WorkerProcess> = dirs[..workers]
+        .iter()
+        .map(|dir| WorkerProcess::spawn(&database.url, dir.path(), 1, &env))
+        .collect();
+    // Let every process connect before the work arrives.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let cpu_before: f64 = processes
+        .iter()
+        .map(|p| process_cpu_seconds(&p.pid()))
+        .sum();
+    let machine_before = machine_jiffies();
+
+    let end = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).expect("date")
+        + chrono::Days::new(u64::try_from(days - 1).unwrap_or(0));
+    let Value::Object(params) = json!({
+        "model_type": model, "start_date": "2024-01-01", "end_date": end,
+    }) else {
+        unreachable!()
+    };
+    let job_id = jobs::submit(
+        &state,
+        JobCreate {
+            job_type: JobType::Batch,
+            params,
+        },
+    )
+    .await
+    .expect("submit")
+    .job_id;
+    let deadline = Instant::now() + Duration::from_secs(1800);
+    let job = loop {
+        let job = jobs::get(&state, &job_id).await.expect("job");
+        if job.completed_at.is_some() {
+            break job;
+        }
+        assert!(Instant::now() < deadline, "the batch did not finish");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let cpu_after: f64 = processes
+        .iter()
+        .map(|p| process_cpu_seconds(&p.pid()))
+        .sum();
+    let machine_after = machine_jiffies();
+    drop(processes);
+    let result = job.result.clone().unwrap_or(Value::Null);
+    assert_eq!(
+        job.status.as_str(),
+        "completed",
+        "{:?} {:?}",
+        job.error_message,
+        job.result
+    );
+    let series = result["series_succeeded"].as_i64().unwrap_or_default();
+    assert_eq!(series, stores * products, "every series trained");
+    let (started, completed): (DateTime<Utc>, DateTime<Utc>) = (
+        job.started_at.expect("started"),
+        job.completed_at.expect("done"),
+    );
+    let seconds = (completed - started).num_microseconds().unwrap_or(0) as f64 / 1e6;
+    let artifact_bytes: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(artifact_size_bytes AS BIGINT) FROM model_run \
+         WHERE status = 'success' ORDER BY artifact_size_bytes \
+         OFFSET (SELECT COUNT(*) / 2 FROM model_run WHERE status = 'success') LIMIT 1",
+    )
+    .fetch_optional(pg(&state.db))
+    .await
+    .expect("artifact size");
+    state.db.close().await;
+    let busy = machine_after.0 - machine_before.0;
+    let total = machine_after.1 - machine_before.1;
+    BatchRun {
+        series,
+        seconds,
+        worker_cpu_seconds: cpu_after - cpu_before,
+        machine_busy: if total > 0.0 { busy / total } else { 0.0 },
+        artifact_bytes,
+    }
+}
+
+/// Claims/s of `claimers` concurrent claimers over `jobs` trivial jobs.
+async fn claims_per_second(jobs: i64, claimers: usize) -> f64 {
+    let database = TempDatabase::create().await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let state =
+        forecastlab_server::cli::prepare(settings(&state_vars(&database.url, dir.path(), &[])))
+            .await
+            .expect("prepare");
+    sqlx::query(
+        "INSERT INTO job (job_id, job_type, status, params, created_at, updated_at) \
+         SELECT md5(i::text), 'train', 'pending', '{}'::jsonb, now(), now() \
+         FROM generate_series(1, $1) AS i",
+    )
+    .bind(jobs)
+    .execute(pg(&state.db))
+    .await
+    .expect("queue");
+    let db = Arc::new(state.db.clone());
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..claimers)
+        .map(|i| {
+            let db = Arc::clone(&db);
+            tokio::spawn(async move {
+                let worker_id = format!("bench-{i}");
+                let mut claimed = 0u64;
+                while let Some(job) = queue::claim(&db, &worker_id).await.expect("claim") {
+                    let owner = queue::Owner {
+                        id: job.id,
+                        worker_id: worker_id.clone(),
+                        attempt: job.attempt,
+                    };
+                    let result = json!({});
+                    let finish = queue::Finish {
+                        status: "completed",
+                        result: Some(&result),
+                        error_message: None,
+                        error_type: None,
+                        error: None,
+                        done: 1,
+                        total: 1,
+                        run_id: None,
+                    };
+                    assert!(queue::finish(&db, &owner, &finish).await.expect("finish"));
+                    claimed += 1;
+                }
+                claimed
+            })
+        })
+        .collect();
+    let mut claimed = 0;
+    for task in tasks {
+        claimed += task.await.expect("claimer");
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    assert_eq!(claimed, u64::try_from(jobs).unwrap_or(0));
+    state.db.close().await;
+    claimed as f64 / elapsed
+}
+
+/// Median seconds of one `put` + `get` of `bytes` through `store`.
+async fn write_read_median(store: &ArtifactStore, bytes: &Bytes, pairs: usize) -> f64 {
+    let mut times = Vec::with_capacity(pairs);
+    for i in 0..pairs {
+        let key = format!("{:012x}", i + 1);
+        let started = Instant::now();
+        store.put_model(&key, bytes.clone()).await.expect("put");
+        let read = store.get_model(&key, &key).await.expect("get");
+        times.push(started.elapsed().as_secs_f64());
+        assert_eq!(read.len(), bytes.len());
+    }
+    median(&mut times)
+}
+
+/// Writes/s through `store` with `in_flight` writes at a time.
+async fn writes_per_second(store: &ArtifactStore, bytes: &Bytes, writes: usize) -> f64 {
+    use futures::StreamExt;
+    let in_flight = 16;
+    let started = Instant::now();
+    futures::stream::iter(0..writes)
+        .for_each_concurrent(in_flight, |i| {
+            let (store, bytes) = (store.clone(), bytes.clone());
+            async move {
+                let key = format!("{:012x}", 0xf000_0000 + i);
+                store.put_model(&key, bytes).await.expect("put");
+            }
+        })
+        .await;
+    writes as f64 / started.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(bench());
+}
+
+async fn bench() {
+    let stores: i64 = env_or("BENCH_STORES", 20);
+    let products: i64 = env_or("BENCH_PRODUCTS", 30);
+    let days: i64 = env_or("BENCH_DAYS", 120);
+    let shard_size: usize = env_or("BENCH_SHARD_SIZE", 25);
+    let reps: usize = env_or("BENCH_REPS", 3).max(1);
+    let pairs: usize = env_or("BENCH_ARTIFACTS", 200).max(1);
+    let models = env_list("BENCH_MODELS", "naive,seasonal_naive,regression");
+    let worker_counts: Vec<usize> = env_list("BENCH_WORKERS", "1,2,3")
+        .iter()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let batch_on_s3 = std::env::var("BENCH_BATCH_STORE").is_ok_and(|v| v == "s3");
+    let moto = MotoServer::start("capacity").await.ok();
+    let batch_store: Vec<(String, String)> = match (&moto, batch_on_s3) {
+        (Some(moto), true) => moto.settings("batch"),
+        (None, true) => panic!("BENCH_BATCH_STORE=s3 needs moto_server on PATH"),
+        _ => Vec::new(),
+    };
+    println!(
+        "capacity: {} series ({stores} stores x {products} products, {days} days), \
+         {shard_size} series/shard, {reps} rep(s), {cores} cores, batch store {}, \
+         load average at start {}",
+        stores * products,
+        if batch_on_s3 { "s3 (moto)" } else { "local" },
+        load_average()
+    );
+
+    // 1. Batch throughput.
+    println!(
+        "\n{:<16} {:>7} {:>10} {:>9} {:>10} {:>12} {:>13}",
+        "model", "workers", "series/s", "vs 1", "ideal", "worker cores", "machine busy"
+    );
+    let mut artifact_bytes = None;
+    for model in &models {
+        let mut base = None;
+        for &workers in &worker_counts {
+            let mut rates = Vec::new();
+            let mut cores_busy = Vec::new();
+            let mut machine = Vec::new();
+            for _ in 0..reps {
+                let run = batch_run(
+                    model,
+                    workers,
+                    &batch_store,
+                    (stores, products, days),
+                    shard_size,
+                )
+                .await;
+                rates.push(run.series as f64 / run.seconds);
+                cores_busy.push(run.worker_cpu_seconds / run.seconds);
+                machine.push(run.machine_busy);
+                if model == "regression" || artifact_bytes.is_none() {
+                    artifact_bytes = run.artifact_bytes.or(artifact_bytes);
+                }
+            }
+            let rate = median(&mut rates);
+            let base_rate = *base.get_or_insert(rate);
+            // CPU-bound ideal: one process per core at most.
+            let first = worker_counts.first().copied().unwrap_or(1).min(cores);
+            let ideal = workers.min(cores) as f64 / first as f64;
+            println!(
+                "{model:<16} {workers:>7} {rate:>10.1} {:>8.2}x {ideal:>9.2}x {:>12.2} {:>12.0}%",
+                rate / base_rate,
+                median(&mut cores_busy),
+                median(&mut machine) * 100.0
+            );
+        }
+    }
+
+    // 2. PostgreSQL claims/s.
+    let claims = claims_per_second(3000, 8).await;
+    println!("\npostgresql claims/s (claim + finish, 8 claimers, 3000 jobs): {claims:.0}");
+
+    // 3. Artifact write+read, local vs S3.
+    let size = usize::try_from(artifact_bytes.unwrap_or(16_384)).unwrap_or(16_384);
+    let bytes = Bytes::from((0..size).map(|i| (i * 31 % 251) as u8).collect::<Vec<u8>>());
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let local_vars = state_vars("sqlite://unused", dir.path(), &[]);
+    let local = ArtifactStore::from_settings(&settings(&local_vars)).expect("local store");
+    let Some(moto) = moto else {
+        println!("\nartifact write+read: skipped (moto_server is not on PATH)");
+        return;
+    };
+    let s3_vars = state_vars("sqlite://unused", dir.path(), &moto.settings("bench"));
+    let s3 = ArtifactStore::from_settings(&settings(&s3_vars)).expect("s3 store");
+    s3.check().await.expect("moto answers");
+    // Warm both (connection pool, directories).
+    write_read_median(&local, &bytes, 5).await;
+    write_read_median(&s3, &bytes, 5).await;
+    let local_median = write_read_median(&local, &bytes, pairs).await;
+    let s3_median = write_read_median(&s3, &bytes, pairs).await;
+    println!(
+        "\nartifact write+read ({size} bytes, {pairs} pairs): local {:.3} ms, \
+         s3 (moto) {:.3} ms, ratio {:.2}x",
+        local_median * 1e3,
+        s3_median * 1e3,
+        s3_median / local_median
+    );
+    let s3_writes = writes_per_second(&s3, &bytes, 1000).await;
+    println!("s3 (moto) writes/s, 16 in flight: {s3_writes:.0}");
+    println!("load average at end {}", load_average());
+}

@@ -1,0 +1,158 @@
+//! The in-process search index: every stored chunk with its source, the
+//! vectors of each embedder in an [`ExactIndex`] (one contiguous buffer),
+//! and a BM25 index over the words. Loaded from the database when first
+//! needed and reloaded whenever the chunk table's stamp (row count and
+//! highest row id) has changed, so indexing and deleting — in this process
+//! or another sharing the database — are seen by the next search.
+
+use std::{collections::HashMap, sync::Arc};
+
+use forecastlab_core::rag::{Bm25Index, ExactIndex};
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use super::repo::{self, ChunkRow};
+use crate::{db::Db, problem::Problem};
+
+/// One chunk as search results show it.
+#[derive(Debug, Clone)]
+pub(crate) struct ChunkInfo {
+    pub(crate) chunk_id: String,
+    pub(crate) source_id: String,
+    pub(crate) source_path: String,
+    pub(crate) source_type: String,
+    pub(crate) content: String,
+    pub(crate) metadata: Option<Value>,
+    pub(crate) category: Option<String>,
+}
+
+/// The vectors of one embedder: `rows[i]` is the chunk of vector `i`.
+#[derive(Debug)]
+pub(crate) struct VectorSet {
+    pub(crate) index: ExactIndex,
+    pub(crate) rows: Vec<usize>,
+}
+
+/// A loaded copy of every chunk.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    stamp: (i64, i64),
+    pub(crate) chunks: Vec<ChunkInfo>,
+    /// Keyed by `(embedder, dimension)`.
+    vectors: HashMap<(String, usize), VectorSet>,
+    pub(crate) bm25: Bm25Index,
+}
+
+impl Snapshot {
+    /// Number of chunks stored.
+    pub(crate) fn total(&self) -> u64 {
+        self.stamp.0.max(0) as u64
+    }
+
+    /// The vectors made by `embedder` at `dimension`, if any.
+    pub(crate) fn vectors(&self, embedder: &str, dimension: usize) -> Option<&VectorSet> {
+        self.vectors.get(&(embedder.to_owned(), dimension))
+    }
+
+    fn build(stamp: (i64, i64), rows: Vec<ChunkRow>) -> Snapshot {
+        let mut chunks = Vec::with_capacity(rows.len());
+        let mut vectors: HashMap<(String, usize), VectorSet> = HashMap::new();
+        let mut bm25 = Bm25Index::new();
+        for (position, row) in rows.into_iter().enumerate() {
+            bm25.push(&row.content);
+            if let (Some(bytes), Some(embedder), Some(dimension)) =
+                (&row.embedding, &row.embedder, row.dimension)
+            {
+                let dimension = dimension.max(0) as usize;
+                if dimension > 0 && bytes.len() == dimension * 4 {
+                    let vector = decode_vector(bytes);
+                    let set = vectors
+                        .entry((embedder.clone(), dimension))
+                        .or_insert_with(|| VectorSet {
+                            index: ExactIndex::new(dimension),
+                            rows: Vec::new(),
+                        });
+                    if set.index.push(&vector).is_ok() {
+                        set.rows.push(position);
+                    }
+                }
+            }
+            let category = row
+                .source_metadata
+                .as_ref()
+                .and_then(|metadata| metadata.0.get("category"))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            chunks.push(ChunkInfo {
+                chunk_id: row.chunk_id,
+                source_id: row.source_id,
+                source_path: row.source_path,
+                source_type: row.source_type,
+                content: row.content,
+                metadata: row.metadata.map(|metadata| metadata.0),
+                category,
+            });
+        }
+        Snapshot {
+            stamp,
+            chunks,
+            vectors,
+            bm25,
+        }
+    }
+}
+
+/// Little-endian `f32` bytes of a vector.
+pub(crate) fn encode_vector(vector: &[f32]) -> Vec<u8> {
+    vector.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// The vector of little-endian `f32` bytes (a trailing partial value is
+/// ignored).
+pub(crate) fn decode_vector(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// The current snapshot, shared by every request of the process.
+#[derive(Debug, Default)]
+pub struct SearchCache {
+    snapshot: Mutex<Option<Arc<Snapshot>>>,
+}
+
+impl SearchCache {
+    /// The snapshot matching the database now, reloading it (off the
+    /// async runtime) when chunks were added or removed since.
+    pub(crate) async fn current(&self, db: &Db) -> Result<Arc<Snapshot>, Problem> {
+        let stamp = repo::chunk_stamp(db).await?;
+        let mut slot = self.snapshot.lock().await;
+        if let Some(snapshot) = slot.as_ref() {
+            if snapshot.stamp == stamp {
+                return Ok(snapshot.clone());
+            }
+        }
+        let rows = repo::all_chunks(db).await?;
+        // Chunks written between the two queries are in `rows` but not in
+        // the stamp: the next search sees a new stamp and reloads.
+        let snapshot =
+            Arc::new(tokio::task::spawn_blocking(move || Snapshot::build(stamp, rows)).await?);
+        *slot = Some(snapshot.clone());
+        Ok(snapshot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vectors_round_trip_through_bytes() {
+        let vector = vec![0.25f32, -1.5, 3.0e-7, f32::MAX];
+        let bytes = encode_vector(&vector);
+        assert_eq!(bytes.len(), 16);
+        assert_eq!(decode_vector(&bytes), vector);
+        assert_eq!(decode_vector(&bytes[..7]), vec![0.25]);
+    }
+}

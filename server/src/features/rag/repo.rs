@@ -1,0 +1,239 @@
+//! SQL of the RAG slice: `document_source` and `document_chunk`. Every
+//! statement is written once for both dialects. Vectors are stored as
+//! little-endian `f32` bytes (BLOB / bytea) beside the embedder's name and
+//! their dimension.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::types::Json;
+
+use crate::{
+    db::{BeginWrite, Db},
+    with_db,
+};
+
+/// The identity of an existing source.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct SourceKey {
+    pub(crate) id: i32,
+    pub(crate) source_id: String,
+    pub(crate) content_hash: String,
+}
+
+/// A chunk to store.
+#[derive(Debug, Clone)]
+pub(crate) struct NewChunk {
+    pub(crate) chunk_id: String,
+    pub(crate) content: String,
+    pub(crate) token_count: i32,
+    pub(crate) metadata: Option<Value>,
+    pub(crate) embedding: Vec<u8>,
+}
+
+/// A source to create or replace, with all its chunks.
+#[derive(Debug, Clone)]
+pub(crate) struct SavedSource<'a> {
+    pub(crate) existing: Option<i32>,
+    pub(crate) source_id: &'a str,
+    pub(crate) source_type: &'a str,
+    pub(crate) source_path: &'a str,
+    pub(crate) content_hash: &'a str,
+    pub(crate) metadata: Option<&'a Value>,
+    pub(crate) embedder: &'a str,
+    pub(crate) dimension: i32,
+    pub(crate) chunks: &'a [NewChunk],
+    pub(crate) now: DateTime<Utc>,
+}
+
+/// A row of `GET /rag/sources`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct SourceRow {
+    pub(crate) source_id: String,
+    pub(crate) source_type: String,
+    pub(crate) source_path: String,
+    pub(crate) content_hash: String,
+    pub(crate) metadata: Option<Json<Value>>,
+    pub(crate) indexed_at: DateTime<Utc>,
+    pub(crate) chunk_count: i64,
+}
+
+/// A chunk with its source, as the search index holds it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ChunkRow {
+    pub(crate) chunk_id: String,
+    pub(crate) content: String,
+    pub(crate) embedding: Option<Vec<u8>>,
+    pub(crate) embedder: Option<String>,
+    pub(crate) dimension: Option<i32>,
+    pub(crate) metadata: Option<Json<Value>>,
+    pub(crate) source_id: String,
+    pub(crate) source_path: String,
+    pub(crate) source_type: String,
+    pub(crate) source_metadata: Option<Json<Value>>,
+}
+
+pub(crate) async fn find_source(
+    db: &Db,
+    source_type: &str,
+    source_path: &str,
+) -> Result<Option<SourceKey>, sqlx::Error> {
+    with_db!(db, pool => {
+        sqlx::query_as::<_, SourceKey>(
+            "SELECT id, source_id, content_hash FROM document_source \
+             WHERE source_type = $1 AND source_path = $2",
+        )
+        .bind(source_type)
+        .bind(source_path)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+/// `(chunks, chunks not embedded by embedder/dimension)` of a source.
+pub(crate) async fn chunk_counts(
+    db: &Db,
+    id: i32,
+    embedder: &str,
+    dimension: i32,
+) -> Result<(i64, i64), sqlx::Error> {
+    with_db!(db, pool => {
+        sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN embedder = $2 AND dimension = $3 \
+             THEN 0 ELSE 1 END), 0) FROM document_chunk WHERE source_id = $1",
+        )
+        .bind(id)
+        .bind(embedder)
+        .bind(dimension)
+        .fetch_one(pool)
+        .await
+    })
+}
+
+/// Creates or replaces a source and all its chunks in one transaction: on
+/// any failure nothing changes, so the previous chunks stay searchable.
+pub(crate) async fn save_source(db: &Db, saved: &SavedSource<'_>) -> Result<(), sqlx::Error> {
+    with_db!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let id: i32 = match saved.existing {
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE document_source SET content_hash = $2, metadata = $3, \
+                     indexed_at = $4, updated_at = $4 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(saved.content_hash)
+                .bind(saved.metadata.map(Json))
+                .bind(saved.now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM document_chunk WHERE source_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                id
+            }
+            None => {
+                sqlx::query_scalar(
+                    "INSERT INTO document_source (source_id, source_type, source_path, \
+                     content_hash, metadata, indexed_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6, $6) RETURNING id",
+                )
+                .bind(saved.source_id)
+                .bind(saved.source_type)
+                .bind(saved.source_path)
+                .bind(saved.content_hash)
+                .bind(saved.metadata.map(Json))
+                .bind(saved.now)
+                .fetch_one(&mut *tx)
+                .await?
+            }
+        };
+        for (index, chunk) in saved.chunks.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO document_chunk (chunk_id, source_id, chunk_index, content, \
+                 embedding, token_count, metadata, embedder, dimension, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+            )
+            .bind(&chunk.chunk_id)
+            .bind(id)
+            .bind(index as i32)
+            .bind(&chunk.content)
+            .bind(&chunk.embedding)
+            .bind(chunk.token_count)
+            .bind(chunk.metadata.as_ref().map(Json))
+            .bind(saved.embedder)
+            .bind(saved.dimension)
+            .bind(saved.now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    })
+}
+
+/// Every source with its chunk count, most recently indexed first.
+pub(crate) async fn list_sources(db: &Db) -> Result<Vec<SourceRow>, sqlx::Error> {
+    with_db!(db, pool => {
+        sqlx::query_as::<_, SourceRow>(
+            "SELECT s.source_id, s.source_type, s.source_path, s.content_hash, s.metadata, \
+             s.indexed_at, (SELECT COUNT(*) FROM document_chunk c WHERE c.source_id = s.id) \
+             AS chunk_count FROM document_source s ORDER BY s.indexed_at DESC, s.id DESC",
+        )
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Deletes a source and (by cascade) its chunks; the number of chunks
+/// deleted, or `None` when there is no such source.
+pub(crate) async fn delete_source(db: &Db, source_id: &str) -> Result<Option<i64>, sqlx::Error> {
+    with_db!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let id: Option<i32> =
+            sqlx::query_scalar("SELECT id FROM document_source WHERE source_id = $1")
+                .bind(source_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        let chunks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM document_chunk WHERE source_id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM document_chunk WHERE source_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM document_source WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(chunks))
+    })
+}
+
+/// `(chunk count, highest chunk row id)`: changes whenever a chunk is
+/// added or removed (chunks are never updated in place), so it tells
+/// whether a loaded search index is current.
+pub(crate) async fn chunk_stamp(db: &Db) -> Result<(i64, i64), sqlx::Error> {
+    with_db!(db, pool => {
+        sqlx::query_as("SELECT COUNT(*), CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM document_chunk")
+            .fetch_one(pool)
+            .await
+    })
+}
+
+/// Every chunk with its source, in row order.
+pub(crate) async fn all_chunks(db: &Db) -> Result<Vec<ChunkRow>, sqlx::Error> {
+    with_db!(db, pool => {
+        sqlx::query_as::<_, ChunkRow>(
+            "SELECT c.chunk_id, c.content, c.embedding, c.embedder, c.dimension, c.metadata, \
+             s.source_id, s.source_path, s.source_type, s.metadata AS source_metadata \
+             FROM document_chunk c JOIN document_source s ON s.id = c.source_id ORDER BY c.id",
+        )
+        .fetch_all(pool)
+        .await
+    })
+}

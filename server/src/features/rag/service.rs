@@ -1,0 +1,462 @@
+//! Indexing, retrieval and source management (spec §4.6).
+
+use std::{sync::Arc, time::Instant};
+
+use axum::http::StatusCode;
+use chrono::Utc;
+use forecastlab_core::{
+    ai::EmbeddingProvider,
+    rag::{chunk_markdown, chunk_openapi, reciprocal_rank_fusion, Chunk, VectorIndex},
+    CoreError,
+};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::{
+    docs::{self, DiscoverError, ReadError},
+    index::{encode_vector, Snapshot},
+    repo::{self, NewChunk, SavedSource},
+    schemas::{
+        DeleteResponse, FileResult, FileStatus, IndexRequest, IndexResponse, IndexStatus,
+        ProjectDocsRequest, ProjectDocsResponse, RetrieveFilters, RetrieveMode, RetrieveRequest,
+        RetrieveResponse, RetrievedChunk, SourceInfo, SourceType, SourcesResponse,
+    },
+    settings::default_threshold,
+};
+use crate::{features::config::live::EmbeddingConfig, problem::Problem, state::AppState};
+
+/// The RRF constant.
+const RRF_K: f32 = 60.0;
+/// Candidates each ranking contributes to a hybrid search, at least.
+const HYBRID_POOL: usize = 50;
+
+/// 502 for any embedding failure (spec §4.5).
+fn embedding_problem(error: CoreError) -> Problem {
+    Problem::new(
+        StatusCode::BAD_GATEWAY,
+        "EMBEDDING_ERROR",
+        format!("Embedding generation failed: {error}"),
+    )
+}
+
+fn elapsed_ms(start: Instant) -> f64 {
+    (start.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+fn embedder(state: &AppState) -> Result<(Arc<dyn EmbeddingProvider>, EmbeddingConfig), Problem> {
+    state
+        .ai
+        .embedder(&state.settings.rag)
+        .map_err(embedding_problem)
+}
+
+/// Embeds `texts` and checks the answer: one vector per text, each of the
+/// embedder's dimension, L2-normalised here (whatever the provider does)
+/// so that a dot product is the cosine.
+async fn embed(
+    embedder: &dyn EmbeddingProvider,
+    texts: &[String],
+) -> Result<Vec<Vec<f32>>, Problem> {
+    let mut vectors = embedder.embed(texts).await.map_err(embedding_problem)?;
+    if vectors.len() != texts.len() {
+        return Err(embedding_problem(CoreError::provider(format!(
+            "{} vectors for {} texts",
+            vectors.len(),
+            texts.len()
+        ))));
+    }
+    for vector in &mut vectors {
+        if vector.len() != embedder.dimension() || vector.iter().any(|x| !x.is_finite()) {
+            return Err(embedding_problem(CoreError::provider(format!(
+                "a vector of length {} (expected {}) or with non-finite values",
+                vector.len(),
+                embedder.dimension()
+            ))));
+        }
+        let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            vector.iter_mut().for_each(|x| *x /= norm);
+        }
+    }
+    Ok(vectors)
+}
+
+/// What indexing one text did.
+#[derive(Debug, Clone)]
+pub(crate) struct Indexed {
+    pub(crate) source_id: String,
+    pub(crate) status: IndexStatus,
+    pub(crate) chunks: u64,
+    pub(crate) tokens: u64,
+}
+
+/// Indexes one text under `(source_type, source_path)`: unchanged when the
+/// content hash matches and every chunk was embedded by the current
+/// embedder; otherwise chunked, embedded and stored in one transaction.
+pub(crate) async fn index_text(
+    state: &AppState,
+    source_type: SourceType,
+    source_path: &str,
+    content: String,
+    metadata: Option<Value>,
+) -> Result<Indexed, Problem> {
+    let hash = hex::encode(Sha256::digest(content.as_bytes()));
+    let (embedder, config) = embedder(state)?;
+    let label = config.label();
+    let dimension = embedder.dimension() as i32;
+    let existing = repo::find_source(&state.db, source_type.as_str(), source_path).await?;
+    if let Some(existing) = &existing {
+        if existing.content_hash == hash {
+            let (total, stale) =
+                repo::chunk_counts(&state.db, existing.id, &label, dimension).await?;
+            if stale == 0 {
+                return Ok(Indexed {
+                    source_id: existing.source_id.clone(),
+                    status: IndexStatus::Unchanged,
+                    chunks: total as u64,
+                    tokens: 0,
+                });
+            }
+        }
+    }
+    let settings = state.settings.rag.chunks;
+    let chunks: Vec<Chunk> = tokio::task::spawn_blocking(move || match source_type {
+        SourceType::Markdown => chunk_markdown(&content, &settings),
+        SourceType::Openapi => chunk_openapi(&content, &settings),
+    })
+    .await?;
+    let texts: Vec<String> = chunks.iter().map(|chunk| chunk.content.clone()).collect();
+    let vectors = if texts.is_empty() {
+        Vec::new()
+    } else {
+        embed(embedder.as_ref(), &texts).await?
+    };
+    let tokens: u64 = chunks.iter().map(|chunk| chunk.token_count as u64).sum();
+    let new_chunks: Vec<NewChunk> = chunks
+        .into_iter()
+        .zip(&vectors)
+        .map(|(chunk, vector)| NewChunk {
+            chunk_id: uuid::Uuid::new_v4().simple().to_string(),
+            token_count: i32::try_from(chunk.token_count).unwrap_or(i32::MAX),
+            content: chunk.content,
+            metadata: chunk.metadata,
+            embedding: encode_vector(vector),
+        })
+        .collect();
+    let source_id = existing
+        .as_ref()
+        .map(|existing| existing.source_id.clone())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    repo::save_source(
+        &state.db,
+        &SavedSource {
+            existing: existing.as_ref().map(|existing| existing.id),
+            source_id: &source_id,
+            source_type: source_type.as_str(),
+            source_path,
+            content_hash: &hash,
+            metadata: metadata.as_ref(),
+            embedder: &label,
+            dimension,
+            chunks: &new_chunks,
+            now: Utc::now(),
+        },
+    )
+    .await?;
+    Ok(Indexed {
+        source_id,
+        status: if existing.is_some() {
+            IndexStatus::Updated
+        } else {
+            IndexStatus::Indexed
+        },
+        chunks: new_chunks.len() as u64,
+        tokens,
+    })
+}
+
+fn read_problem(error: &ReadError, path: &str) -> Problem {
+    match error {
+        ReadError::NotFound | ReadError::Outside => Problem::not_found(error.message(path)),
+        ReadError::NotUtf8 | ReadError::TooLarge(_) => Problem::bad_request(error.message(path)),
+        ReadError::Io(_) => Problem::internal(error.message(path)),
+    }
+}
+
+/// `POST /rag/index`.
+pub(crate) async fn index(
+    state: &AppState,
+    request: IndexRequest,
+) -> Result<IndexResponse, Problem> {
+    let start = Instant::now();
+    let content = match request.content {
+        Some(content) => content,
+        None => {
+            let root = state.settings.rag.project_root.clone();
+            let path = request.source_path.clone();
+            let limit = state.settings.max_body_bytes as u64;
+            tokio::task::spawn_blocking(move || docs::read_confined(&root, &path, limit))
+                .await?
+                .map_err(|error| read_problem(&error, &request.source_path))?
+        }
+    };
+    let indexed = index_text(
+        state,
+        request.source_type,
+        &request.source_path,
+        content,
+        request.metadata.map(Value::Object),
+    )
+    .await?;
+    Ok(IndexResponse {
+        source_id: indexed.source_id,
+        source_path: request.source_path,
+        chunks_created: indexed.chunks,
+        tokens_processed: indexed.tokens,
+        duration_ms: elapsed_ms(start),
+        status: indexed.status,
+    })
+}
+
+fn accepts(filters: &Option<RetrieveFilters>, snapshot: &Snapshot, row: usize) -> bool {
+    let Some(filters) = filters else {
+        return true;
+    };
+    let chunk = &snapshot.chunks[row];
+    filters
+        .source_type
+        .as_ref()
+        .is_none_or(|filter| filter.accepts(&chunk.source_type))
+        && filters
+            .category
+            .as_ref()
+            .is_none_or(|category| chunk.category.as_deref() == Some(category.as_str()))
+}
+
+/// Ranks chunk rows for `mode`: `(row, relevance 0–1)`, best first, at
+/// most `pool` of them. Blocking (rayon inside).
+fn rank(
+    snapshot: &Snapshot,
+    mode: RetrieveMode,
+    query: &str,
+    vector: Option<(&[f32], &str)>,
+    filters: &Option<RetrieveFilters>,
+    pool: usize,
+) -> Vec<(usize, f64)> {
+    let keep = |row: usize| accepts(filters, snapshot, row);
+    let by_vector = || -> Vec<(usize, f64)> {
+        let Some((query_vector, label)) = vector else {
+            return Vec::new();
+        };
+        let Some(set) = snapshot.vectors(label, query_vector.len()) else {
+            return Vec::new();
+        };
+        set.index
+            .search(query_vector, pool, &|i| keep(set.rows[i]))
+            .into_iter()
+            .map(|hit| (set.rows[hit.row], f64::from(hit.score).clamp(0.0, 1.0)))
+            .collect()
+    };
+    let by_words = || -> Vec<(usize, f64)> {
+        snapshot
+            .bm25
+            .search(query, pool, &keep)
+            .into_iter()
+            .map(|hit| {
+                let score = f64::from(hit.score);
+                (hit.row, score / (score + 1.0))
+            })
+            .collect()
+    };
+    match mode {
+        RetrieveMode::Vector => by_vector(),
+        RetrieveMode::Lexical => by_words(),
+        RetrieveMode::Hybrid => {
+            let vector_rows: Vec<usize> = by_vector().into_iter().map(|(row, _)| row).collect();
+            let word_rows: Vec<usize> = by_words().into_iter().map(|(row, _)| row).collect();
+            let best = 2.0 / (RRF_K + 1.0);
+            reciprocal_rank_fusion(&[vector_rows, word_rows], RRF_K)
+                .into_iter()
+                .map(|hit| (hit.row, f64::from(hit.score / best).clamp(0.0, 1.0)))
+                .collect()
+        }
+    }
+}
+
+/// `POST /rag/retrieve`.
+pub(crate) async fn retrieve(
+    state: &AppState,
+    request: RetrieveRequest,
+) -> Result<RetrieveResponse, Problem> {
+    let mode = request.mode.unwrap_or_default();
+    let top_k = request.top_k as usize;
+    let configured = state.ai.current().embedding;
+    let threshold = request
+        .similarity_threshold
+        .or(state.settings.rag.similarity_threshold)
+        .unwrap_or_else(|| default_threshold(&configured.provider));
+    let embed_start = Instant::now();
+    let query_vector = if mode == RetrieveMode::Lexical {
+        None
+    } else {
+        let (embedder, config) = embedder(state)?;
+        let mut vectors = embed(embedder.as_ref(), std::slice::from_ref(&request.query)).await?;
+        Some((vectors.pop().unwrap_or_default(), config.label()))
+    };
+    let query_embedding_time_ms = if query_vector.is_some() {
+        elapsed_ms(embed_start)
+    } else {
+        0.0
+    };
+    let search_start = Instant::now();
+    let snapshot = state.search.current(&state.db).await?;
+    let pool = match mode {
+        RetrieveMode::Hybrid => (2 * top_k).max(HYBRID_POOL),
+        _ => 2 * top_k,
+    };
+    let query = request.query;
+    let filters = request.filters;
+    let ranked_snapshot = snapshot.clone();
+    let ranked = tokio::task::spawn_blocking(move || {
+        let vector = query_vector
+            .as_ref()
+            .map(|(vector, label)| (vector.as_slice(), label.as_str()));
+        rank(&ranked_snapshot, mode, &query, vector, &filters, pool)
+    })
+    .await?;
+    let results = ranked
+        .into_iter()
+        .map(|(row, score)| (row, round4(score)))
+        .filter(|(_, score)| *score >= threshold)
+        .take(top_k)
+        .map(|(row, relevance_score)| {
+            let chunk = &snapshot.chunks[row];
+            RetrievedChunk {
+                chunk_id: chunk.chunk_id.clone(),
+                source_id: chunk.source_id.clone(),
+                source_path: chunk.source_path.clone(),
+                source_type: chunk.source_type.clone(),
+                content: chunk.content.clone(),
+                relevance_score,
+                metadata: chunk.metadata.clone(),
+            }
+        })
+        .collect();
+    Ok(RetrieveResponse {
+        results,
+        query_embedding_time_ms,
+        search_time_ms: elapsed_ms(search_start),
+        total_chunks_searched: snapshot.total(),
+        mode,
+    })
+}
+
+/// `GET /rag/sources`.
+pub(crate) async fn sources(state: &AppState) -> Result<SourcesResponse, Problem> {
+    let rows = repo::list_sources(&state.db).await?;
+    let total_chunks = rows.iter().map(|row| row.chunk_count.max(0) as u64).sum();
+    let sources: Vec<SourceInfo> = rows
+        .into_iter()
+        .map(|row| SourceInfo {
+            source_id: row.source_id,
+            source_type: row.source_type,
+            source_path: row.source_path,
+            chunk_count: row.chunk_count.max(0) as u64,
+            content_hash: row.content_hash,
+            indexed_at: row.indexed_at,
+            metadata: row.metadata.map(|metadata| metadata.0),
+        })
+        .collect();
+    Ok(SourcesResponse {
+        total_sources: sources.len() as u64,
+        total_chunks,
+        sources,
+    })
+}
+
+/// `DELETE /rag/sources/{source_id}`.
+pub(crate) async fn delete(state: &AppState, source_id: &str) -> Result<DeleteResponse, Problem> {
+    match repo::delete_source(&state.db, source_id).await? {
+        Some(chunks) => Ok(DeleteResponse {
+            source_id: source_id.to_owned(),
+            chunks_deleted: chunks.max(0) as u64,
+            status: "deleted".to_owned(),
+        }),
+        None => Err(Problem::not_found(format!("Source not found: {source_id}"))),
+    }
+}
+
+/// `POST /rag/index/project-docs`: every selected file through
+/// [`index_text`] as markdown with `{"category": …}`; unreadable files are
+/// reported and skipped, an embedding failure stops the run (502).
+pub(crate) async fn index_project_docs(
+    state: &AppState,
+    request: ProjectDocsRequest,
+) -> Result<ProjectDocsResponse, Problem> {
+    let start = Instant::now();
+    let root = state.settings.rag.project_root.clone();
+    let files = tokio::task::spawn_blocking(move || docs::discover(&root, &request))
+        .await?
+        .map_err(|error| match error {
+            DiscoverError::PrefixOutside => Problem::invalid_field(
+                "path_prefix",
+                "path_prefix must stay inside the project root",
+                "value_error",
+            ),
+            DiscoverError::Root(error) => {
+                Problem::internal(format!("the project root cannot be read: {error}"))
+            }
+        })?;
+    let limit = state.settings.max_body_bytes as u64;
+    let mut results = Vec::with_capacity(files.len());
+    for file in files {
+        let reading = file.clone();
+        let content = tokio::task::spawn_blocking(move || docs::read_doc(&reading, limit)).await?;
+        let result = match content {
+            Err(error) => FileResult {
+                source_path: file.relative.clone(),
+                status: FileStatus::Failed,
+                chunks_created: 0,
+                error: Some(error.message(&file.relative)),
+            },
+            Ok(content) => {
+                let mut metadata = Map::new();
+                metadata.insert("category".into(), Value::from(file.category));
+                let indexed = index_text(
+                    state,
+                    SourceType::Markdown,
+                    &file.relative,
+                    content,
+                    Some(Value::Object(metadata)),
+                )
+                .await?;
+                FileResult {
+                    source_path: file.relative.clone(),
+                    status: match indexed.status {
+                        IndexStatus::Indexed => FileStatus::Indexed,
+                        IndexStatus::Updated => FileStatus::Updated,
+                        IndexStatus::Unchanged => FileStatus::Unchanged,
+                    },
+                    chunks_created: indexed.chunks,
+                    error: None,
+                }
+            }
+        };
+        results.push(result);
+    }
+    let count = |status: FileStatus| results.iter().filter(|r| r.status == status).count() as u64;
+    Ok(ProjectDocsResponse {
+        total_files: results.len() as u64,
+        indexed: count(FileStatus::Indexed),
+        updated: count(FileStatus::Updated),
+        unchanged: count(FileStatus::Unchanged),
+        failed: count(FileStatus::Failed),
+        total_chunks: results.iter().map(|r| r.chunks_created).sum(),
+        duration_ms: elapsed_ms(start),
+        results,
+    })
+}

@@ -1,0 +1,142 @@
+//! Accuracy on the seeder's retail presets, through the real path: seed a
+//! preset into a fresh SQLite database (`POST /seeder/generate`), then run
+//! `POST /backtesting/run` over every series (5 expanding folds, horizon
+//! 28) for each model and compare pooled WAPE with `seasonal_naive`'s on
+//! the very same folds.
+//!
+//! ```sh
+//! cargo test -p forecastlab-tests --test accuracy -- --nocapture
+//! ```
+//!
+//! `ACCURACY_SEEDS` (comma-separated, default `1`), `ACCURACY_PRESETS`
+//! (default `retail_standard`), `ACCURACY_STORES` (2) and
+//! `ACCURACY_PRODUCTS` (10) widen the measurement; the table printed is the
+//! one the README quotes. With `--features lightgbm` the table also has
+//! LightGBM per series and as a global model. WAPE is in percent.
+
+use forecastlab_tests::{Backend, TestApp};
+use serde_json::{json, Value};
+
+fn env_list(name: &str, default: &str) -> Vec<String> {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.to_owned())
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn env_number(name: &str, default: i64) -> i64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Seeds `preset` with `seed` over 2024 into the app's database.
+async fn seed_preset(app: &TestApp, preset: &str, seed: i64) {
+    let body = json!({
+        "scenario": preset,
+        "seed": seed,
+        "stores": env_number("ACCURACY_STORES", 2),
+        "products": env_number("ACCURACY_PRODUCTS", 10),
+        "start_date": "2024-01-01",
+        "end_date": "2024-12-31",
+    });
+    app.post("/seeder/generate", &body).await.assert_status(201);
+}
+
+/// Pooled WAPE of the main model and of `seasonal_naive` over every series.
+async fn pooled_wape(app: &TestApp, model: Value, extra: &Value) -> (f64, f64) {
+    let mut config = json!({
+        "split_config": {"strategy": "expanding", "n_splits": 5, "min_train_size": 180, "horizon": 28},
+        "model_config_main": model,
+        "include_baselines": true,
+        "store_fold_details": false,
+    });
+    if let (Some(config), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
+        config.extend(extra.clone());
+    }
+    let body = json!({
+        "series": "all",
+        "start_date": "2024-01-01",
+        "end_date": "2024-12-31",
+        "config": config,
+    });
+    let response = app.post("/backtesting/run", &body).await;
+    let pooled = &response.assert_ok()["pooled"];
+    let main = pooled["main_model"]["pooled_metrics"]["wape"]
+        .as_f64()
+        .expect("main wape");
+    let seasonal = pooled["baselines"]
+        .as_array()
+        .expect("baselines")
+        .iter()
+        .find(|b| b["model_type"] == "seasonal_naive")
+        .and_then(|b| b["pooled_metrics"]["wape"].as_f64())
+        .expect("seasonal wape");
+    (main, seasonal)
+}
+
+/// The models measured: (label, model config, extra backtest config).
+fn models() -> Vec<(&'static str, Value, Value)> {
+    let global = json!({"global_model": true});
+    #[allow(unused_mut)]
+    let mut models = vec![
+        ("regression", json!({"model_type": "regression"}), json!({})),
+        (
+            "seasonal_average",
+            json!({"model_type": "seasonal_average", "season_length": 7, "lookback_cycles": 4}),
+            json!({}),
+        ),
+        (
+            "prophet_like",
+            json!({"model_type": "prophet_like"}),
+            json!({}),
+        ),
+        (
+            "global regression",
+            json!({"model_type": "regression"}),
+            global.clone(),
+        ),
+    ];
+    #[cfg(feature = "lightgbm")]
+    {
+        models.push(("lightgbm", json!({"model_type": "lightgbm"}), json!({})));
+        models.push(("global lightgbm", json!({"model_type": "lightgbm"}), global));
+    }
+    models
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn regression_beats_seasonal_naive_on_the_retail_presets() {
+    println!(
+        "{:<16} {:>5} {:<18} {:>9} {:>15}",
+        "preset", "seed", "model", "WAPE", "seasonal naive"
+    );
+    for preset in env_list("ACCURACY_PRESETS", "retail_standard") {
+        for seed in env_list("ACCURACY_SEEDS", "1") {
+            let seed: i64 = seed.parse().expect("numeric seed");
+            let app =
+                TestApp::spawn_with(Backend::Sqlite, &[("FORECAST_ENABLE_LIGHTGBM", "true")]).await;
+            seed_preset(&app, &preset, seed).await;
+            for (name, model, extra) in models() {
+                let started = std::time::Instant::now();
+                let (wape, seasonal) = pooled_wape(&app, model, &extra).await;
+                println!(
+                    "{preset:<16} {seed:>5} {name:<18} {:>8.2}% {:>14.2}%   ({:.1} s)",
+                    wape,
+                    seasonal,
+                    started.elapsed().as_secs_f64()
+                );
+                assert!(wape.is_finite() && seasonal.is_finite());
+                if name == "regression" {
+                    assert!(
+                        wape < seasonal,
+                        "{preset} seed {seed}: regression {wape} vs seasonal naive {seasonal}"
+                    );
+                }
+            }
+        }
+    }
+}
