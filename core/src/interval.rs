@@ -124,6 +124,65 @@ pub fn scaled_half_widths(abs_errors: &[f64], horizon: usize, level: f64) -> Vec
     (1..=horizon).map(|h| base * (h as f64).sqrt()).collect()
 }
 
+/// The standard normal quantile Φ⁻¹(p) for `p` in (0, 1) (Acklam's
+/// rational approximation, relative error below 1.2·10⁻⁹); ±∞ at 0 and 1,
+/// NaN outside.
+pub fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    const LOW: f64 = 0.02425;
+    if !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
+    if p == 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if p == 1.0 {
+        return f64::INFINITY;
+    }
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    if p < LOW {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p > 1.0 - LOW {
+        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    }
+}
+
 /// A symmetric interval `point ± width`.
 pub fn symmetric(point: &[f64], widths: &[f64], level: f64) -> PredictionInterval {
     PredictionInterval {
@@ -151,6 +210,21 @@ mod tests {
             let u2 = self.uniform();
             (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
         }
+    }
+
+    #[test]
+    fn normal_quantiles() {
+        for (p, z) in [
+            (0.5, 0.0),
+            (0.975, 1.959_963_984_540_054),
+            (0.95, 1.644_853_626_951_472_7),
+            (0.01, -2.326_347_874_040_841),
+            (0.999, 3.090_232_306_167_813_5),
+        ] {
+            assert!((normal_quantile(p) - z).abs() < 1e-8, "{p}");
+        }
+        assert!(normal_quantile(1.5).is_nan());
+        assert_eq!(normal_quantile(1.0), f64::INFINITY);
     }
 
     #[test]

@@ -77,6 +77,21 @@ pub trait TargetOnlyMethod:
         self.fit_forecast(prefix, horizon).ok()
     }
 
+    /// The method's own half-widths of a `level` interval for steps
+    /// `1..=horizon` after a series of length `n` (e.g. from the forecast
+    /// error variance of a statistical model); `None` (the default)
+    /// calibrates them on rolling-origin errors instead.
+    fn interval_half_widths(
+        &self,
+        state: &Self::State,
+        n: usize,
+        horizon: usize,
+        level: f64,
+    ) -> Option<Vec<f64>> {
+        let _ = (state, n, horizon, level);
+        None
+    }
+
     /// Fits on `y` and forecasts `horizon` steps: the whole train + predict
     /// path without boxing (used by benchmarks and interval calibration).
     fn fit_forecast(&self, y: &[f64], horizon: usize) -> Result<Vec<f64>, CoreError> {
@@ -192,8 +207,16 @@ impl<M: TargetOnlyMethod> FittedModel for FittedTargetOnly<M> {
             None => None,
             Some(level) => {
                 interval::validate_level(level)?;
-                let errors = self.calibration_errors(request.horizon);
-                let widths = interval::half_widths(&errors, request.horizon, level);
+                let own = self.config.interval_half_widths(
+                    &self.state,
+                    self.history.len(),
+                    request.horizon,
+                    level,
+                );
+                let widths = own.unwrap_or_else(|| {
+                    let errors = self.calibration_errors(request.horizon);
+                    interval::half_widths(&errors, request.horizon, level)
+                });
                 Some(interval::symmetric(&point, &widths, level))
             }
         };
