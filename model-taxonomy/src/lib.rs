@@ -90,7 +90,7 @@ const fn opt_in(name: &'static str, flag: &'static str, cargo_feature: &'static 
 }
 
 /// Every model type ForecastLab knows, in a stable order.
-pub const KNOWN_MODELS: [ModelKind; 20] = [
+pub const KNOWN_MODELS: [ModelKind; 21] = [
     always_on("naive", ModelFamily::Baseline, InputKind::TargetOnly),
     always_on(
         "seasonal_naive",
@@ -137,6 +137,7 @@ pub const KNOWN_MODELS: [ModelKind; 20] = [
     ),
     always_on("auto_ets", ModelFamily::Baseline, InputKind::TargetOnly),
     always_on("mstl", ModelFamily::Baseline, InputKind::TargetOnly),
+    always_on("auto_arima", ModelFamily::Baseline, InputKind::TargetOnly),
     opt_in("lightgbm", "forecast_enable_lightgbm", "lightgbm"),
     opt_in("xgboost", "forecast_enable_xgboost", "xgboost"),
     opt_in(
@@ -172,7 +173,7 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), KNOWN_MODELS.len());
-        assert_eq!(names.len(), 20);
+        assert_eq!(names.len(), 21);
     }
 
     #[test]
@@ -187,6 +188,7 @@ mod tests {
             "optimized_theta",
             "auto_ets",
             "mstl",
+            "auto_arima",
         ] {
             let kind = lookup(name).unwrap();
             assert_eq!(kind.family, ModelFamily::Baseline, "{name}");

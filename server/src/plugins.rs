@@ -14,6 +14,7 @@ use forecastlab_model_weighted_moving_average as _;
 
 // The statistical zoo (always on, pure Rust).
 use forecastlab_model_adida as _;
+use forecastlab_model_auto_arima as _;
 use forecastlab_model_auto_ets as _;
 use forecastlab_model_croston as _;
 use forecastlab_model_croston_sba as _;

@@ -9,7 +9,7 @@ use forecastlab_core::{metrics, PredictRequest, TrainingData};
 use serde_json::Value;
 
 /// Our models with the config that matches the statsforecast reference.
-pub const MODELS: [(&str, &str); 10] = [
+pub const MODELS: [(&str, &str); 11] = [
     (
         "seasonal_naive",
         r#"{"model_type": "seasonal_naive", "season_length": 7}"#,
@@ -24,6 +24,10 @@ pub const MODELS: [(&str, &str); 10] = [
         r#"{"model_type": "auto_ets", "season_length": 7}"#,
     ),
     ("mstl", r#"{"model_type": "mstl", "season_lengths": [7]}"#),
+    (
+        "auto_arima",
+        r#"{"model_type": "auto_arima", "season_length": 7}"#,
+    ),
     ("croston", r#"{"model_type": "croston"}"#),
     ("croston_sba", r#"{"model_type": "croston_sba"}"#),
     (

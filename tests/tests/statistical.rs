@@ -1,5 +1,5 @@
 //! The statistical models (Croston, SBA, TSB, ADIDA, IMAPA, Theta,
-//! optimised Theta, AutoETS, MSTL) on every path on both databases: the catalog, train and
+//! optimised Theta, AutoETS, MSTL, AutoARIMA) on every path on both databases: the catalog, train and
 //! predict with intervals, single- and many-series backtests with MASE,
 //! RMSSE and WRMSSE, background jobs and the registry, and their config
 //! validation.
@@ -15,7 +15,7 @@ use forecastlab_tests::{
 use serde_json::{json, Value};
 
 /// Every statistical model with a non-default config.
-const MODELS: [(&str, &str); 9] = [
+const MODELS: [(&str, &str); 10] = [
     ("croston", r#"{"model_type": "croston"}"#),
     ("croston_sba", r#"{"model_type": "croston_sba"}"#),
     (
@@ -34,6 +34,10 @@ const MODELS: [(&str, &str); 9] = [
         r#"{"model_type": "auto_ets", "season_length": 7, "model": "ZZZ"}"#,
     ),
     ("mstl", r#"{"model_type": "mstl", "season_lengths": [7]}"#),
+    (
+        "auto_arima",
+        r#"{"model_type": "auto_arima", "season_length": 7, "max_p": 3, "max_q": 3}"#,
+    ),
 ];
 
 const DAYS: u64 = 200;
@@ -91,7 +95,10 @@ async fn seed(app: &TestApp) {
 
 /// The seasonal models (the others are the intermittent family).
 fn is_seasonal(model: &str) -> bool {
-    matches!(model, "theta" | "optimized_theta" | "auto_ets" | "mstl")
+    matches!(
+        model,
+        "theta" | "optimized_theta" | "auto_ets" | "mstl" | "auto_arima"
+    )
 }
 
 /// The product a model is exercised on: intermittent models on product 2.
@@ -351,6 +358,14 @@ async fn bad_configs_are_422_and_short_series_400(backend: Backend) {
             json!({"model_type": "optimized_theta", "decomposition_type": "both"}),
             "config",
         ),
+        (
+            json!({"model_type": "auto_arima", "max_d": 3}),
+            "config.max_d",
+        ),
+        (
+            json!({"model_type": "auto_arima", "season_length": 400}),
+            "config.season_length",
+        ),
     ];
     for (bad, field) in cases {
         let body = json!({
@@ -371,6 +386,15 @@ async fn bad_configs_are_422_and_short_series_400(backend: Backend) {
     app.post("/forecasting/train", &body)
         .await
         .assert_problem_mentions(400, "BAD_REQUEST", "at least 4");
+    // One day is too few for AutoARIMA.
+    let body = json!({
+        "store_id": 1, "product_id": 1,
+        "train_start_date": day(0), "train_end_date": day(0),
+        "config": {"model_type": "auto_arima"},
+    });
+    app.post("/forecasting/train", &body)
+        .await
+        .assert_problem_mentions(400, "BAD_REQUEST", "at least 2");
 }
 
 both_backends!(
