@@ -153,7 +153,7 @@ impl<'a> Series<'a> {
         let used = (nstar - start) as f64;
         let mean = self.mean();
         let scale = (self.w.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / nstar as f64).sqrt();
-        if !(scale > 0.0) {
+        if scale.is_nan() || scale <= 0.0 {
             return None;
         }
         let z: Vec<f64> = self.w.iter().map(|v| v / scale).collect();
