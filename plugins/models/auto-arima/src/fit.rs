@@ -30,7 +30,8 @@ pub struct Fitted {
     pub coefficients: Coefficients,
     /// Innovation variance σ².
     pub sigma2: f64,
-    /// Corrected AIC of the CSS fit (+∞ for a fallback model).
+    /// Corrected AIC of the CSS fit (the plain AIC for series of 3 or
+    /// fewer observations, as R does; +∞ for a fallback model).
     pub aicc: f64,
     /// The last differenced values minus the constant.
     pub x_tail: Vec<f64>,
@@ -147,7 +148,10 @@ impl<'a> Series<'a> {
     pub fn fit_css(&self, order: Order, constant: bool) -> Option<Fitted> {
         let nstar = self.w.len();
         let start = order.ar_degree();
-        if nstar <= start + 1 {
+        let terms = order.arma_terms();
+        let dimension = terms + usize::from(constant);
+        // More residuals than coefficients, or the fit is exact.
+        if nstar <= start + dimension + 1 {
             return None;
         }
         let used = (nstar - start) as f64;
@@ -158,8 +162,6 @@ impl<'a> Series<'a> {
         }
         let z: Vec<f64> = self.w.iter().map(|v| v / scale).collect();
         let base = mean / scale;
-        let terms = order.arma_terms();
-        let dimension = terms + usize::from(constant);
         let m = order.m;
         let read = |x: &[f64]| {
             let mu = constant.then(|| base + x[terms]);
@@ -197,12 +199,16 @@ impl<'a> Series<'a> {
         }
         let parameters = (dimension + 1) as f64;
         let n = nstar as f64;
-        let denominator = n - parameters - 1.0;
-        if denominator <= 0.0 {
-            return None;
-        }
         let aic = n * sigma2.ln() + 2.0 * parameters;
-        let aicc = aic + 2.0 * parameters * (parameters + 1.0) / denominator;
+        let aicc = if self.y.len() <= 3 {
+            aic
+        } else {
+            let denominator = n - parameters - 1.0;
+            if denominator <= 0.0 {
+                return None;
+            }
+            aic + 2.0 * parameters * (parameters + 1.0) / denominator
+        };
         let coefficients = Coefficients {
             constant: scaled.constant.map(|mu| mu * scale),
             ..scaled
