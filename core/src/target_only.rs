@@ -331,6 +331,54 @@ mod tests {
             .all(|(l, u)| l < u));
     }
 
+    /// [`Mean`] with its own interval: ±level·h around the mean.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    struct OwnInterval(Mean);
+
+    impl TargetOnlyMethod for OwnInterval {
+        const MODEL_TYPE: &'static str = "own_interval_probe";
+        type State = f64;
+        fn validate(&self) -> Result<(), CoreError> {
+            Ok(())
+        }
+        fn min_observations(&self) -> usize {
+            2
+        }
+        fn fit_state(&self, y: &[f64]) -> Result<f64, CoreError> {
+            self.0.fit_state(y)
+        }
+        fn forecast(&self, state: &f64, n: usize, horizon: usize) -> Vec<f64> {
+            self.0.forecast(state, n, horizon)
+        }
+        fn interval_half_widths(
+            &self,
+            _state: &f64,
+            _n: usize,
+            horizon: usize,
+            level: f64,
+        ) -> Option<Vec<f64>> {
+            Some((1..=horizon).map(|h| level * h as f64).collect())
+        }
+    }
+
+    #[test]
+    fn a_method_may_give_its_own_interval() {
+        let y = [1.0, 3.0, 2.0, 2.0];
+        let config = OwnInterval(Mean {
+            schema_version: model_config::schema_version(),
+            model_type: String::new(),
+        });
+        let fitted = fit(&config, &y).unwrap();
+        let request = PredictRequest {
+            horizon: 2,
+            features: None,
+            interval_level: Some(0.5),
+        };
+        let interval = fitted.predict(&request).unwrap().interval.unwrap();
+        assert_eq!(interval.lower, vec![1.5, 1.0]);
+        assert_eq!(interval.upper, vec![2.5, 3.0]);
+    }
+
     #[test]
     fn registration_uses_the_generic_build_and_load() {
         const ENTRY: ModelRegistration = registration::<Mean>(ModelFamily::Baseline, "9.9.9");
