@@ -31,8 +31,8 @@ pub struct Fitted {
     /// Innovation variance σ².
     pub sigma2: f64,
     /// Corrected AIC of the CSS fit (the plain AIC for series of 3 or
-    /// fewer observations, as R does; +∞ for a fallback model).
-    pub aicc: f64,
+    /// fewer observations, as R does; `None` for a fallback model).
+    pub aicc: Option<f64>,
     /// The last differenced values minus the constant.
     pub x_tail: Vec<f64>,
     /// The residuals aligned with `x_tail`.
@@ -102,7 +102,13 @@ impl<'a> Series<'a> {
 
     /// Builds the fitted model of `coefficients` (CSS residuals over the
     /// whole series) with innovation variance `sigma2`.
-    fn finish(&self, order: Order, coefficients: Coefficients, sigma2: f64, aicc: f64) -> Fitted {
+    fn finish(
+        &self,
+        order: Order,
+        coefficients: Coefficients,
+        sigma2: f64,
+        aicc: Option<f64>,
+    ) -> Fitted {
         let m = order.m;
         let constant = coefficients.constant.unwrap_or(0.0);
         let x: Vec<f64> = self.w.iter().map(|v| v - constant).collect();
@@ -139,7 +145,7 @@ impl<'a> Series<'a> {
         let sigma2 =
             self.w.iter().map(|v| (v - mu).powi(2)).sum::<f64>() / self.w.len().max(1) as f64;
         let coefficients = Coefficients::from_slice(&order, &[], constant.then_some(mu));
-        self.finish(order, coefficients, sigma2, f64::INFINITY)
+        self.finish(order, coefficients, sigma2, None)
     }
 
     /// Fits `order` (with a constant or not) by CSS; `None` when too few
@@ -213,7 +219,7 @@ impl<'a> Series<'a> {
             constant: scaled.constant.map(|mu| mu * scale),
             ..scaled
         };
-        Some(self.finish(order, coefficients, sigma2, aicc))
+        Some(self.finish(order, coefficients, sigma2, Some(aicc)))
     }
 }
 

@@ -213,10 +213,16 @@ impl Stepwise<'_, '_> {
             ..self.base
         };
         let fitted = self.series.fit_css(order, constant);
-        let aicc = fitted.as_ref().map_or(f64::INFINITY, |f| f.aicc);
+        let aicc = fitted
+            .as_ref()
+            .and_then(|f| f.aicc)
+            .unwrap_or(f64::INFINITY);
         self.fits.insert(key, aicc);
-        let better =
-            aicc.is_finite() && self.best.as_ref().is_none_or(|(_, best)| aicc < best.aicc);
+        let better = aicc.is_finite()
+            && self
+                .best
+                .as_ref()
+                .is_none_or(|(_, best)| best.aicc.is_none_or(|b| aicc < b));
         if better {
             self.best = fitted.map(|f| (key, f));
         }
@@ -266,7 +272,7 @@ mod tests {
             "{:?}",
             fitted.order
         );
-        assert!(fitted.aicc.is_finite());
+        assert!(fitted.aicc.is_some_and(f64::is_finite));
     }
 
     #[test]
