@@ -39,6 +39,7 @@ pub mod target_only;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod tree_model;
+pub mod tree_shap;
 pub mod wrmsse;
 
 pub use ai::{

@@ -15,7 +15,9 @@
 
 use serde_json::json;
 
-use crate::{model, FeatureMatrix, FittedModel, PredictRequest, TrainingData};
+use crate::{
+    explain::ExplainMethod, model, FeatureMatrix, FittedModel, PredictRequest, TrainingData,
+};
 
 /// Runs every check of this module as its own `#[test]` against the
 /// registered model `$model_type`. `corrupt_payload: "field" => value`
@@ -61,6 +63,11 @@ macro_rules! tree_model_conformance_tests {
         #[test]
         fn bad_inputs_are_errors_not_panics() {
             $crate::testing::bad_inputs_are_errors_not_panics($model_type);
+        }
+
+        #[test]
+        fn shap_values_add_up_to_every_step() {
+            $crate::testing::shap_values_add_up_to_every_step($model_type);
         }
     };
 }
@@ -267,4 +274,53 @@ pub fn bad_inputs_are_errors_not_panics(model_type: &str) {
         .is_err());
     let fitted = fit(model_type, json!({"n_estimators": 10}), &x, &y, 42);
     assert!(fitted.predict(&PredictRequest::horizon(2)).is_err());
+}
+
+/// Every step of a forecast is explained by SHAP values that add up to that
+/// step's prediction within 1e-6 (missing values included), the drivers
+/// name the training columns in order, the one column the target ignores
+/// weighs least, and a step outside the horizon is an error.
+pub fn shap_values_add_up_to_every_step(model_type: &str) {
+    let (x, y) = nonlinear(400, 19);
+    let fitted = fit(model_type, json!({}), &x, &y, 42);
+    let mut future = x.values()[..15].to_vec();
+    future[4] = f64::NAN;
+    let future = FeatureMatrix::from_row_major(x.columns().to_vec(), future).unwrap();
+    let request = PredictRequest {
+        horizon: 5,
+        features: Some(&future),
+        interval_level: None,
+    };
+    let point = fitted.predict(&request).unwrap().point;
+    let mut noise_weight = 0.0;
+    let mut signal_weight = 0.0;
+    for step in 1..=5 {
+        let explanation = fitted
+            .explain(&request, step)
+            .unwrap()
+            .expect("tree models explain themselves");
+        assert_eq!(explanation.method, ExplainMethod::Shap);
+        assert!(
+            (explanation.prediction - point[step - 1]).abs()
+                <= 1e-6 * point[step - 1].abs().max(1.0),
+            "step {step}: explained {} vs predicted {}",
+            explanation.prediction,
+            point[step - 1]
+        );
+        explanation.check_additive(1e-6).unwrap();
+        let names: Vec<&str> = explanation
+            .drivers
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect();
+        assert_eq!(names, ["x0", "x1", "x2"]);
+        noise_weight += explanation.drivers[2].contribution.abs();
+        signal_weight += explanation.drivers[0].contribution.abs();
+    }
+    assert!(
+        noise_weight < signal_weight,
+        "{noise_weight} vs {signal_weight}"
+    );
+    assert!(fitted.explain(&request, 0).is_err());
+    assert!(fitted.explain(&request, 6).is_err());
 }

@@ -3,8 +3,8 @@
 //! and the glue around each library's own fit and predict — training-input
 //! checks, interval calibration on a held-out tail
 //! ([`crate::calibration`]), prediction with split-conformal intervals and
-//! the JSON payload. A tree plugin keeps only the code that talks to its
-//! library.
+//! the JSON payload, and SHAP explanations of one step. A tree plugin keeps
+//! only the code that talks to its library.
 
 use std::{fmt::Debug, marker::PhantomData};
 
@@ -12,9 +12,10 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::{
     calibration::{holdout_split, prediction_matrix, Holdout},
+    explain::Explanation,
     interval,
     model_config::{check_float_range, check_range, parse, schema_version},
-    CoreError, FeatureMatrix, Forecast, PredictRequest, TrainingData,
+    tree_shap, CoreError, FeatureMatrix, Forecast, PredictRequest, TrainingData,
 };
 
 /// Names a tree model at the type level, so that one config type serves
@@ -188,6 +189,56 @@ where
         interval::symmetric(&point, &widths, level)
     });
     Ok(Forecast { point, interval })
+}
+
+/// SHAP values of one prediction row: the base (expected) value, one
+/// contribution per column, and the prediction they add up to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowShap {
+    /// The model's expected value.
+    pub base_value: f64,
+    /// One contribution per column, in column order.
+    pub contributions: Vec<f64>,
+    /// The prediction of the row.
+    pub prediction: f64,
+}
+
+/// Explains step `step` (1-based) of `request` ([`prediction_matrix`]
+/// checks its rows against the training `columns`): `shap` computes the
+/// values of that step's row-major row.
+pub fn explain_step<F>(
+    request: &PredictRequest<'_>,
+    columns: &[String],
+    model_type: &str,
+    step: usize,
+    shap: F,
+) -> Result<Option<Explanation>, CoreError>
+where
+    F: FnOnce(&[f64]) -> Result<RowShap, CoreError>,
+{
+    let x = prediction_matrix(request, columns, model_type)?;
+    if step == 0 || step > x.n_rows() {
+        return Err(CoreError::input(format!(
+            "step {step} is outside the horizon of {}",
+            x.n_rows()
+        )));
+    }
+    let width = x.n_cols();
+    let row = &x.values()[(step - 1) * width..step * width];
+    let values = shap(row)?;
+    if values.contributions.len() != width {
+        return Err(CoreError::Artifact(format!(
+            "{model_type}: {} contributions for {width} columns",
+            values.contributions.len()
+        )));
+    }
+    Ok(Some(tree_shap::shap_explanation(
+        columns,
+        row,
+        &values.contributions,
+        values.base_value,
+        values.prediction,
+    )))
 }
 
 /// A fitted tree model's payload, as JSON.

@@ -192,8 +192,58 @@ async fn refused_while_flag_off(backend: Backend, model: &str, flag_env: &str) {
     assert_eq!(entry["requires_features"], true);
 }
 
+/// A train job registers a run whose forecast is explained at several
+/// steps by SHAP values that add up to that step's forecast within 1e-6.
+#[allow(dead_code)]
+async fn explained_by_shap(app: &TestApp, store: i64, product: i64, model: &str, config: &Value) {
+    let trained = jobs::submit(
+        app,
+        "train",
+        json!({"model_type": model, "store_id": store, "product_id": product,
+               "start_date": START, "end_date": day(DAYS - 1).to_string(), "config": config}),
+    )
+    .await;
+    let job = jobs::wait_for(app, trained["job_id"].as_str().unwrap(), jobs::finished).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let run_id = job["result"]["run_id"].as_str().unwrap();
+    let model_path = job["result"]["model_path"].as_str().unwrap();
+    let forecast = app
+        .post(
+            "/forecasting/predict",
+            &json!({"store_id": store, "product_id": product, "horizon": 10, "model_path": model_path}),
+        )
+        .await
+        .assert_ok()
+        .clone();
+    for step in [1_usize, 4, 10] {
+        let e = app
+            .get(&format!("/explain/runs/{run_id}?step={step}"))
+            .await
+            .assert_ok()
+            .clone();
+        assert_eq!(e["method"], "shap", "{model}");
+        let expected = forecast["forecasts"][step - 1]["forecast"]
+            .as_f64()
+            .unwrap();
+        let drivers = e["drivers"].as_array().unwrap();
+        assert!(!drivers.is_empty(), "{model}: no drivers");
+        let total = e["base_value"].as_f64().unwrap()
+            + drivers
+                .iter()
+                .map(|d| d["contribution"].as_f64().unwrap())
+                .sum::<f64>();
+        for value in [e["forecast_value"].as_f64().unwrap(), total] {
+            assert!(
+                (value - expected).abs() <= 1e-6 * expected.abs().max(1.0),
+                "{model} step {step}: {value} vs forecast {expected}"
+            );
+        }
+    }
+}
+
 /// Compiled in, flag on: config validation, train, predict with an
-/// interval, determinism, backtest beating `seasonal_naive`.
+/// interval, determinism, SHAP explanations, backtest beating
+/// `seasonal_naive`.
 #[allow(dead_code)]
 async fn works_when_enabled(backend: Backend, model: &str, flag_env: &str, config: Value) {
     let app = TestApp::spawn_with(
@@ -271,6 +321,8 @@ async fn works_when_enabled(backend: Backend, model: &str, flag_env: &str, confi
         );
     }
     assert_eq!(forecasts[0], forecasts[1], "same seed, different forecasts");
+
+    explained_by_shap(&app, store, product, model, &config).await;
 
     // Backtest: the feature-aware model sees the price cuts, the seasonal
     // naive baseline does not.

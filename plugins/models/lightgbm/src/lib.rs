@@ -15,7 +15,8 @@
 //! Prediction intervals are split-conformal: a second booster fitted on the
 //! rows before a held-out tail (the last fifth, at most 5 000 rows) gives
 //! absolute errors whose conformal quantile, scaled by √h, is the
-//! half-width of step h.
+//! half-width of step h. Explanations are LightGBM's own exact TreeSHAP
+//! values (`predict_contrib`).
 
 mod config;
 #[cfg(feature = "enabled")]

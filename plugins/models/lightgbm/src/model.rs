@@ -3,10 +3,12 @@
 use std::cell::RefCell;
 
 use forecastlab_core::{
+    explain::Explanation,
     inventory,
     taxonomy::{InputKind, ModelFamily},
-    tree_model, CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration,
-    PredictRequest, TrainingData,
+    tree_model::{self, RowShap},
+    CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
+    TrainingData,
 };
 use lightgbm3::{Booster, Dataset};
 use serde::{Deserialize, Serialize};
@@ -157,6 +159,35 @@ impl FittedModel for FittedLightGbm {
 
     fn to_payload(&self) -> Result<Vec<u8>, CoreError> {
         tree_model::encode_payload(self)
+    }
+
+    /// Exact TreeSHAP from LightGBM's own contribution routine
+    /// (`predict_contrib`: one value per column, then the expected value).
+    fn explain(
+        &self,
+        request: &PredictRequest<'_>,
+        step: usize,
+    ) -> Result<Option<Explanation>, CoreError> {
+        tree_model::explain_step(request, &self.columns, MODEL_TYPE, step, |row| {
+            with_parsed(&self.model, |booster| {
+                let width = i32::try_from(row.len())
+                    .map_err(|_| CoreError::input("too many feature columns"))?;
+                let mut contributions = booster
+                    .predict_contrib(row, width, true)
+                    .map_err(lgbm_error)?;
+                let prediction = *predict_rows(booster, row, row.len())?
+                    .first()
+                    .ok_or_else(|| CoreError::input("LightGBM predicted no row"))?;
+                let base_value = contributions
+                    .pop()
+                    .ok_or_else(|| CoreError::input("LightGBM gave no contributions"))?;
+                Ok(RowShap {
+                    base_value,
+                    contributions,
+                    prediction,
+                })
+            })
+        })
     }
 }
 

@@ -13,11 +13,15 @@
 //! split. smartcore's trees do not take missing values, so NaN features are
 //! replaced by the training median of their column (stored in the fitted
 //! model and reused at prediction). Prediction intervals are split-conformal
-//! on a held-out tail, as for `lightgbm`.
+//! on a held-out tail, as for `lightgbm`. Explanations are exact TreeSHAP
+//! values over the forest's trees, weighted by the training rows that
+//! reached each node.
 
 mod config;
 #[cfg(feature = "enabled")]
 mod model;
+#[cfg(feature = "enabled")]
+mod shap;
 #[cfg(all(test, feature = "enabled"))]
 mod tests;
 

@@ -1,10 +1,11 @@
 //! Fitting and predicting with smartcore's random forest.
 
 use forecastlab_core::{
+    explain::Explanation,
     inventory,
     taxonomy::{InputKind, ModelFamily},
-    tree_model, CoreError, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
-    TrainingData,
+    tree_model::{self, RowShap},
+    CoreError, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest, TrainingData,
 };
 use serde::{Deserialize, Serialize};
 use smartcore::{
@@ -12,12 +13,13 @@ use smartcore::{
     linalg::basic::matrix::DenseMatrix,
 };
 
-use crate::{RandomForestConfig, MODEL_TYPE};
+use crate::{shap, RandomForestConfig, MODEL_TYPE};
 
 /// Version of the payload layout written by [`FittedRandomForest::to_payload`].
 const PAYLOAD_VERSION: u32 = 1;
 
-type Forest = RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
+/// smartcore's forest over dense `f64` rows.
+pub(crate) type Forest = RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
 
 /// Unfitted random forest.
 #[derive(Debug, Clone)]
@@ -34,6 +36,10 @@ pub(crate) struct FittedRandomForest {
     /// Per-column training medians that replace missing (NaN) values.
     fill: Vec<f64>,
     forest: Forest,
+    /// Training rows through each node of each tree (TreeSHAP's weights);
+    /// empty in payloads written before explanations existed.
+    #[serde(default)]
+    covers: Vec<Vec<u32>>,
     /// Absolute one-step errors on the held-out tail (interval calibration).
     holdout_errors: Vec<f64>,
 }
@@ -89,14 +95,20 @@ fn column_medians(x: &[f64], n_cols: usize) -> Vec<f64> {
 
 /// Row-major values with non-finite entries replaced by `fill`.
 fn dense(x: &[f64], n_cols: usize, fill: &[f64]) -> Result<DenseMatrix<f64>, CoreError> {
-    let values: Vec<f64> = x
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| if v.is_finite() { v } else { fill[i % n_cols] })
-        .collect();
+    let values = filled(x, n_cols, fill);
     DenseMatrix::new(values.len() / n_cols, n_cols, values, false).map_err(rf_error)
 }
 
+/// Row-major values with non-finite entries replaced by `fill`.
+fn filled(x: &[f64], n_cols: usize, fill: &[f64]) -> Vec<f64> {
+    x.iter()
+        .enumerate()
+        .map(|(i, &v)| if v.is_finite() { v } else { fill[i % n_cols] })
+        .collect()
+}
+
+/// The forest fitted on `x` (missing values filled with the column
+/// medians), and those medians.
 fn train(
     x: &[f64],
     y: &[f64],
@@ -121,6 +133,7 @@ impl RandomForest {
         let width = x.n_cols();
         let params = || parameters(&self.config, data.seed, width);
         let (forest, fill) = train(x.values(), data.target, width, params())?;
+        let covers = shap::covers(&forest, &filled(x.values(), width, &fill), width)?;
 
         let holdout_errors = if calibrate {
             tree_model::holdout_errors(x, data.target, |fit, target, hold| {
@@ -137,6 +150,7 @@ impl RandomForest {
             columns: x.columns().to_vec(),
             fill,
             forest,
+            covers,
             holdout_errors,
         }))
     }
@@ -180,6 +194,34 @@ impl FittedModel for FittedRandomForest {
 
     fn to_payload(&self) -> Result<Vec<u8>, CoreError> {
         tree_model::encode_payload(self)
+    }
+
+    /// Exact TreeSHAP over the forest's trees ([`shap`]); a model saved
+    /// before explanations existed (no covers) cannot explain itself.
+    fn explain(
+        &self,
+        request: &PredictRequest<'_>,
+        step: usize,
+    ) -> Result<Option<Explanation>, CoreError> {
+        if self.covers.is_empty() {
+            return Ok(None);
+        }
+        tree_model::explain_step(request, &self.columns, MODEL_TYPE, step, |row| {
+            let row = filled(row, row.len(), &self.fill);
+            let (base_value, contributions) = shap::shap_values(&self.forest, &self.covers, &row)?;
+            let matrix = dense(&row, row.len(), &self.fill)?;
+            let prediction = *self
+                .forest
+                .predict(&matrix)
+                .map_err(rf_error)?
+                .first()
+                .ok_or_else(|| CoreError::input("random forest predicted no row"))?;
+            Ok(RowShap {
+                base_value,
+                contributions,
+                prediction,
+            })
+        })
     }
 }
 

@@ -12,7 +12,8 @@
 //! max_depth, random_state = FORECAST_RANDOM_SEED, n_jobs = 1,
 //! tree_method = "hist")`; NaN features are missing values (XGBoost learns
 //! a default direction per split). Prediction intervals are split-conformal
-//! on a held-out tail, as for `lightgbm`.
+//! on a held-out tail, as for `lightgbm`. Explanations are XGBoost's own
+//! exact TreeSHAP values (`predict_contributions`).
 
 mod config;
 #[cfg(feature = "enabled")]

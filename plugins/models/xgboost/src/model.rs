@@ -3,10 +3,11 @@
 use std::sync::Mutex;
 
 use forecastlab_core::{
+    explain::Explanation,
     inventory,
     taxonomy::{InputKind, ModelFamily},
-    tree_model, CoreError, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
-    TrainingData,
+    tree_model::{self, RowShap},
+    CoreError, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest, TrainingData,
 };
 use serde::{Deserialize, Serialize};
 use xgb::{parameters::BoosterParameters, Booster, DMatrix};
@@ -190,6 +191,40 @@ impl FittedModel for FittedXgboost {
 
     fn to_payload(&self) -> Result<Vec<u8>, CoreError> {
         tree_model::encode_payload(&self.payload)
+    }
+
+    /// Exact TreeSHAP from XGBoost's own contribution routine
+    /// (`predict_contributions`: one value per column, then the bias).
+    /// XGBoost computes in single precision, so the contributions' sum may
+    /// miss the prediction by a rounding error; the base value takes that
+    /// difference (a few millionths at most), so that the account adds up.
+    fn explain(
+        &self,
+        request: &PredictRequest<'_>,
+        step: usize,
+    ) -> Result<Option<Explanation>, CoreError> {
+        let columns = &self.payload.columns;
+        tree_model::explain_step(request, columns, MODEL_TYPE, step, |row| {
+            let booster = self
+                .booster
+                .lock()
+                .map_err(|_| CoreError::input("XGBoost booster is poisoned"))?;
+            let matrix = dmatrix(row, 1)?;
+            let (values, _) = booster.predict_contributions(&matrix).map_err(xgb_error)?;
+            let prediction = *predict_rows(&booster, row, 1)?
+                .first()
+                .ok_or_else(|| CoreError::input("XGBoost predicted no row"))?;
+            let mut contributions: Vec<f64> = values.into_iter().map(f64::from).collect();
+            let bias = contributions
+                .pop()
+                .ok_or_else(|| CoreError::input("XGBoost gave no contributions"))?;
+            let rounding = prediction - bias - contributions.iter().sum::<f64>();
+            Ok(RowShap {
+                base_value: bias + rounding,
+                contributions,
+                prediction,
+            })
+        })
     }
 }
 
