@@ -21,6 +21,11 @@ pub struct AppState {
     pub artifacts: ArtifactStore,
     /// Wakes this process's idle job workers when a job is queued.
     pub job_signal: Arc<tokio::sync::Notify>,
+    /// Woken each time a job worker of this process has written a job's
+    /// outcome (and settled its parent batch), so that an in-process
+    /// waiter need not poll on a timer; jobs finished by other processes
+    /// are still seen by polling.
+    pub job_finished: Arc<tokio::sync::Notify>,
     /// The AI settings in force (changed live by `PATCH /config/ai`) and
     /// the embedder built from them.
     pub ai: Arc<AiRuntime>,
@@ -45,6 +50,7 @@ impl AppState {
             ai: Arc::new(AiRuntime::new(&settings)),
             settings: Arc::new(settings),
             job_signal: Arc::new(tokio::sync::Notify::new()),
+            job_finished: Arc::new(tokio::sync::Notify::new()),
             search: Arc::new(SearchCache::default()),
         }
     }

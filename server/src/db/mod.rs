@@ -194,6 +194,21 @@ pub trait BeginWrite {
         Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>,
     > + Send
            + '_;
+
+    /// Begins a write transaction whose commit does not wait for the
+    /// write-ahead log to reach the disk, for records whose loss in a crash
+    /// of the database server costs only a repeat (an agent's chat turn).
+    /// On PostgreSQL `SET LOCAL synchronous_commit = off` (this transaction
+    /// only; a crash may lose the last fraction of a second of such
+    /// commits, and never corrupts). On SQLite the same as
+    /// [`BeginWrite::begin_write`]: its WAL in `NORMAL` synchronous mode
+    /// already commits this way.
+    fn begin_write_unflushed(
+        &self,
+    ) -> impl std::future::Future<
+        Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>,
+    > + Send
+           + '_;
 }
 
 impl BeginWrite for PgPool {
@@ -207,6 +222,15 @@ impl BeginWrite for PgPool {
            + '_ {
         self.begin()
     }
+
+    fn begin_write_unflushed(
+        &self,
+    ) -> impl std::future::Future<
+        Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>,
+    > + Send
+           + '_ {
+        self.begin_with("BEGIN; SET LOCAL synchronous_commit TO OFF")
+    }
 }
 
 impl BeginWrite for SqlitePool {
@@ -219,6 +243,15 @@ impl BeginWrite for SqlitePool {
     > + Send
            + '_ {
         self.begin_with("BEGIN IMMEDIATE")
+    }
+
+    fn begin_write_unflushed(
+        &self,
+    ) -> impl std::future::Future<
+        Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>,
+    > + Send
+           + '_ {
+        self.begin_write()
     }
 }
 

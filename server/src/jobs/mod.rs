@@ -279,6 +279,7 @@ impl Worker {
                 tracing::error!(job_id = %job.job_id, %error, "could not write the job outcome")
             }
         }
+        self.state.job_finished.notify_waiters();
     }
 
     /// Writes a finished job's outcome (retrying while the database is

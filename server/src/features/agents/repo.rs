@@ -216,10 +216,13 @@ pub(crate) struct SavedRun<'a> {
 
 /// Saves a run in one transaction: the session row (guarded by its
 /// revision) and the audit rows. False, with nothing written, when the
-/// session changed meanwhile.
+/// session changed meanwhile. The commit does not wait for the disk
+/// ([`BeginWrite::begin_write_unflushed`]): a database crash may lose the
+/// last chat turns, as SQLite's WAL would; what a tool did in another slice
+/// (and every approval) is committed by that slice, durably.
 pub(crate) async fn save_run(db: &Db, run: &SavedRun<'_>) -> Result<bool, sqlx::Error> {
     with_db!(db, pool => {
-        let mut tx = pool.begin_write().await?;
+        let mut tx = pool.begin_write_unflushed().await?;
         let affected = sqlx::query(
             "UPDATE agent_session SET status = $3, message_history = $4, pending_action = $5, \
              total_tokens_used = total_tokens_used + $6 + $7, input_tokens = input_tokens + $6, \

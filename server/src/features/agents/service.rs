@@ -215,33 +215,37 @@ pub(crate) async fn answer(
         events,
     };
     let limit = Duration::from_secs(settings.timeout_seconds);
-    let outcome =
-        match tokio::time::timeout(limit, run.run(read_history(&row), &request.message)).await {
-            Err(_) => return Err(timed_out(settings.timeout_seconds)),
-            Ok(Err(TurnError::Exhausted(failures))) => return Err(fallback_exhausted(&failures)),
-            Ok(Err(TurnError::Misbehaved(error))) => {
-                tracing::warn!(session_id, %error, "model misbehaved");
-                if !repo::touch(&state.db, session_id, row.revision).await? {
-                    return Err(changed(session_id));
-                }
-                return Ok(Answered {
-                    response: ChatResponse {
-                        session_id: session_id.to_owned(),
-                        message: MISBEHAVIOUR_MESSAGE.to_owned(),
-                        tool_calls: Vec::new(),
-                        pending_approval: false,
-                        pending_action: None,
-                        tokens_used: 0,
-                        model: None,
-                        citations: None,
-                        no_evidence: None,
-                    },
-                    misbehaved: true,
-                });
+    // The price table is read while the model works, not after it.
+    let (finished, prices) = tokio::join!(
+        tokio::time::timeout(limit, run.run(read_history(&row), &request.message)),
+        repo::prices(&state.db)
+    );
+    let outcome = match finished {
+        Err(_) => return Err(timed_out(settings.timeout_seconds)),
+        Ok(Err(TurnError::Exhausted(failures))) => return Err(fallback_exhausted(&failures)),
+        Ok(Err(TurnError::Misbehaved(error))) => {
+            tracing::warn!(session_id, %error, "model misbehaved");
+            if !repo::touch(&state.db, session_id, row.revision).await? {
+                return Err(changed(session_id));
             }
-            Ok(Ok(outcome)) => outcome,
-        };
-    let prices = repo::prices(&state.db).await?;
+            return Ok(Answered {
+                response: ChatResponse {
+                    session_id: session_id.to_owned(),
+                    message: MISBEHAVIOUR_MESSAGE.to_owned(),
+                    tool_calls: Vec::new(),
+                    pending_approval: false,
+                    pending_action: None,
+                    tokens_used: 0,
+                    model: None,
+                    citations: None,
+                    no_evidence: None,
+                },
+                misbehaved: true,
+            });
+        }
+        Ok(Ok(outcome)) => outcome,
+    };
+    let prices = prices?;
     let (usage_by_model, cost_usd) =
         cost::accumulate(&row.usage_by_model.0, &outcome.usage, &prices);
     let input: i64 = outcome
