@@ -60,7 +60,7 @@ fn optional_money<'de, D: serde::Deserializer<'de>>(
     match Option::<Value>::deserialize(deserializer)? {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
-        Some(value) => Decimal::deserialize(value)
+        Some(value) => <Decimal as Deserialize>::deserialize(value)
             .map(Some)
             .map_err(D::Error::custom),
     }

@@ -90,7 +90,7 @@ pub(crate) async fn ingest(db: &Db, rows: Vec<SalesDailyRow>) -> Result<IngestRe
         0
     } else {
         KeyCache::default()
-            .ensure_days(db, accepted.iter().map(|row| row.date))
+            .ensure_days(db, accepted.iter().map(|priced| priced.row.date))
             .await
             .map_err(database_error)?
     };
