@@ -421,7 +421,7 @@ async fn batch_over_the_row_limit_is_rejected(backend: Backend) {
 async fn default_limit_is_ten_thousand(backend: Backend) {
     let app = setup(backend).await;
     let rows: Vec<Value> = (0..10_001)
-        .map(|_| row("2099-01-01", "S001", "SKU-1", 1, "1.00", "1.00"))
+        .map(|_| row("2024-01-01", "NOPE", "SKU-1", 1, "1.00", "1.00"))
         .collect();
     let response = ingest(&app, &rows).await;
     assert_eq!(
