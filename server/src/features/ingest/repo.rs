@@ -45,6 +45,11 @@ pub(crate) struct Resolution {
 /// 12,000 parameters, well under SQLite's limit of 32,766.
 pub(crate) const SQLITE_ROWS_PER_STATEMENT: usize = 2_000;
 
+/// (code, id) of a store.
+type StoreKey = (String, i32);
+/// (SKU, id, base price as text) of a product.
+type ProductKey = (String, i32, Option<String>);
+
 /// Resolves store codes and SKUs (exact, case-sensitive), with each
 /// product's base price.
 pub(crate) async fn resolve(
@@ -52,7 +57,7 @@ pub(crate) async fn resolve(
     codes: Vec<String>,
     skus: Vec<String>,
 ) -> Result<Resolution, sqlx::Error> {
-    let (stores, products): (Vec<(String, i32)>, Vec<(String, i32, Option<String>)>) = match db {
+    let (stores, products): (Vec<StoreKey>, Vec<ProductKey>) = match db {
         Db::Postgres(pool) => (
             sqlx::query_as("SELECT code, id FROM store WHERE code = ANY($1)")
                 .bind(&codes)
