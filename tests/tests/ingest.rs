@@ -163,8 +163,9 @@ async fn unknown_keys_are_reported_per_row(backend: Backend) {
             row("2024-01-01", "S001", "SKU-1", 1, "1.00", "1.00"),
             row("2024-01-01", "NOPE", "SKU-1", 1, "1.00", "1.00"),
             row("2024-01-01", "S001", "SKU-X", 1, "1.00", "1.00"),
+            // A date the calendar lacks is added, not rejected.
             row("2030-01-01", "S001", "SKU-1", 1, "1.00", "1.00"),
-            // Precedence: store before product before date.
+            // Precedence: store before product.
             row("2030-01-01", "NOPE", "SKU-X", 1, "1.00", "1.00"),
             row("2030-01-01", "S002", "SKU-X", 1, "1.00", "1.00"),
             // Case-sensitive match.
@@ -174,9 +175,10 @@ async fn unknown_keys_are_reported_per_row(backend: Backend) {
     )
     .await;
     let body = response.assert_ok();
-    assert_eq!(body["processed_count"], 2);
-    assert_eq!(body["rejected_count"], 6);
+    assert_eq!(body["processed_count"], 3);
+    assert_eq!(body["rejected_count"], 5);
     assert_eq!(body["total_received"], 8);
+    assert_eq!(body["calendar_days_created"], 1);
     let errors = body["errors"].as_array().unwrap();
     let got: Vec<(u64, &str)> = errors
         .iter()
@@ -192,7 +194,6 @@ async fn unknown_keys_are_reported_per_row(backend: Backend) {
         vec![
             (1, "UNKNOWN_STORE"),
             (2, "UNKNOWN_PRODUCT"),
-            (3, "UNKNOWN_DATE"),
             (4, "UNKNOWN_STORE"),
             (5, "UNKNOWN_PRODUCT"),
             (6, "UNKNOWN_STORE"),
@@ -209,16 +210,20 @@ async fn unknown_keys_are_reported_per_row(backend: Backend) {
         .as_str()
         .unwrap()
         .contains("SKU-X"));
-    assert!(errors[2]["error_message"]
-        .as_str()
-        .unwrap()
-        .contains("2030-01-01"));
-    assert_eq!(app.rows("sales_daily").await, 2);
-    assert_eq!(cents(&app).await, 300);
-    // The ingest never creates dimension rows.
+    assert_eq!(app.rows("sales_daily").await, 3);
+    assert_eq!(cents(&app).await, 400);
+    // The ingest never creates stores or products; the new day is no holiday.
     assert_eq!(app.rows("store").await, 2);
     assert_eq!(app.rows("product").await, 2);
-    assert_eq!(app.rows("calendar").await, 31);
+    assert_eq!(app.rows("calendar").await, 32);
+    assert_eq!(
+        app.count(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM calendar WHERE date = '2030-01-01' \
+             AND is_holiday = FALSE AND holiday_name IS NULL AND day_of_week = 1 AND year = 2030"
+        )
+        .await,
+        1
+    );
 }
 
 async fn all_rows_rejected_is_still_200(backend: Backend) {
@@ -416,7 +421,7 @@ async fn batch_over_the_row_limit_is_rejected(backend: Backend) {
 async fn default_limit_is_ten_thousand(backend: Backend) {
     let app = setup(backend).await;
     let rows: Vec<Value> = (0..10_001)
-        .map(|_| row("2099-01-01", "S001", "SKU-1", 1, "1.00", "1.00"))
+        .map(|_| row("2024-01-01", "NOPE", "SKU-1", 1, "1.00", "1.00"))
         .collect();
     let response = ingest(&app, &rows).await;
     assert_eq!(

@@ -16,7 +16,8 @@ pub struct SalesSeries {
     pub dates: Vec<NaiveDate>,
     /// Units sold per row.
     pub quantity: Vec<f64>,
-    /// Unit price per row.
+    /// Unit price per row; NaN where the row has no price (the price
+    /// features treat it as missing).
     pub unit_price: Vec<f64>,
 }
 
@@ -62,7 +63,7 @@ pub async fn load_series(
             series.push(
                 row.try_get::<NaiveDate, _>(0)?,
                 f64::from(row.try_get::<i32, _>(1)?),
-                row.try_get::<f64, _>(2)?,
+                row.try_get::<Option<f64>, _>(2)?.unwrap_or(f64::NAN),
             );
         }
         Ok(series)
@@ -102,7 +103,7 @@ pub async fn load_many(
                 series.push(
                     row.try_get::<NaiveDate, _>(2)?,
                     f64::from(row.try_get::<i32, _>(3)?),
-                    row.try_get::<f64, _>(4)?,
+                    row.try_get::<Option<f64>, _>(4)?.unwrap_or(f64::NAN),
                 );
             }
         }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod dimensions;
 pub mod explain;
+pub mod export;
 pub mod featuresets;
 pub mod forecasting;
 pub mod health;
@@ -30,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(ingest::router())
         .merge(dimensions::router())
         .merge(analytics::router())
+        .merge(export::router())
         .merge(seeder::router())
         .merge(featuresets::router())
         .merge(forecasting::router())

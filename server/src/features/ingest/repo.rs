@@ -1,6 +1,6 @@
 //! SQL of the ingest slice: natural-key resolution and the bulk upsert.
 //!
-//! Both backends resolve keys with three set queries. The upsert is
+//! Both backends resolve keys with two set queries. The upsert is
 //! backend-specific because that is where the speed is: PostgreSQL gets the
 //! whole batch as seven arrays in **one** `INSERT … SELECT FROM UNNEST(…)`
 //! statement; SQLite gets multi-row `INSERT … VALUES (…),(…) … ON CONFLICT`
@@ -8,7 +8,7 @@
 //! (SQLite limits the number of bound parameters per statement).
 
 use crate::db::BeginWrite;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use rust_decimal::{prelude::ToPrimitive, Decimal};
@@ -22,67 +22,68 @@ pub(crate) struct ResolvedRow {
     pub(crate) store_id: i32,
     pub(crate) product_id: i32,
     pub(crate) quantity: i32,
-    pub(crate) unit_price: Decimal,
-    pub(crate) total_amount: Decimal,
+    /// None: no price in the row and no base price (stored as NULL).
+    pub(crate) unit_price: Option<Decimal>,
+    pub(crate) total_amount: Option<Decimal>,
 }
 
-/// What the three set queries found.
+/// A product found by SKU: its id and base price.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Product {
+    pub(crate) id: i32,
+    pub(crate) base_price: Option<Decimal>,
+}
+
+/// What the two set queries found.
 #[derive(Debug, Default)]
 pub(crate) struct Resolution {
     pub(crate) stores: HashMap<String, i32>,
-    pub(crate) products: HashMap<String, i32>,
-    pub(crate) dates: HashSet<NaiveDate>,
+    pub(crate) products: HashMap<String, Product>,
 }
 
 /// Rows per SQLite statement: 6 parameters each keeps a statement at
 /// 12,000 parameters, well under SQLite's limit of 32,766.
 pub(crate) const SQLITE_ROWS_PER_STATEMENT: usize = 2_000;
 
-/// Resolves store codes, SKUs and dates (exact, case-sensitive).
+/// (code, id) of a store.
+type StoreKey = (String, i32);
+/// (SKU, id, base price as text) of a product.
+type ProductKey = (String, i32, Option<String>);
+
+/// Resolves store codes and SKUs (exact, case-sensitive), with each
+/// product's base price.
 pub(crate) async fn resolve(
     db: &Db,
     codes: Vec<String>,
     skus: Vec<String>,
-    dates: Vec<NaiveDate>,
 ) -> Result<Resolution, sqlx::Error> {
-    let (stores, products, dates) = match db {
+    let (stores, products): (Vec<StoreKey>, Vec<ProductKey>) = match db {
         Db::Postgres(pool) => (
-            sqlx::query_as::<_, (String, i32)>("SELECT code, id FROM store WHERE code = ANY($1)")
+            sqlx::query_as("SELECT code, id FROM store WHERE code = ANY($1)")
                 .bind(&codes)
                 .fetch_all(pool)
                 .await?,
-            sqlx::query_as::<_, (String, i32)>("SELECT sku, id FROM product WHERE sku = ANY($1)")
-                .bind(&skus)
-                .fetch_all(pool)
-                .await?,
-            sqlx::query_scalar::<_, NaiveDate>("SELECT date FROM calendar WHERE date = ANY($1)")
-                .bind(&dates)
-                .fetch_all(pool)
-                .await?,
+            sqlx::query_as(
+                "SELECT sku, id, CAST(base_price AS TEXT) FROM product WHERE sku = ANY($1)",
+            )
+            .bind(&skus)
+            .fetch_all(pool)
+            .await?,
         ),
         Db::Sqlite(pool) => {
             let json = |values: Vec<String>| serde_json::to_string(&values).unwrap_or_default();
-            let dates: Vec<String> = dates
-                .iter()
-                .map(|d| d.format("%Y-%m-%d").to_string())
-                .collect();
             (
-                sqlx::query_as::<_, (String, i32)>(
+                sqlx::query_as(
                     "SELECT code, id FROM store WHERE code IN (SELECT value FROM json_each($1))",
                 )
                 .bind(json(codes))
                 .fetch_all(pool)
                 .await?,
-                sqlx::query_as::<_, (String, i32)>(
-                    "SELECT sku, id FROM product WHERE sku IN (SELECT value FROM json_each($1))",
+                sqlx::query_as(
+                    "SELECT sku, id, CAST(base_price AS TEXT) FROM product \
+                     WHERE sku IN (SELECT value FROM json_each($1))",
                 )
                 .bind(json(skus))
-                .fetch_all(pool)
-                .await?,
-                sqlx::query_scalar::<_, NaiveDate>(
-                    "SELECT date FROM calendar WHERE date IN (SELECT value FROM json_each($1))",
-                )
-                .bind(json(dates))
                 .fetch_all(pool)
                 .await?,
             )
@@ -90,8 +91,13 @@ pub(crate) async fn resolve(
     };
     Ok(Resolution {
         stores: stores.into_iter().collect(),
-        products: products.into_iter().collect(),
-        dates: dates.into_iter().collect(),
+        products: products
+            .into_iter()
+            .map(|(sku, id, base_price)| {
+                let base_price = base_price.and_then(|text| text.trim().parse::<Decimal>().ok());
+                (sku, Product { id, base_price })
+            })
+            .collect(),
     })
 }
 
@@ -169,8 +175,8 @@ pub(crate) async fn upsert(db: &Db, rows: &[ResolvedRow]) -> Result<u64, sqlx::E
                         .bind(row.store_id)
                         .bind(row.product_id)
                         .bind(row.quantity)
-                        .bind(row.unit_price.to_f64().unwrap_or(0.0))
-                        .bind(row.total_amount.to_f64().unwrap_or(0.0));
+                        .bind(row.unit_price.and_then(|price| price.to_f64()))
+                        .bind(row.total_amount.and_then(|total| total.to_f64()));
                 }
                 affected += query.execute(&mut *tx).await?.rows_affected();
             }

@@ -23,7 +23,7 @@ pub(crate) struct IngestRequest {
 /// One daily sales row keyed by natural keys.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub(crate) struct SalesDailyRow {
-    /// Sales date (must exist in `calendar`).
+    /// Sales date (added to the calendar, not as a holiday, when missing).
     #[schema(value_type = String, format = Date, example = "2024-01-15")]
     pub(crate) date: NaiveDate,
     /// Store code (1..20 characters, exact match on `store.code`).
@@ -36,26 +36,49 @@ pub(crate) struct SalesDailyRow {
     #[serde(deserialize_with = "lax_int")]
     #[schema(schema_with = count_schema)]
     pub(crate) quantity: i64,
-    /// Unit price (>= 0, at most 2 decimal places); JSON number or numeric string.
+    /// Unit price (>= 0, at most 2 decimal places); JSON number or numeric
+    /// string. Absent, null or an empty string: the product's `base_price`,
+    /// or no price when the product has none.
+    #[serde(default, deserialize_with = "optional_money")]
     #[schema(schema_with = unit_price_schema)]
-    pub(crate) unit_price: Decimal,
+    pub(crate) unit_price: Option<Decimal>,
     /// Row total (>= 0, at most 2 decimal places); not checked against
-    /// quantity × unit_price. JSON number or numeric string.
+    /// quantity × unit_price. JSON number or numeric string. Absent, null or
+    /// an empty string: quantity × unit price, or no total without a price.
+    #[serde(default, deserialize_with = "optional_money")]
     #[schema(schema_with = total_amount_schema)]
-    pub(crate) total_amount: Decimal,
+    pub(crate) total_amount: Option<Decimal>,
+}
+
+/// An optional amount: a JSON number, a numeric string, or null / an empty
+/// string (a blank CSV cell) for none.
+fn optional_money<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Decimal>, D::Error> {
+    use serde::de::Error;
+    use serde_json::Value;
+    match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
+        Some(value) => <Decimal as Deserialize>::deserialize(value)
+            .map(Some)
+            .map_err(D::Error::custom),
+    }
 }
 
 fn unit_price_schema() -> utoipa::openapi::schema::Schema {
     price_schema(
-        false,
-        "Unit price (>= 0, at most 2 decimal places, <= 99999999.99); JSON number or numeric string",
+        true,
+        "Unit price (>= 0, at most 2 decimal places, <= 99999999.99); JSON number or numeric string. \
+         Absent or null: the product's base_price, else no price (left missing, never invented)",
     )
 }
 
 fn total_amount_schema() -> utoipa::openapi::schema::Schema {
     total_schema(
-        false,
-        "Row total (>= 0, at most 2 decimal places, <= 9999999999.99); JSON number or numeric string",
+        true,
+        "Row total (>= 0, at most 2 decimal places, <= 9999999999.99); JSON number or numeric string. \
+         Absent or null: quantity × unit price, else no total",
     )
 }
 
@@ -77,18 +100,28 @@ impl Validate for IngestRequest {
                 0,
                 i64::from(i32::MAX),
             );
-            money(
-                v,
-                &format!("records.{i}.unit_price"),
-                row.unit_price,
-                MAX_PRICE,
-            );
-            money(
-                v,
-                &format!("records.{i}.total_amount"),
-                row.total_amount,
-                MAX_TOTAL,
-            );
+            if let Some(price) = row.unit_price {
+                money(v, &format!("records.{i}.unit_price"), price, MAX_PRICE);
+            }
+            match (row.total_amount, row.unit_price) {
+                (Some(total), _) => {
+                    money(v, &format!("records.{i}.total_amount"), total, MAX_TOTAL);
+                }
+                (None, Some(price))
+                    if price
+                        .checked_mul(Decimal::from(row.quantity.max(0)))
+                        .is_none_or(|total| total > MAX_TOTAL) =>
+                {
+                    v.push(
+                        &format!("records.{i}.total_amount"),
+                        format!(
+                            "quantity × unit_price is over {MAX_TOTAL}; give total_amount explicitly"
+                        ),
+                        "less_than_equal",
+                    );
+                }
+                _ => {}
+            }
         }
     }
 }
@@ -102,12 +135,10 @@ pub(crate) enum IngestErrorCode {
     UnknownStore,
     /// `sku` matches no product.
     UnknownProduct,
-    /// `date` is not in the calendar.
-    UnknownDate,
 }
 
 /// One rejected row (exactly one error per row, in the precedence store,
-/// product, date).
+/// product).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct IngestRowError {
     /// 0-based position of the row in `records`.
@@ -130,13 +161,22 @@ pub(crate) struct IngestRowError {
 pub(crate) struct IngestResponse {
     /// Rows inserted or updated (one per distinct grain written).
     pub(crate) processed_count: u64,
-    /// Rows rejected because a natural key did not resolve.
+    /// Rows rejected because a store code or SKU did not resolve.
     pub(crate) rejected_count: u64,
     /// Rows in the request.
     pub(crate) total_received: u64,
     /// Accepted rows that repeated the (date, store, product) grain of a
     /// later row in the same batch and were merged into it (last row wins).
     pub(crate) duplicates_merged: u64,
+    /// Calendar days added because a written row's date was not in the
+    /// calendar yet (not holidays; `PUT /dimensions/calendar` marks them).
+    pub(crate) calendar_days_created: u64,
+    /// Written rows without `unit_price` that took the product's
+    /// `base_price`.
+    pub(crate) prices_from_base_price: u64,
+    /// Written rows left without a price (no `unit_price` and no
+    /// `base_price`): their price stays missing (null), never invented.
+    pub(crate) prices_missing: u64,
     /// The rejected rows.
     pub(crate) errors: Vec<IngestRowError>,
     /// Server-side processing time, rounded to 2 decimals.

@@ -13,8 +13,8 @@ use crate::{
     with_db,
 };
 
-/// Unit price of the most recent `sales_daily` row of each series in
-/// `keys` (one query; series without sales are absent).
+/// Unit price of the most recent priced `sales_daily` row of each series
+/// in `keys` (one query; series without priced sales are absent).
 pub async fn latest_unit_prices(
     db: &Db,
     keys: &[SeriesKey],
@@ -30,7 +30,8 @@ pub async fn latest_unit_prices(
             "SELECT CAST(s.store_id AS BIGINT), CAST(s.product_id AS BIGINT), \
              CAST(s.unit_price AS DOUBLE PRECISION) FROM sales_daily s \
              JOIN (SELECT store_id, product_id, MAX(date) AS date FROM sales_daily \
-                   WHERE (store_id, product_id) IN ({}) GROUP BY store_id, product_id) m \
+                   WHERE unit_price IS NOT NULL AND (store_id, product_id) IN ({}) \
+                   GROUP BY store_id, product_id) m \
              ON s.store_id = m.store_id AND s.product_id = m.product_id AND s.date = m.date",
             pairs.join(", ")
         );
