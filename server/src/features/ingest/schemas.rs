@@ -1,15 +1,10 @@
 //! Request and response bodies of `POST /ingest/sales-daily`.
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    extract::{Validate, Violations},
-    upsert::fields::{
-        count_schema, lax_int, money, price_schema, total_schema, MAX_PRICE, MAX_TOTAL,
-    },
-};
+pub(crate) use crate::upsert::rows::SalesDailyRow;
+use crate::extract::{Validate, Violations};
 
 /// The batch: 1..`INGEST_MAX_ROWS` rows (the upper bound is checked by the
 /// handler, which knows the setting).
@@ -18,45 +13,6 @@ pub(crate) struct IngestRequest {
     /// The rows, in order; errors refer to them by 0-based `row_index`.
     #[schema(min_items = 1, max_items = 10_000)]
     pub(crate) records: Vec<SalesDailyRow>,
-}
-
-/// One daily sales row keyed by natural keys.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-pub(crate) struct SalesDailyRow {
-    /// Sales date (must exist in `calendar`).
-    #[schema(value_type = String, format = Date, example = "2024-01-15")]
-    pub(crate) date: NaiveDate,
-    /// Store code (1..20 characters, exact match on `store.code`).
-    #[schema(min_length = 1, max_length = 20)]
-    pub(crate) store_code: String,
-    /// Product SKU (1..50 characters, exact match on `product.sku`).
-    #[schema(min_length = 1, max_length = 50)]
-    pub(crate) sku: String,
-    /// Units sold (>= 0). A numeric string such as `"10"` is accepted.
-    #[serde(deserialize_with = "lax_int")]
-    #[schema(schema_with = count_schema)]
-    pub(crate) quantity: i64,
-    /// Unit price (>= 0, at most 2 decimal places); JSON number or numeric string.
-    #[schema(schema_with = unit_price_schema)]
-    pub(crate) unit_price: Decimal,
-    /// Row total (>= 0, at most 2 decimal places); not checked against
-    /// quantity × unit_price. JSON number or numeric string.
-    #[schema(schema_with = total_amount_schema)]
-    pub(crate) total_amount: Decimal,
-}
-
-fn unit_price_schema() -> utoipa::openapi::schema::Schema {
-    price_schema(
-        false,
-        "Unit price (>= 0, at most 2 decimal places, <= 99999999.99); JSON number or numeric string",
-    )
-}
-
-fn total_amount_schema() -> utoipa::openapi::schema::Schema {
-    total_schema(
-        false,
-        "Row total (>= 0, at most 2 decimal places, <= 9999999999.99); JSON number or numeric string",
-    )
 }
 
 impl Validate for IngestRequest {
@@ -69,26 +25,7 @@ impl Validate for IngestRequest {
             );
         }
         for (i, row) in self.records.iter().enumerate() {
-            v.length(&format!("records.{i}.store_code"), &row.store_code, 1, 20);
-            v.length(&format!("records.{i}.sku"), &row.sku, 1, 50);
-            v.range(
-                &format!("records.{i}.quantity"),
-                row.quantity,
-                0,
-                i64::from(i32::MAX),
-            );
-            money(
-                v,
-                &format!("records.{i}.unit_price"),
-                row.unit_price,
-                MAX_PRICE,
-            );
-            money(
-                v,
-                &format!("records.{i}.total_amount"),
-                row.total_amount,
-                MAX_TOTAL,
-            );
+            row.check(&format!("records.{i}"), v);
         }
     }
 }
