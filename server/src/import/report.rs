@@ -3,7 +3,7 @@
 
 use std::{
     fs::File,
-    io::{BufWriter, Write},
+    io::BufWriter,
     path::{Path, PathBuf},
 };
 
@@ -45,16 +45,16 @@ impl ErrorReport {
         if rejections.is_empty() {
             return Ok(());
         }
-        let writer = match &mut self.writer {
-            Some(writer) => writer,
-            None => {
-                let file = File::create(&self.path).with_context(|| {
-                    format!("cannot create the error report {}", self.path.display())
-                })?;
-                let mut writer = csv::Writer::from_writer(BufWriter::new(file));
-                writer.write_record(["line", "field", "message"])?;
-                self.writer.insert(writer)
-            }
+        if self.writer.is_none() {
+            let file = File::create(&self.path).with_context(|| {
+                format!("cannot create the error report {}", self.path.display())
+            })?;
+            let mut writer = csv::Writer::from_writer(BufWriter::new(file));
+            writer.write_record(["line", "field", "message"])?;
+            self.writer = Some(writer);
+        }
+        let Some(writer) = self.writer.as_mut() else {
+            return Ok(());
         };
         for rejection in rejections {
             writer.write_record([

@@ -45,7 +45,7 @@ impl<R> Batch<R> {
 
 /// Imports every record of `reader` into `T`'s table in batches of
 /// `batch_size`; rejected rows go to `report`.
-pub(crate) async fn run<T: Table>(
+pub(crate) async fn run<T: Table + 'static>(
     db: &Db,
     reader: csv::Reader<Input>,
     batch_size: usize,
@@ -188,6 +188,7 @@ fn check<T: Table>(
         Ok(()) => Ok(row),
         Err(problem) => Err(problem
             .errors
+            .clone()
             .unwrap_or_default()
             .into_iter()
             .map(|e| Rejection {
