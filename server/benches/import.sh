@@ -67,7 +67,7 @@ now() { date +%s.%N; }
 bench() {
     local name=$1 url=$2 native=$3 clear=$4 count=$5 start rows
     export DATABASE_URL="$url" APP_ENV=development LOG_LEVEL=warn
-    "$BIN" migrate >/dev/null
+    "$BIN" migrate >/dev/null 2>&1
     for table in stores products calendar; do
         "$BIN" import "$table" "$work/$table.csv" >/dev/null
     done
@@ -104,7 +104,7 @@ pg_url() {
 pg_native() {
     psql -q "$(pg_url "$pg_db")" -c "\\copy sales_daily (date, store_id, product_id, quantity, unit_price, total_amount) FROM '$work/native.csv' WITH (FORMAT csv, HEADER true)"
 }
-pg_clear() { psql -q "$(pg_url "$pg_db")" -c "TRUNCATE sales_daily; VACUUM ANALYZE sales_daily" >/dev/null; }
+pg_clear() { psql -q "$(pg_url "$pg_db")" -c "TRUNCATE sales_daily" -c "VACUUM ANALYZE sales_daily" >/dev/null; }
 pg_count() { psql -qtA "$(pg_url "$pg_db")" -c "SELECT COUNT(*) FROM sales_daily"; }
 
 sqlite_file="$work/bench.db"
