@@ -147,14 +147,22 @@ async fn every_table_imports(target: Target) {
         "date,store_code,sku,on_hand_qty,on_order_qty\n2024-01-01,S1,A,0,5\n2024-01-05,S2,B,7,\n",
     );
     let summary = target.import_ok("inventory", &inventory, &[]);
-    assert_eq!(figure(&summary, "calendar"), 1, "2024-01-05 is new: {summary}");
+    assert_eq!(
+        figure(&summary, "calendar"),
+        1,
+        "2024-01-05 is new: {summary}"
+    );
     let sales = target.file("sales.csv", SALES);
     let summary = target.import_ok("sales", &sales, &[]);
     assert_eq!(figure(&summary, "read"), 3, "{summary}");
     assert_eq!(figure(&summary, "inserted"), 3, "{summary}");
     assert_eq!(figure(&summary, "updated"), 0, "{summary}");
     assert_eq!(figure(&summary, "rejected"), 0, "{summary}");
-    assert_eq!(figure(&summary, "calendar"), 1, "2024-01-02 is new: {summary}");
+    assert_eq!(
+        figure(&summary, "calendar"),
+        1,
+        "2024-01-02 is new: {summary}"
+    );
 
     let db = target.db().await;
     assert_eq!(count(&db, "store").await, 2);
@@ -219,8 +227,18 @@ async fn mapped_gzip_and_delimiter(target: Target) {
     let hidden = target.dir.path().join("sales.dat");
     std::fs::write(&hidden, gzip(text)).unwrap();
     let map = [
-        "--map", "Day=date", "--map", "Shop=store_code", "--map", "Item=sku", "--map",
-        "Units=quantity", "--map", "Price=unit_price", "--map", "Total=total_amount",
+        "--map",
+        "Day=date",
+        "--map",
+        "Shop=store_code",
+        "--map",
+        "Item=sku",
+        "--map",
+        "Units=quantity",
+        "--map",
+        "Price=unit_price",
+        "--map",
+        "Total=total_amount",
     ];
     let mut args = map.to_vec();
     args.extend(["--delimiter", ";"]);
@@ -265,7 +283,11 @@ async fn bad_rows_are_reported_and_good_rows_land(target: Target) {
     );
     let errors = target.dir.path().join("rejected.csv");
     let errors_arg = errors.to_str().unwrap();
-    let summary = target.import_ok("sales", &sales, &["--errors", errors_arg, "--batch-size", "3"]);
+    let summary = target.import_ok(
+        "sales",
+        &sales,
+        &["--errors", errors_arg, "--batch-size", "3"],
+    );
     assert_eq!(figure(&summary, "read"), 7, "{summary}");
     assert_eq!(figure(&summary, "inserted"), 2, "{summary}");
     assert_eq!(figure(&summary, "rejected"), 5, "{summary}");
@@ -312,7 +334,10 @@ async fn reimport_is_idempotent(target: Target) {
     dimensions(&target);
     let sales = target.file("sales.csv", SALES);
     target.import_ok("sales", &sales, &[]);
-    let changed = target.file("changed.csv", &SALES.replace("S2,C,2,4.50,9.00", "S2,C,5,4.50,22.50"));
+    let changed = target.file(
+        "changed.csv",
+        &SALES.replace("S2,C,2,4.50,9.00", "S2,C,5,4.50,22.50"),
+    );
     let summary = target.import_ok("sales", &changed, &[]);
     assert_eq!(figure(&summary, "inserted"), 0, "{summary}");
     assert_eq!(figure(&summary, "updated"), 3, "{summary}");
@@ -346,7 +371,10 @@ async fn reimport_is_idempotent_on_postgres() {
 }
 
 async fn fatal_problems_exit_non_zero(target: Target) {
-    let sales = target.file("sales.csv", "date,store_code,sku,qty,unit_price\n2024-01-01,S1,A,1,1\n");
+    let sales = target.file(
+        "sales.csv",
+        "date,store_code,sku,qty,unit_price\n2024-01-01,S1,A,1,1\n",
+    );
     let output = target.import("sales", &sales, &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
@@ -438,8 +466,16 @@ async fn memory_stays_flat_whatever_the_file_size() {
     let target = Target::sqlite().await;
     let stores: String = (1..=10).map(|s| format!("S{s},Store {s}\n")).collect();
     let products: String = (1..=50).map(|p| format!("P{p},Product {p}\n")).collect();
-    target.import_ok("stores", &target.file("s.csv", &format!("code,name\n{stores}")), &[]);
-    target.import_ok("products", &target.file("p.csv", &format!("sku,name\n{products}")), &[]);
+    target.import_ok(
+        "stores",
+        &target.file("s.csv", &format!("code,name\n{stores}")),
+        &[],
+    );
+    target.import_ok(
+        "products",
+        &target.file("p.csv", &format!("sku,name\n{products}")),
+        &[],
+    );
     let small = peak_rss(&target, "small.csv", 40); // 20,000 rows
     let large = peak_rss(&target, "large.csv", 400); // 200,000 rows
     assert!(small > 0 && large > 0, "sampled {small} and {large} KiB");

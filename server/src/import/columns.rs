@@ -204,13 +204,24 @@ mod tests {
     #[test]
     fn mapping_renames_before_the_required_check() {
         let mapping = Mapping::new(&[("Store".into(), "code".into())]);
-        let mut prepared = prepare(reader("Store,name\nS1,One\n"), ImportTable::Stores, &mapping)
-            .expect("mapped header is complete");
+        let mut prepared = prepare(
+            reader("Store,name\nS1,One\n"),
+            ImportTable::Stores,
+            &mapping,
+        )
+        .expect("mapped header is complete");
         assert_eq!(prepared.headers().unwrap(), vec!["code", "name"]);
-        let error = prepare(reader("Store,name\n"), ImportTable::Stores, &Mapping::default())
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("required column(s) code for stores"), "{error}");
+        let error = prepare(
+            reader("Store,name\n"),
+            ImportTable::Stores,
+            &Mapping::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("required column(s) code for stores"),
+            "{error}"
+        );
         let error = prepare(reader("code,name\n"), ImportTable::Stores, &mapping)
             .unwrap_err()
             .to_string();

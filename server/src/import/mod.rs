@@ -137,7 +137,8 @@ fn progress_bar(len: u64, off: bool) -> ProgressBar {
 /// Rows in the import's table (the summary's inserted count is the growth).
 async fn count(db: &Db, table: ImportTable) -> anyhow::Result<u64> {
     let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {}", table.sql_table());
-    let rows: i64 = crate::with_db!(db, pool => sqlx::query_scalar::<_, i64>(&sql).fetch_one(pool).await)
-        .with_context(|| format!("cannot count the rows of {}", table.sql_table()))?;
+    let rows: i64 =
+        crate::with_db!(db, pool => sqlx::query_scalar::<_, i64>(&sql).fetch_one(pool).await)
+            .with_context(|| format!("cannot count the rows of {}", table.sql_table()))?;
     Ok(u64::try_from(rows).unwrap_or(0))
 }

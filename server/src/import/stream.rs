@@ -270,10 +270,9 @@ mod tests {
     #[test]
     fn bad_cells_name_their_field_and_value() {
         let headers = record(&["date", "store_code", "sku", "on_hand_qty"]);
-        let rejected =
-            check::<Inventory>(&headers, &record(&["2024-01-01", "S1", "A", "lots"]), 7)
-                .err()
-                .unwrap();
+        let rejected = check::<Inventory>(&headers, &record(&["2024-01-01", "S1", "A", "lots"]), 7)
+            .err()
+            .unwrap();
         assert_eq!(rejected.len(), 1);
         assert_eq!(rejected[0].line, 7);
         assert_eq!(rejected[0].field, "on_hand_qty");

@@ -119,7 +119,6 @@ pub(crate) async fn write(db: &Db, rows: &[ResolvedRow]) -> Result<u64, sqlx::Er
     }
 }
 
-
 /// `sales_daily` by (date, store code, SKU). Through [`super::apply`] a
 /// date the calendar lacks is added to it (the import); the HTTP ingest
 /// checks dates itself and rejects unknown ones.

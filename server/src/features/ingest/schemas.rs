@@ -3,8 +3,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-pub(crate) use crate::upsert::rows::SalesDailyRow;
 use crate::extract::{Validate, Violations};
+pub(crate) use crate::upsert::rows::SalesDailyRow;
 
 /// The batch: 1..`INGEST_MAX_ROWS` rows (the upper bound is checked by the
 /// handler, which knows the setting).
