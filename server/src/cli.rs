@@ -37,6 +37,10 @@ enum Command {
     /// (ids and sequences kept, row counts and checksums verified, all or
     /// nothing).
     MigrateData(MigrateDataArgs),
+    /// Import a CSV file (optionally gzip) into one table through the same
+    /// bulk upserts as the HTTP routes: stores, products, calendar,
+    /// promotions, prices, inventory or sales.
+    Import(crate::import::ImportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -122,6 +126,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seed(args) => crate::seeder::cli::run(settings, args).await,
         Command::Apikey(command) => apikey(&settings, command).await,
         Command::MigrateData(args) => migrate_data(&args).await,
+        Command::Import(args) => crate::import::run(settings, args).await,
     }
 }
 

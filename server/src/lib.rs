@@ -16,6 +16,7 @@ pub mod db;
 pub mod extract;
 pub mod features;
 pub mod http;
+pub mod import;
 pub mod jobs;
 pub mod migrate_data;
 pub mod models;

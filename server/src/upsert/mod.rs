@@ -11,6 +11,7 @@
 pub(crate) mod fields;
 mod keys;
 pub(crate) mod rows;
+pub(crate) mod sales;
 mod tables;
 mod write;
 
@@ -20,6 +21,7 @@ use chrono::NaiveDate;
 use serde::{de::DeserializeOwned, Serialize};
 
 pub(crate) use keys::KeyCache;
+pub(crate) use sales::Sales;
 pub(crate) use tables::{Calendar, Inventory, Prices, Products, Promotions, Stores};
 
 use crate::{db::Db, extract::Violations, problem::Problem};

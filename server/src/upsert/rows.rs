@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::fields::{
     at, count_schema, flag_schema, lax_bool, lax_int, max_len, money, optional_count_schema,
-    price_schema, MAX_PRICE,
+    price_schema, total_schema, MAX_PRICE, MAX_TOTAL,
 };
 use crate::extract::Violations;
 
@@ -367,6 +367,61 @@ impl InventoryRow {
         if let Some(on_order) = self.on_order_qty {
             v.range(&at(prefix, "on_order_qty"), on_order, 0, max);
         }
+    }
+}
+
+/// One daily sales row keyed by natural keys.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub(crate) struct SalesDailyRow {
+    /// Sales date (must exist in `calendar`).
+    #[schema(value_type = String, format = Date, example = "2024-01-15")]
+    pub(crate) date: NaiveDate,
+    /// Store code (1..20 characters, exact match on `store.code`).
+    #[schema(min_length = 1, max_length = 20)]
+    pub(crate) store_code: String,
+    /// Product SKU (1..50 characters, exact match on `product.sku`).
+    #[schema(min_length = 1, max_length = 50)]
+    pub(crate) sku: String,
+    /// Units sold (>= 0). A numeric string such as `"10"` is accepted.
+    #[serde(deserialize_with = "lax_int")]
+    #[schema(schema_with = count_schema)]
+    pub(crate) quantity: i64,
+    /// Unit price (>= 0, at most 2 decimal places); JSON number or numeric string.
+    #[schema(schema_with = unit_price_schema)]
+    pub(crate) unit_price: Decimal,
+    /// Row total (>= 0, at most 2 decimal places); not checked against
+    /// quantity × unit_price. JSON number or numeric string.
+    #[schema(schema_with = total_amount_schema)]
+    pub(crate) total_amount: Decimal,
+}
+
+fn unit_price_schema() -> utoipa::openapi::schema::Schema {
+    price_schema(
+        false,
+        "Unit price (>= 0, at most 2 decimal places, <= 99999999.99); JSON number or numeric string",
+    )
+}
+
+fn total_amount_schema() -> utoipa::openapi::schema::Schema {
+    total_schema(
+        false,
+        "Row total (>= 0, at most 2 decimal places, <= 9999999999.99); JSON number or numeric string",
+    )
+}
+
+impl SalesDailyRow {
+    /// Records this row's violations.
+    pub(crate) fn check(&self, prefix: &str, v: &mut Violations) {
+        v.length(&at(prefix, "store_code"), &self.store_code, 1, 20);
+        v.length(&at(prefix, "sku"), &self.sku, 1, 50);
+        v.range(
+            &at(prefix, "quantity"),
+            self.quantity,
+            0,
+            i64::from(i32::MAX),
+        );
+        money(v, &at(prefix, "unit_price"), self.unit_price, MAX_PRICE);
+        money(v, &at(prefix, "total_amount"), self.total_amount, MAX_TOTAL);
     }
 }
 
