@@ -19,7 +19,7 @@ use crate::{shap, RandomForestConfig, MODEL_TYPE};
 const PAYLOAD_VERSION: u32 = 1;
 
 /// smartcore's forest over dense `f64` rows.
-pub(crate) type Forest = RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
+type Forest = RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
 
 /// Unfitted random forest.
 #[derive(Debug, Clone)]

@@ -9,9 +9,7 @@ use forecastlab_core::{
     tree_shap::{self, ShapNode, ShapTree},
     CoreError,
 };
-use serde::Deserialize;
-
-use crate::model::Forest;
+use serde::{Deserialize, Serialize};
 
 /// The part of smartcore's serialised forest TreeSHAP reads.
 #[derive(Deserialize)]
@@ -44,8 +42,8 @@ fn layout_error(detail: impl std::fmt::Display) -> CoreError {
     CoreError::Artifact(format!("random_forest trees: {detail}"))
 }
 
-/// The nodes of every tree of `forest`.
-fn tree_nodes(forest: &Forest) -> Result<Vec<Vec<SerializedNode>>, CoreError> {
+/// The nodes of every tree of `forest` (smartcore's fitted forest).
+fn tree_nodes(forest: &impl Serialize) -> Result<Vec<Vec<SerializedNode>>, CoreError> {
     let value = serde_json::to_value(forest).map_err(layout_error)?;
     let parsed: SerializedForest = serde_json::from_value(value).map_err(layout_error)?;
     let trees = parsed
@@ -70,7 +68,7 @@ fn next(node: &SerializedNode, row: &[f64]) -> Option<usize> {
 /// Training rows through each node of each tree: `x` is the row-major
 /// (missing values filled) matrix the forest was fitted on.
 pub(crate) fn covers(
-    forest: &Forest,
+    forest: &impl Serialize,
     x: &[f64],
     n_cols: usize,
 ) -> Result<Vec<Vec<u32>>, CoreError> {
@@ -96,7 +94,7 @@ pub(crate) fn covers(
 
 /// `(expected value, one SHAP value per column)` of the filled `row`.
 pub(crate) fn shap_values(
-    forest: &Forest,
+    forest: &impl Serialize,
     covers: &[Vec<u32>],
     row: &[f64],
 ) -> Result<(f64, Vec<f64>), CoreError> {
