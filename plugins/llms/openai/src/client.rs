@@ -8,16 +8,7 @@ use forecastlab_core::CoreError;
 use forecastlab_llm_http::{decode_stream, HttpTransport, RequestBuilder};
 
 use crate::stream::ChunkDecoder;
-use crate::wire::{ChatCompletion, ChatCompletionRequest};
-
-/// Which request field carries the output limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MaxTokensField {
-    /// `max_completion_tokens` (OpenAI; required by its reasoning models).
-    MaxCompletionTokens,
-    /// `max_tokens` (the field OpenAI-compatible servers know).
-    MaxTokens,
-}
+use crate::wire::{ChatCompletion, ChatCompletionRequest, MaxTokensField};
 
 /// What differs between OpenAI and an endpoint that copies its wire format.
 #[derive(Debug, Clone, Copy)]

@@ -10,7 +10,8 @@ mod client;
 mod stream;
 mod wire;
 
-pub use client::{Dialect, MaxTokensField, OpenAiCompatible};
+pub use client::{Dialect, OpenAiCompatible};
+pub use wire::MaxTokensField;
 
 use forecastlab_core::ai::{LlmRegistration, LlmSettings, ModelProvider};
 use forecastlab_core::{CoreError, LlmProvider};

@@ -6,7 +6,14 @@ use forecastlab_core::ai::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::client::MaxTokensField;
+/// Which request field carries the output limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxTokensField {
+    /// `max_completion_tokens` (OpenAI; required by its reasoning models).
+    MaxCompletionTokens,
+    /// `max_tokens` (the field OpenAI-compatible servers know).
+    MaxTokens,
+}
 
 /// `POST /chat/completions` body.
 #[derive(Debug, Serialize)]
