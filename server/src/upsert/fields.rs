@@ -218,6 +218,20 @@ pub(crate) fn money_schema(
     one_of.description(Some(description)).build().into()
 }
 
+/// `schema`, or an empty string (a blank CSV-style cell, read as absent).
+pub(crate) fn or_blank(schema: utoipa::openapi::schema::Schema) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(schema)
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(0)),
+        )
+        .build()
+        .into()
+}
+
 /// A price (`numeric(10,2)`), optional when `nullable`.
 pub(crate) fn price_schema(nullable: bool, description: &str) -> utoipa::openapi::schema::Schema {
     money_schema(99_999_999.99, 8, nullable, description)

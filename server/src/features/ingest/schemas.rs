@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     extract::{Validate, Violations},
     upsert::fields::{
-        count_schema, lax_int, money, price_schema, total_schema, MAX_PRICE, MAX_TOTAL,
+        count_schema, lax_int, money, or_blank, price_schema, total_schema, MAX_PRICE, MAX_TOTAL,
     },
 };
 
@@ -67,19 +67,19 @@ fn optional_money<'de, D: serde::Deserializer<'de>>(
 }
 
 fn unit_price_schema() -> utoipa::openapi::schema::Schema {
-    price_schema(
+    or_blank(price_schema(
         true,
         "Unit price (>= 0, at most 2 decimal places, <= 99999999.99); JSON number or numeric string. \
-         Absent or null: the product's base_price, else no price (left missing, never invented)",
-    )
+         Absent, null or blank: the product's base_price, else no price (left missing, never invented)",
+    ))
 }
 
 fn total_amount_schema() -> utoipa::openapi::schema::Schema {
-    total_schema(
+    or_blank(total_schema(
         true,
         "Row total (>= 0, at most 2 decimal places, <= 9999999999.99); JSON number or numeric string. \
-         Absent or null: quantity × unit price, else no total",
-    )
+         Absent, null or blank: quantity × unit price, else no total",
+    ))
 }
 
 impl Validate for IngestRequest {
