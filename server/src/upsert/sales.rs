@@ -26,8 +26,10 @@ pub(crate) struct ResolvedRow {
     pub(crate) store_id: i32,
     pub(crate) product_id: i32,
     pub(crate) quantity: i32,
-    pub(crate) unit_price: Decimal,
-    pub(crate) total_amount: Decimal,
+    /// None: no price in the row and no base price (stored as NULL).
+    pub(crate) unit_price: Option<Decimal>,
+    /// None: no total and no price to compute it from (stored as NULL).
+    pub(crate) total_amount: Option<Decimal>,
 }
 
 /// Rows per SQLite statement: 6 parameters each keeps a statement at
@@ -108,8 +110,8 @@ pub(crate) async fn write(db: &Db, rows: &[ResolvedRow]) -> Result<u64, sqlx::Er
                         .bind(row.store_id)
                         .bind(row.product_id)
                         .bind(row.quantity)
-                        .bind(row.unit_price.to_f64().unwrap_or(0.0))
-                        .bind(row.total_amount.to_f64().unwrap_or(0.0));
+                        .bind(row.unit_price.and_then(|price| price.to_f64()))
+                        .bind(row.total_amount.and_then(|total| total.to_f64()));
                 }
                 affected += query.execute(&mut *tx).await?.rows_affected();
             }
@@ -162,8 +164,8 @@ impl Table for Sales {
             product_id,
             // Checked to be within 0..=i32::MAX.
             quantity: i32::try_from(row.quantity).unwrap_or(i32::MAX),
-            unit_price: row.unit_price,
-            total_amount: row.total_amount,
+            unit_price: Some(row.unit_price),
+            total_amount: Some(row.total_amount),
         })
     }
     async fn write(db: &Db, rows: &[ResolvedRow]) -> Result<u64, sqlx::Error> {

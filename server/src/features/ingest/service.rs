@@ -9,13 +9,17 @@ use std::{
 };
 
 use super::{
-    repo::{self, ResolvedRow},
+    repo,
     schemas::{IngestErrorCode, IngestResponse, IngestRowError, SalesDailyRow},
 };
 use crate::{
     db::Db,
     problem::Problem,
-    upsert::{fields::MAX_TOTAL, KeyCache},
+    upsert::{
+        fields::MAX_TOTAL,
+        sales::{self, ResolvedRow},
+        KeyCache,
+    },
 };
 
 fn database_error(error: sqlx::Error) -> Problem {
@@ -103,7 +107,7 @@ pub(crate) async fn ingest(db: &Db, rows: Vec<SalesDailyRow>) -> Result<IngestRe
     // Concurrent batches lock rows in one canonical order, so two ingests
     // of the same rows in different orders cannot deadlock.
     accepted.sort_unstable_by_key(|row| (row.date, row.store_id, row.product_id));
-    let processed_count = repo::upsert(db, &accepted).await.map_err(database_error)?;
+    let processed_count = sales::write(db, &accepted).await.map_err(database_error)?;
     let duration_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
     Ok(IngestResponse {
         processed_count,
