@@ -137,6 +137,25 @@ impl<'a> KeyRef<'a> {
             (by_id, by_key) => Ok(by_id.or(by_key)),
         }
     }
+    /// The id of a store or product the route requires. An id given alone
+    /// is taken as it is, without a lookup (so requests naming series by id
+    /// behave as they did before natural keys); a natural key is resolved
+    /// by [`Self::resolve`] (404 unknown, 422 contradicting the id). Neither
+    /// given → 422 `missing` on `id_field`.
+    pub async fn require(&self, db: &Db, id_field: &str) -> Result<i64, Problem> {
+        let missing = || {
+            Problem::invalid_field(
+                id_field,
+                format!("Field required: give {id_field} or {}", self.key_field),
+                "missing",
+            )
+        };
+        match (self.id, self.key) {
+            (Some(id), None) => Ok(id),
+            (None, None) => Err(missing()),
+            _ => self.resolve(db).await?.ok_or_else(missing),
+        }
+    }
 }
 
 fn capitalized(text: &str) -> String {

@@ -6,3 +6,4 @@
 pub mod keys;
 pub mod series;
 pub mod series_data;
+pub mod series_names;

@@ -286,8 +286,10 @@ pub async fn run(ctx: JobContext, params: BatchParams, raw: &Value) -> Result<Va
     let mut trainings = stream::iter(keys.into_iter().map(|key| {
         let state = state.clone();
         let request = TrainRequest {
-            store_id: key.store_id,
-            product_id: key.product_id,
+            store_id: Some(key.store_id),
+            store_code: None,
+            product_id: Some(key.product_id),
+            sku: None,
             train_start_date: start,
             train_end_date: end,
             config: model_config.clone(),

@@ -3,7 +3,7 @@
 
 use std::{collections::HashMap, sync::Arc, time::Instant};
 
-use forecastlab_core::{artifact, SeriesKey};
+use forecastlab_core::artifact;
 use futures::future::BoxFuture;
 use serde_json::{json, Map, Value};
 
@@ -88,10 +88,8 @@ async fn run_train(ctx: JobContext, params: TrainParams) -> Result<Value, JobFai
     let model_config = params.model().config_value();
     let (registration, forecaster) = forecasting::build_model(&state, &model_config)?;
     let config = forecaster.config_json();
-    let key = SeriesKey {
-        store_id: params.store_id,
-        product_id: params.product_id,
-    };
+    // Submission stored ids: resolving them needs no lookup.
+    let key = params.names().resolve(&state.db, "params.").await?;
     let (start, end) = (params.start_date, params.end_date);
     ctx.set_total(1);
     let run_id = train::resume_or_start_run(
@@ -109,8 +107,10 @@ async fn run_train(ctx: JobContext, params: TrainParams) -> Result<Value, JobFai
         let trained = forecasting::train(
             &state,
             TrainRequest {
-                store_id: key.store_id,
-                product_id: key.product_id,
+                store_id: Some(key.store_id),
+                store_code: None,
+                product_id: Some(key.product_id),
+                sku: None,
                 train_start_date: start,
                 train_end_date: end,
                 config: model_config,
@@ -281,8 +281,8 @@ async fn run_backtest(ctx: JobContext, params: BacktestParams) -> Result<Value, 
     Ok(json!({
         "backtest_id": report["backtest_id"],
         "model_type": main["model_type"],
-        "store_id": params.store_id,
-        "product_id": params.product_id,
+        "store_id": report["store_id"],
+        "product_id": report["product_id"],
         "n_splits": fold_metrics.len(),
         "aggregated_metrics": main["aggregated_metrics"],
         "fold_metrics": fold_metrics,

@@ -25,6 +25,10 @@ use crate::{
 /// the training rows only and see recorded test-window prices, promotions
 /// and holidays (`exogenous_policy: "observed"`), never test targets.
 ///
+/// A series is named by `store_id` or `store_code` and `product_id` or
+/// `sku`, alone or in `series` entries (an unknown code or SKU is a 404, an
+/// id and a key naming different rows a 422 on the key).
+///
 /// Many-series requests (`series`: a list or `"all"`) return per-series
 /// results, pooled metrics over every test point and mean-of-series
 /// metrics; series without enough data are listed in `skipped_series`.
@@ -38,6 +42,7 @@ use crate::{
     responses(
         (status = 200, description = "Backtest result", body = BacktestResponse),
         (status = 400, description = "Unknown or disabled model, limits exceeded (BACKTEST_MAX_SPLITS, BACKTEST_MAX_GAP), feature-aware model with min_train_size < 30, no data, too little data for the folds", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown store code or SKU", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Cancelled", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Validation error (unknown keys, ranges, horizon <= gap, invalid model config)", body = ProblemBody, content_type = "application/problem+json"),
     )

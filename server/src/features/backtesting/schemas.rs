@@ -8,28 +8,43 @@ use forecastlab_core::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::extract::{Validate, Violations};
+use crate::{
+    data::series_names::SeriesNames,
+    extract::{Validate, Violations},
+};
 
 /// Most explicitly listed series one request may name.
 pub const MAX_LISTED_SERIES: usize = 10_000;
 
-/// Backtest request. Name one series with `store_id` + `product_id`
-/// (the upstream shape), or many with `series` (a list of pairs, or `"all"`
-/// for every series with sales in the window) — not both.
+/// Backtest request. Name one series with `store_id` (or `store_code`) +
+/// `product_id` (or `sku`) (the upstream shape), or many with `series` (a
+/// list of such pairs, or `"all"` for every series with sales in the
+/// window) — not both.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BacktestRequest {
-    /// Store of the single series (≥ 1); required unless `series` is given.
+    /// Store of the single series (≥ 1); it or `store_code` is required
+    /// unless `series` is given.
     #[serde(default)]
-    #[schema(minimum = 1)]
     #[schema(minimum = 1)]
     pub store_id: Option<i64>,
-    /// Product of the single series (≥ 1); required unless `series` is given.
+    /// Store of the single series by code (exact, 1–20 characters), in
+    /// place of or with `store_id` (then both must name the same store).
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 20)]
+    pub store_code: Option<String>,
+    /// Product of the single series (≥ 1); it or `sku` is required unless
+    /// `series` is given.
     #[serde(default)]
     #[schema(minimum = 1)]
-    #[schema(minimum = 1)]
     pub product_id: Option<i64>,
-    /// Many series: a list of `{store_id, product_id}` pairs (1–10 000), or
+    /// Product of the single series by SKU (exact, 1–50 characters), in
+    /// place of or with `product_id` (then both must name the same product).
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 50)]
+    pub sku: Option<String>,
+    /// Many series: a list of `{store_id | store_code, product_id | sku}`
+    /// pairs (1–10 000), or
     /// the string `"all"`. The response then carries `series_results`,
     /// `pooled` and `skipped_series` instead of the single-series members.
     #[serde(default)]
@@ -51,7 +66,7 @@ pub enum SeriesSelection {
     /// `"all"`: every series with sales in the window.
     All(AllSeries),
     /// The listed pairs (duplicates are ignored).
-    List(Vec<SeriesRef>),
+    List(Vec<SeriesName>),
 }
 
 /// The literal `"all"`.
@@ -68,12 +83,67 @@ pub enum AllSeries {
 pub struct SeriesRef {
     /// Store id (≥ 1).
     #[schema(minimum = 1)]
-    #[schema(minimum = 1)]
     pub store_id: i64,
     /// Product id (≥ 1).
     #[schema(minimum = 1)]
-    #[schema(minimum = 1)]
     pub product_id: i64,
+}
+
+/// One (store, product) pair of a request: the store by `store_id` or
+/// `store_code` (or both, naming the same store), the product by
+/// `product_id` or `sku` (likewise).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesName {
+    /// Store id (≥ 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub store_id: Option<i64>,
+    /// Store code (exact, 1–20 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 20)]
+    pub store_code: Option<String>,
+    /// Product id (≥ 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub product_id: Option<i64>,
+    /// Product SKU (exact, 1–50 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 50)]
+    pub sku: Option<String>,
+}
+
+impl SeriesName {
+    /// The names, borrowed.
+    pub fn names(&self) -> SeriesNames<'_> {
+        SeriesNames {
+            store_id: self.store_id,
+            store_code: self.store_code.as_deref(),
+            product_id: self.product_id,
+            sku: self.sku.as_deref(),
+        }
+    }
+}
+
+/// Checks a listed selection under `series`: 1–10 000 entries, each naming
+/// its store and product within the field rules.
+pub fn check_series_list(v: &mut Violations, list: &[SeriesName]) {
+    if list.is_empty() {
+        v.push("series", "List should have at least 1 item", "too_short");
+    }
+    if list.len() > MAX_LISTED_SERIES {
+        v.push(
+            "series",
+            format!("List should have at most {MAX_LISTED_SERIES} items"),
+            "too_long",
+        );
+    }
+    for (i, pair) in list.iter().enumerate().take(MAX_LISTED_SERIES) {
+        let prefix = format!("series.{i}.");
+        let names = pair.names();
+        names.check(v, &prefix, i64::MAX);
+        names.require(v, &prefix);
+    }
 }
 
 /// What a backtest runs (immutable, extra keys forbidden).
@@ -202,48 +272,42 @@ fn to_usize(value: i64) -> usize {
     usize::try_from(value).unwrap_or(0)
 }
 
+impl BacktestRequest {
+    /// The single series' names.
+    pub fn names(&self) -> SeriesNames<'_> {
+        SeriesNames {
+            store_id: self.store_id,
+            store_code: self.store_code.as_deref(),
+            product_id: self.product_id,
+            sku: self.sku.as_deref(),
+        }
+    }
+}
+
 impl Validate for BacktestRequest {
     fn validate(&self, v: &mut Violations) {
+        let names = self.names();
+        names.check(v, "", i64::MAX);
         match &self.series {
-            None => {
-                for (field, value) in [("store_id", self.store_id), ("product_id", self.product_id)]
-                {
-                    match value {
-                        None => v.push(
-                            field,
-                            "Field required (or name many series with 'series')",
-                            "missing",
-                        ),
-                        Some(value) => v.min(field, value, 1),
-                    }
-                }
-            }
+            None => names.require(v, ""),
             Some(selection) => {
-                for (field, value) in [("store_id", self.store_id), ("product_id", self.product_id)]
-                {
-                    if value.is_some() {
+                for (field, given) in [
+                    ("store_id", self.store_id.is_some()),
+                    ("store_code", self.store_code.is_some()),
+                    ("product_id", self.product_id.is_some()),
+                    ("sku", self.sku.is_some()),
+                ] {
+                    if given {
                         v.push(
                             field,
-                            "Give either store_id + product_id or series, not both",
+                            "Give either one series (store_id/store_code + product_id/sku) \
+                             or series, not both",
                             "value_error",
                         );
                     }
                 }
                 if let SeriesSelection::List(list) = selection {
-                    if list.is_empty() {
-                        v.push("series", "List should have at least 1 item", "too_short");
-                    }
-                    if list.len() > MAX_LISTED_SERIES {
-                        v.push(
-                            "series",
-                            format!("List should have at most {MAX_LISTED_SERIES} items"),
-                            "too_long",
-                        );
-                    }
-                    for (i, pair) in list.iter().enumerate().take(MAX_LISTED_SERIES) {
-                        v.min(&format!("series.{i}.store_id"), pair.store_id, 1);
-                        v.min(&format!("series.{i}.product_id"), pair.product_id, 1);
-                    }
+                    check_series_list(v, list);
                 }
             }
         }

@@ -30,13 +30,13 @@ use super::{
     feature_aware, global,
     schemas::{
         finite, BacktestRequest, BucketMetricsBody, FoldResult, ModelBacktestResult,
-        PooledModelResult, PooledResults, SeriesBacktestResult, SeriesSelection, SkippedSeries,
-        SplitBoundary, StabilityBody,
+        PooledModelResult, PooledResults, SeriesBacktestResult, SeriesName, SeriesSelection,
+        SkippedSeries, SplitBoundary, StabilityBody,
     },
 };
 use crate::{
     config::Settings,
-    data::{series, series_data},
+    data::{series, series_data, series_names},
     extract,
     problem::Problem,
     state::AppState,
@@ -126,10 +126,7 @@ pub async fn run_with_progress(
     let (start, end) = (request.start_date, request.end_date);
     let loaded: Vec<(SeriesKey, feature_aware::SeriesInput)> = match &request.series {
         None => {
-            let key = SeriesKey {
-                store_id: request.store_id.unwrap_or_default(),
-                product_id: request.product_id.unwrap_or_default(),
-            };
+            let key = request.names().resolve(&state.db, "").await?;
             let sales = series::load_series(&state.db, key, start, end).await?;
             if sales.is_empty() {
                 return Err(Problem::bad_request(format!(
@@ -142,18 +139,14 @@ pub async fn run_with_progress(
         Some(selection) => {
             let keys: Option<Vec<SeriesKey>> = match selection {
                 SeriesSelection::All(_) => None,
-                SeriesSelection::List(list) => {
-                    let mut seen = HashSet::new();
-                    Some(
-                        list.iter()
-                            .map(|pair| SeriesKey {
-                                store_id: pair.store_id,
-                                product_id: pair.product_id,
-                            })
-                            .filter(|key| seen.insert(*key))
-                            .collect(),
+                SeriesSelection::List(list) => Some(
+                    series_names::resolve_all(
+                        &state.db,
+                        "series",
+                        list.iter().map(SeriesName::names),
                     )
-                }
+                    .await?,
+                ),
             };
             let mut found = series::load_many(&state.db, keys.as_deref(), start, end).await?;
             if let Some(keys) = &keys {

@@ -21,11 +21,14 @@ use crate::{
 /// Parameters a model does not have are ignored; omitted ones take the
 /// model's defaults. A feature-aware model is a 400 (explain its trained
 /// run instead); an unknown model or a series too short for it is a 400.
+/// The series is named by `store_id` or `store_code` and `product_id` or
+/// `sku` (an unknown code or SKU is a 404).
 #[utoipa::path(post, path = "/explain/forecast", tag = "explain",
     request_body = ExplainRequest,
     responses(
         (status = 200, description = "Explanation", body = ForecastExplanation),
         (status = 400, description = "Unknown or feature-aware model, no or too little data", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown store code or SKU", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Invalid request", body = ProblemBody, content_type = "application/problem+json")))]
 pub(crate) async fn explain_forecast(
     State(state): State<AppState>,

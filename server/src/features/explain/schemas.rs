@@ -4,7 +4,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::extract::{Validate, Violations};
+use crate::{
+    data::series_names::SeriesNames,
+    extract::{Validate, Violations},
+};
 
 /// Largest step that can be explained.
 pub const MAX_STEP: i64 = 90;
@@ -24,12 +27,24 @@ pub enum WeightStrategy {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExplainRequest {
-    /// Store id (≥ 1).
+    /// Store id (≥ 1). Give it or `store_code`.
+    #[serde(default)]
     #[schema(minimum = 1, maximum = 2147483647)]
-    pub store_id: i64,
-    /// Product id (≥ 1).
+    pub store_id: Option<i64>,
+    /// Store code (exact, 1–20 characters), in place of or with `store_id`
+    /// (then both must name the same store).
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 20)]
+    pub store_code: Option<String>,
+    /// Product id (≥ 1). Give it or `sku`.
+    #[serde(default)]
     #[schema(minimum = 1, maximum = 2147483647)]
-    pub product_id: i64,
+    pub product_id: Option<i64>,
+    /// Product SKU (exact, 1–50 characters), in place of or with
+    /// `product_id` (then both must name the same product).
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 50)]
+    pub sku: Option<String>,
     /// Any target-only model of the registry (`naive`, `seasonal_naive`,
     /// `moving_average`, `weighted_moving_average`, `seasonal_average`,
     /// `trend_regression_baseline`, …).
@@ -70,6 +85,16 @@ fn one() -> i64 {
 }
 
 impl ExplainRequest {
+    /// The series' names.
+    pub fn names(&self) -> SeriesNames<'_> {
+        SeriesNames {
+            store_id: self.store_id,
+            store_code: self.store_code.as_deref(),
+            product_id: self.product_id,
+            sku: self.sku.as_deref(),
+        }
+    }
+
     /// The model parameters given (null ones omitted), as config members.
     pub fn parameters(&self) -> serde_json::Map<String, serde_json::Value> {
         let mut out = serde_json::Map::new();
@@ -94,8 +119,9 @@ impl ExplainRequest {
 
 impl Validate for ExplainRequest {
     fn validate(&self, v: &mut Violations) {
-        v.range("store_id", self.store_id, 1, i64::from(i32::MAX));
-        v.range("product_id", self.product_id, 1, i64::from(i32::MAX));
+        let names = self.names();
+        names.check(v, "", i64::from(i32::MAX));
+        names.require(v, "");
         v.length("model_type", &self.model_type, 1, 50);
         if let Some(s) = self.season_length {
             v.range("season_length", s, 1, 365);

@@ -83,6 +83,7 @@ pub async fn explain_forecast(
     request: ExplainRequest,
 ) -> Result<ForecastExplanation, Problem> {
     validate(&request, None)?;
+    let key = request.names().resolve(&state.db, "").await?;
     let registration = models::resolve(&state.settings, &request.model_type)?;
     if registration.input == InputKind::FeatureAware {
         return Err(Problem::bad_request(format!(
@@ -100,10 +101,6 @@ pub async fn explain_forecast(
         },
         other => model_problem(other),
     })?;
-    let key = SeriesKey {
-        store_id: request.store_id,
-        product_id: request.product_id,
-    };
     let start = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
     let series = load_series(&state.db, key, start, request.as_of_date).await?;
     if series.is_empty() {

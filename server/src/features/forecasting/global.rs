@@ -26,8 +26,8 @@ use super::{
     service::{build_model, model_problem, LoadedModel},
 };
 use crate::{
-    data::{series, series_data},
-    features::backtesting::schemas::{SeriesRef, SeriesSelection},
+    data::{series, series_data, series_names},
+    features::backtesting::schemas::{SeriesName, SeriesRef, SeriesSelection},
     problem::Problem,
     state::AppState,
 };
@@ -53,18 +53,10 @@ pub async fn train_global(
     let (start, end) = (request.train_start_date, request.train_end_date);
     let keys: Option<Vec<SeriesKey>> = match &request.series {
         SeriesSelection::All(_) => None,
-        SeriesSelection::List(list) => {
-            let mut seen = HashSet::new();
-            Some(
-                list.iter()
-                    .map(|pair| SeriesKey {
-                        store_id: pair.store_id,
-                        product_id: pair.product_id,
-                    })
-                    .filter(|key| seen.insert(*key))
-                    .collect(),
-            )
-        }
+        SeriesSelection::List(list) => Some(
+            series_names::resolve_all(&state.db, "series", list.iter().map(SeriesName::names))
+                .await?,
+        ),
     };
     let found = series::load_many(&state.db, keys.as_deref(), start, end).await?;
     let mut skipped: Vec<GlobalSkippedSeries> = Vec::new();

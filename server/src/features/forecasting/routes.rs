@@ -18,6 +18,10 @@ use crate::{
 
 /// Trains a model on one series and saves it as an artifact.
 ///
+/// The series is named by `store_id` or `store_code` and `product_id` or
+/// `sku` (an unknown code or SKU is a 404, an id and a key naming different
+/// rows a 422 on the key).
+///
 /// `config.model_type` picks the plugin; the config's other fields take the
 /// model's defaults when omitted, and unknown or out-of-range fields give a
 /// 422 naming `config.<field>`. An unknown model type is a 400 listing the
@@ -45,6 +49,7 @@ use crate::{
     responses(
         (status = 200, description = "Model trained and saved", body = TrainResponse),
         (status = 400, description = "Unknown or disabled model type, no or too little data", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown store code or SKU", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Invalid request or model config", body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
@@ -63,7 +68,9 @@ pub(crate) async fn train(
 /// directory is a 400, a missing artifact a 404, and a corrupt or
 /// incompatible one (truncated, modified, unknown format version, payload of
 /// another model type) a 400. The artifact's store and product must match
-/// the request's (else 400). Forecasts are not clipped at 0.
+/// the request's (else 400; name them by `store_id` or `store_code` and
+/// `product_id` or `sku`, an unknown code or SKU is a 404). Forecasts are
+/// not clipped at 0.
 ///
 /// Intervals (`interval_level` in (0, 1), e.g. 0.8 or 0.95) are symmetric
 /// split-conformal intervals. Target-only models: the model is refitted on
@@ -90,7 +97,7 @@ pub(crate) async fn train(
     responses(
         (status = 200, description = "Forecast", body = PredictResponse),
         (status = 400, description = "Invalid or mismatched artifact", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "Artifact not found", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Artifact, store code or SKU not found", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Invalid request", body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
@@ -104,9 +111,9 @@ pub(crate) async fn predict(
 /// Trains one feature-aware model across many series (a global model) and
 /// saves it as one artifact.
 ///
-/// `series` names the series (a list of `{store_id, product_id}` pairs, or
-/// `"all"` for every series with sales in the window). The model is fitted
-/// once on the stacked V1 frames of every series with at least 30 rows,
+/// `series` names the series (a list of `{store_id | store_code, product_id
+/// | sku}` pairs, or `"all"` for every series with sales in the window).
+/// The model is fitted once on the stacked V1 frames of every series with at least 30 rows,
 /// each series scaled by the mean of its training target, with
 /// series-level columns (store, product and category codes, the log scale,
 /// and target encodings of the series, its store, its product and its
@@ -125,6 +132,7 @@ pub(crate) async fn predict(
     responses(
         (status = 200, description = "Global model trained and saved", body = GlobalTrainResponse),
         (status = 400, description = "Unknown or disabled model type, no or too little data", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown store code or SKU", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Invalid request or model config", body = ProblemBody, content_type = "application/problem+json"),
     )
 )]

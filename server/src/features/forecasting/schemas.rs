@@ -6,8 +6,9 @@ use forecastlab_core::frame::FrameGroup;
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    data::series_names::SeriesNames,
     extract::{Validate, Violations},
-    features::backtesting::schemas::{SeriesRef, SeriesSelection, MAX_LISTED_SERIES},
+    features::backtesting::schemas::{check_series_list, SeriesRef, SeriesSelection},
 };
 
 /// Largest horizon `/forecasting/predict` accepts.
@@ -17,12 +18,24 @@ pub const MAX_HORIZON: i64 = 90;
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrainRequest {
-    /// Store id (≥ 1).
+    /// Store id (≥ 1). Give it or `store_code`.
+    #[serde(default)]
     #[schema(minimum = 1)]
-    pub store_id: i64,
-    /// Product id (≥ 1).
+    pub store_id: Option<i64>,
+    /// Store code (exact, 1–20 characters), in place of or with `store_id`
+    /// (then both must name the same store).
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 20)]
+    pub store_code: Option<String>,
+    /// Product id (≥ 1). Give it or `sku`.
+    #[serde(default)]
     #[schema(minimum = 1)]
-    pub product_id: i64,
+    pub product_id: Option<i64>,
+    /// Product SKU (exact, 1–50 characters), in place of or with
+    /// `product_id` (then both must name the same product).
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 50)]
+    pub sku: Option<String>,
     /// First training day (inclusive).
     pub train_start_date: NaiveDate,
     /// Last training day (inclusive); must be after `train_start_date`.
@@ -46,6 +59,16 @@ fn default_frame_version() -> i64 {
 }
 
 impl TrainRequest {
+    /// The series' names.
+    pub fn names(&self) -> SeriesNames<'_> {
+        SeriesNames {
+            store_id: self.store_id,
+            store_code: self.store_code.as_deref(),
+            product_id: self.product_id,
+            sku: self.sku.as_deref(),
+        }
+    }
+
     /// The `model_type` member of the config.
     pub fn model_type(&self) -> Option<&str> {
         self.config.get("model_type").and_then(|v| v.as_str())
@@ -54,8 +77,9 @@ impl TrainRequest {
 
 impl Validate for TrainRequest {
     fn validate(&self, v: &mut Violations) {
-        v.min("store_id", self.store_id, 1);
-        v.min("product_id", self.product_id, 1);
+        let names = self.names();
+        names.check(v, "", i64::MAX);
+        names.require(v, "");
         if self.train_end_date <= self.train_start_date {
             v.push(
                 "train_end_date",
@@ -163,12 +187,24 @@ impl Strategy {
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PredictRequest {
-    /// Store id (≥ 1); must match the artifact's.
+    /// Store id (≥ 1); the store must match the artifact's. Give it or `store_code`.
+    #[serde(default)]
     #[schema(minimum = 1)]
-    pub store_id: i64,
-    /// Product id (≥ 1); must match the artifact's.
+    pub store_id: Option<i64>,
+    /// Store code (exact, 1–20 characters), in place of or with `store_id`
+    /// (then both must name the same store).
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 20)]
+    pub store_code: Option<String>,
+    /// Product id (≥ 1); the product must match the artifact's. Give it or `sku`.
+    #[serde(default)]
     #[schema(minimum = 1)]
-    pub product_id: i64,
+    pub product_id: Option<i64>,
+    /// Product SKU (exact, 1–50 characters), in place of or with
+    /// `product_id` (then both must name the same product).
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 50)]
+    pub sku: Option<String>,
     /// Steps to forecast (1–90).
     #[schema(minimum = 1, maximum = 90)]
     pub horizon: i64,
@@ -186,10 +222,23 @@ pub struct PredictRequest {
     pub strategy: Option<Strategy>,
 }
 
+impl PredictRequest {
+    /// The series' names.
+    pub fn names(&self) -> SeriesNames<'_> {
+        SeriesNames {
+            store_id: self.store_id,
+            store_code: self.store_code.as_deref(),
+            product_id: self.product_id,
+            sku: self.sku.as_deref(),
+        }
+    }
+}
+
 impl Validate for PredictRequest {
     fn validate(&self, v: &mut Violations) {
-        v.min("store_id", self.store_id, 1);
-        v.min("product_id", self.product_id, 1);
+        let names = self.names();
+        names.check(v, "", i64::MAX);
+        names.require(v, "");
         v.range("horizon", self.horizon, 1, MAX_HORIZON);
         v.length("model_path", &self.model_path, 1, 1024);
         check_interval_level(v, self.interval_level);
@@ -256,8 +305,8 @@ pub fn finite(value: f64) -> Option<f64> {
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GlobalTrainRequest {
-    /// The series to fit on: a list of `{store_id, product_id}` pairs
-    /// (1–10 000), or `"all"` for every series with sales in the window.
+    /// The series to fit on: a list of `{store_id | store_code, product_id |
+    /// sku}` pairs (1–10 000), or `"all"` for every series with sales in the window.
     pub series: SeriesSelection,
     /// First training day (inclusive).
     pub train_start_date: NaiveDate,
@@ -272,20 +321,7 @@ pub struct GlobalTrainRequest {
 impl Validate for GlobalTrainRequest {
     fn validate(&self, v: &mut Violations) {
         if let SeriesSelection::List(list) = &self.series {
-            if list.is_empty() {
-                v.push("series", "List should have at least 1 item", "too_short");
-            }
-            if list.len() > MAX_LISTED_SERIES {
-                v.push(
-                    "series",
-                    format!("List should have at most {MAX_LISTED_SERIES} items"),
-                    "too_long",
-                );
-            }
-            for (i, pair) in list.iter().enumerate().take(MAX_LISTED_SERIES) {
-                v.min(&format!("series.{i}.store_id"), pair.store_id, 1);
-                v.min(&format!("series.{i}.product_id"), pair.product_id, 1);
-            }
+            check_series_list(v, list);
         }
         if self.train_end_date <= self.train_start_date {
             v.push(

@@ -82,18 +82,15 @@ pub fn build_model(
 pub async fn train(state: &AppState, request: TrainRequest) -> Result<TrainResponse, Problem> {
     let started = Instant::now();
     crate::extract::validate(&request, None)?;
+    let key = request.names().resolve(&state.db, "").await?;
     let (registration, model) = build_model(state, &request.config)?;
-    let key = SeriesKey {
-        store_id: request.store_id,
-        product_id: request.product_id,
-    };
     let config = model.config_json();
     let config_hash = model_config::config_hash(&config);
     let seed = state.settings.forecast_random_seed;
     let artifact_key = artifact::new_key();
     let mut metadata = json!({
-        "store_id": request.store_id,
-        "product_id": request.product_id,
+        "store_id": key.store_id,
+        "product_id": key.product_id,
         "train_start_date": request.train_start_date,
         "train_end_date": request.train_end_date,
         "model_family": registration.family.as_str(),
@@ -112,10 +109,7 @@ pub async fn train(state: &AppState, request: TrainRequest) -> Result<TrainRespo
             if series.is_empty() {
                 return Err(Problem::bad_request(format!(
                     "No training data found for store {} product {} between {} and {}",
-                    request.store_id,
-                    request.product_id,
-                    request.train_start_date,
-                    request.train_end_date
+                    key.store_id, key.product_id, request.train_start_date, request.train_end_date
                 )));
             }
             let n = series.len();
@@ -131,7 +125,7 @@ pub async fn train(state: &AppState, request: TrainRequest) -> Result<TrainRespo
             (fitted, n)
         }
         InputKind::FeatureAware => {
-            let (fitted, n, extra) = train_feature_aware(state, &request, model, seed).await?;
+            let (fitted, n, extra) = train_feature_aware(state, &request, key, model, seed).await?;
             if let (Some(target), serde_json::Value::Object(extra)) =
                 (metadata.as_object_mut(), extra)
             {
@@ -156,8 +150,8 @@ pub async fn train(state: &AppState, request: TrainRequest) -> Result<TrainRespo
     let artifact_sha256 = store_artifact(state, &artifact_key, artifact).await?;
 
     Ok(TrainResponse {
-        store_id: request.store_id,
-        product_id: request.product_id,
+        store_id: key.store_id,
+        product_id: key.product_id,
         model_type: registration.name.to_owned(),
         model_path: state.artifacts.model_path(&artifact_key),
         config_hash,
@@ -179,13 +173,10 @@ pub async fn train(state: &AppState, request: TrainRequest) -> Result<TrainRespo
 async fn train_feature_aware(
     state: &AppState,
     request: &TrainRequest,
+    key: SeriesKey,
     model: Box<dyn forecastlab_core::Forecaster>,
     seed: u64,
 ) -> Result<(Box<dyn FittedModel>, usize, serde_json::Value), Problem> {
-    let key = SeriesKey {
-        store_id: request.store_id,
-        product_id: request.product_id,
-    };
     let version = u8::try_from(request.feature_frame_version).unwrap_or(1);
     let training = feature_aware::build_training_set(
         &state.db,
@@ -380,15 +371,16 @@ pub async fn predict(
 ) -> Result<PredictResponse, Problem> {
     let started = Instant::now();
     crate::extract::validate(&request, None)?;
+    let key = request.names().resolve(&state.db, "").await?;
     let loaded = load_model(state, &request.model_path).await?;
     if global::is_global(&loaded) {
-        return predict_global(state, loaded, &request, started).await;
+        return predict_global(state, loaded, &request, key, started).await;
     }
     let trained_for = loaded.series_key()?;
-    if trained_for.store_id != request.store_id || trained_for.product_id != request.product_id {
+    if trained_for != key {
         return Err(Problem::bad_request(format!(
             "Model artifact was trained for store {} product {}, not store {} product {}",
-            trained_for.store_id, trained_for.product_id, request.store_id, request.product_id
+            trained_for.store_id, trained_for.product_id, key.store_id, key.product_id
         )));
     }
     let horizon = usize::try_from(request.horizon).unwrap_or(1);
@@ -410,12 +402,9 @@ async fn predict_global(
     state: &AppState,
     loaded: LoadedModel,
     request: &PredictRequest,
+    key: SeriesKey,
     started: Instant,
 ) -> Result<PredictResponse, Problem> {
-    let key = SeriesKey {
-        store_id: request.store_id,
-        product_id: request.product_id,
-    };
     let horizon = usize::try_from(request.horizon).unwrap_or(1);
     let origin = loaded
         .train_end_date()

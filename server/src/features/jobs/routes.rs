@@ -19,9 +19,11 @@ use crate::{
 /// Params per `job_type` (unknown keys are rejected, every error is a 422
 /// naming `params.<field>` and nothing is queued):
 /// Every model works in every job type, target-only and feature-aware alike
-/// (opt-in models once compiled in and enabled).
-/// - `train`: `model_type` (default `naive`), `store_id`, `product_id`,
-///   `start_date`, `end_date`, `season_length` (seasonal_naive),
+/// (opt-in models once compiled in and enabled). Store codes and SKUs are
+/// resolved when the job is submitted (unknown → 404; naming another row
+/// than the id given with them → 422) and the job stores the ids they name.
+/// - `train`: `model_type` (default `naive`), `store_id` or `store_code`,
+///   `product_id` or `sku`, `start_date`, `end_date`, `season_length` (seasonal_naive),
 ///   `window_size` (moving_average) or a full `config`; for feature-aware
 ///   models `feature_frame_version` (1) and `feature_groups`. The job registers a
 ///   model run (pending → running → success/failed) whose id is the job's
@@ -42,8 +44,8 @@ use crate::{
 ///   complete `POST /backtesting/run` response (folds with their dates,
 ///   actuals and predictions; baselines; horizon buckets).
 /// - `batch`: model selection, `start_date`, `end_date`, optional
-///   `store_ids` / `product_ids` (default every series with sales in the
-///   window), `backtest` (false), `n_splits` (3), `test_size` (14),
+///   `store_ids` and/or `store_codes`, `product_ids` and/or `skus` (default
+///   every series with sales in the window), `backtest` (false), `n_splits` (3), `test_size` (14),
 ///   `feature_frame_version` / `feature_groups` as for train. Trains the
 ///   series concurrently as `POST /forecasting/train` does, reports
 ///   progress as series done / total and registers one run per series. With
@@ -60,6 +62,7 @@ use crate::{
 #[utoipa::path(post, path = "/jobs", tag = "jobs", request_body = JobCreate,
     responses(
         (status = 202, description = "Queued", body = JobResponse),
+        (status = 404, description = "Unknown store code or SKU", body = ProblemBody),
         (status = 422, description = "Invalid job type or params", body = ProblemBody)))]
 pub(crate) async fn submit(
     State(state): State<AppState>,

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
+    data::series_names::{SeriesNames, SKU_MAX, STORE_CODE_MAX},
     extract::{Validate, Violations},
     features::{
         forecasting::schemas::{check_interval_level, Strategy},
@@ -191,9 +192,9 @@ impl ModelChoice {
     }
 }
 
-fn check_series(v: &mut Violations, store_id: i64, product_id: i64) {
-    v.range("store_id", store_id, 1, MAX_INT);
-    v.range("product_id", product_id, 1, MAX_INT);
+fn check_series(v: &mut Violations, names: SeriesNames<'_>) {
+    names.check(v, "", MAX_INT);
+    names.require(v, "");
 }
 
 fn check_window(v: &mut Violations, start: NaiveDate, end: NaiveDate) {
@@ -223,10 +224,26 @@ pub struct TrainParams {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub config: Option<Map<String, Value>>,
-    /// Store (≥ 1).
-    pub store_id: i64,
-    /// Product (≥ 1).
-    pub product_id: i64,
+    /// Store (≥ 1). Give it or `store_code`.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 2147483647)]
+    pub store_id: Option<i64>,
+    /// Store by code (exact, 1–20 characters), in place of or with
+    /// `store_id` (then both must name the same store). Replaced by the id
+    /// it names when the job is submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 20)]
+    pub store_code: Option<String>,
+    /// Product (≥ 1). Give it or `sku`.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 2147483647)]
+    pub product_id: Option<i64>,
+    /// Product by SKU (exact, 1–50 characters), in place of or with
+    /// `product_id` (then both must name the same product). Replaced by the
+    /// id it names when the job is submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 50)]
+    pub sku: Option<String>,
     /// First training day.
     pub start_date: NaiveDate,
     /// Last training day (after `start_date`).
@@ -244,6 +261,16 @@ fn default_frame_version() -> i64 {
 }
 
 impl TrainParams {
+    /// The series' names.
+    pub fn names(&self) -> SeriesNames<'_> {
+        SeriesNames {
+            store_id: self.store_id,
+            store_code: self.store_code.as_deref(),
+            product_id: self.product_id,
+            sku: self.sku.as_deref(),
+        }
+    }
+
     /// The model selection.
     pub fn model(&self) -> ModelChoice {
         ModelChoice {
@@ -259,7 +286,7 @@ impl Validate for TrainParams {
     fn validate(&self, v: &mut Violations) {
         self.model().check(v);
         v.range("feature_frame_version", self.feature_frame_version, 1, 2);
-        check_series(v, self.store_id, self.product_id);
+        check_series(v, self.names());
         check_window(v, self.start_date, self.end_date);
     }
 }
@@ -339,10 +366,26 @@ pub struct BacktestParams {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub config: Option<Map<String, Value>>,
-    /// Store (≥ 1).
-    pub store_id: i64,
-    /// Product (≥ 1).
-    pub product_id: i64,
+    /// Store (≥ 1). Give it or `store_code`.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 2147483647)]
+    pub store_id: Option<i64>,
+    /// Store by code (exact, 1–20 characters), in place of or with
+    /// `store_id` (then both must name the same store). Replaced by the id
+    /// it names when the job is submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 20)]
+    pub store_code: Option<String>,
+    /// Product (≥ 1). Give it or `sku`.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 2147483647)]
+    pub product_id: Option<i64>,
+    /// Product by SKU (exact, 1–50 characters), in place of or with
+    /// `product_id` (then both must name the same product). Replaced by the
+    /// id it names when the job is submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 50)]
+    pub sku: Option<String>,
     /// First day of data.
     pub start_date: NaiveDate,
     /// Last day of data (after `start_date`).
@@ -366,6 +409,16 @@ pub struct BacktestParams {
 }
 
 impl BacktestParams {
+    /// The series' names.
+    pub fn names(&self) -> SeriesNames<'_> {
+        SeriesNames {
+            store_id: self.store_id,
+            store_code: self.store_code.as_deref(),
+            product_id: self.product_id,
+            sku: self.sku.as_deref(),
+        }
+    }
+
     /// The model selection.
     pub fn model(&self) -> ModelChoice {
         ModelChoice {
@@ -380,7 +433,7 @@ impl BacktestParams {
 impl Validate for BacktestParams {
     fn validate(&self, v: &mut Violations) {
         self.model().check(v);
-        check_series(v, self.store_id, self.product_id);
+        check_series(v, self.names());
         check_window(v, self.start_date, self.end_date);
         v.min("n_splits", self.n_splits, 2);
         v.range("test_size", self.test_size, 1, 90);
@@ -420,9 +473,21 @@ pub struct BatchParams {
     /// Only these stores (default: every store with sales in the window).
     #[serde(default)]
     pub store_ids: Option<Vec<i64>>,
+    /// Only these stores, by code (exact, 1–20 characters each; with
+    /// `store_ids`, the stores of both lists). Replaced by their ids in
+    /// `store_ids` when the job is submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_items = 1, max_items = 10000)]
+    pub store_codes: Option<Vec<String>>,
     /// Only these products (default: every product with sales).
     #[serde(default)]
     pub product_ids: Option<Vec<i64>>,
+    /// Only these products, by SKU (exact, 1–50 characters each; with
+    /// `product_ids`, the products of both lists). Replaced by their ids
+    /// in `product_ids` when the job is submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_items = 1, max_items = 10000)]
+    pub skus: Option<Vec<String>>,
     /// Also backtest each series and store the aggregated metrics on its run.
     #[serde(default)]
     pub backtest: bool,
@@ -471,6 +536,19 @@ impl Validate for BatchParams {
                 }
                 if ids.iter().any(|id| *id < 1 || *id > MAX_INT) {
                     v.push(field, "ids must be positive integers", "greater_than_equal");
+                }
+            }
+        }
+        for (field, keys, max) in [
+            ("store_codes", &self.store_codes, STORE_CODE_MAX),
+            ("skus", &self.skus, SKU_MAX),
+        ] {
+            if let Some(keys) = keys {
+                if keys.is_empty() || keys.len() > 10_000 {
+                    v.push(field, "must list 1 to 10000 keys", "value_error");
+                }
+                for (i, key) in keys.iter().enumerate().take(10_000) {
+                    v.length(&format!("{field}.{i}"), key, 1, max);
                 }
             }
         }
@@ -550,7 +628,8 @@ pub struct JobResponse {
     pub job_type: JobType,
     /// Status.
     pub status: JobStatus,
-    /// Parameters as submitted.
+    /// Parameters as submitted, with store codes and SKUs replaced by the
+    /// ids they name.
     #[schema(value_type = Object)]
     pub params: Value,
     /// Result (completed jobs).

@@ -1,6 +1,8 @@
 //! Jobs behaviour: validating and queueing submissions, listing, cancel.
 
-use serde_json::Value;
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
 
 use super::{
     repo::{self, JobFilter},
@@ -10,6 +12,10 @@ use super::{
     },
 };
 use crate::{
+    data::{
+        keys::{Entity, KeyRef},
+        series_names::SeriesNames,
+    },
     extract::Violations,
     features::{
         registry::service::new_id,
@@ -91,12 +97,75 @@ pub fn validate_params(state: &AppState, job_type: JobType, params: &Value) -> R
 
 /// Validates and queues a job; workers pick it up.
 pub async fn submit(state: &AppState, request: JobCreate) -> Result<JobResponse, Problem> {
-    let params = Value::Object(request.params);
+    let mut params = Value::Object(request.params);
     validate_params(state, request.job_type, &params)?;
+    if let Value::Object(map) = &mut params {
+        resolve_names(state, request.job_type, map).await?;
+    }
     let job_id = new_id();
     repo::insert_job(&state.db, &job_id, request.job_type, &params).await?;
     state.job_signal.notify_waiters();
     get(state, &job_id).await
+}
+
+/// Replaces the store codes and SKUs of validated `params` by the ids they
+/// name (404 unknown, 422 contradicting the id given with them), so the
+/// stored job names its series by id and the worker needs no lookups.
+async fn resolve_names(
+    state: &AppState,
+    job_type: JobType,
+    params: &mut Map<String, Value>,
+) -> Result<(), Problem> {
+    let text = |params: &Map<String, Value>, name: &str| {
+        params.get(name).and_then(Value::as_str).map(str::to_owned)
+    };
+    match job_type {
+        JobType::Train | JobType::Backtest => {
+            let (store_code, sku) = (text(params, "store_code"), text(params, "sku"));
+            let names = SeriesNames {
+                store_id: params.get("store_id").and_then(Value::as_i64),
+                store_code: store_code.as_deref(),
+                product_id: params.get("product_id").and_then(Value::as_i64),
+                sku: sku.as_deref(),
+            };
+            let key = names.resolve(&state.db, "params.").await?;
+            params.remove("store_code");
+            params.remove("sku");
+            params.insert("store_id".into(), key.store_id.into());
+            params.insert("product_id".into(), key.product_id.into());
+        }
+        JobType::Batch => {
+            for (keys_field, ids_field, entity) in [
+                ("store_codes", "store_ids", Entity::Store),
+                ("skus", "product_ids", Entity::Product),
+            ] {
+                let Some(Value::Array(keys)) = params.remove(keys_field) else {
+                    continue;
+                };
+                let mut ids: Vec<i64> = match params.get(ids_field) {
+                    Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_i64).collect(),
+                    _ => Vec::new(),
+                };
+                let mut listed: HashSet<i64> = ids.iter().copied().collect();
+                for (i, key) in keys.iter().enumerate() {
+                    let field = format!("params.{keys_field}.{i}");
+                    let name = KeyRef {
+                        entity,
+                        id: None,
+                        key: key.as_str(),
+                        key_field: &field,
+                    };
+                    let id = name.require(&state.db, &field).await?;
+                    if listed.insert(id) {
+                        ids.push(id);
+                    }
+                }
+                params.insert(ids_field.into(), ids.into());
+            }
+        }
+        JobType::Predict | JobType::Seed => {}
+    }
+    Ok(())
 }
 
 /// One job or 404.
