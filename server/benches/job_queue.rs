@@ -147,8 +147,10 @@ async fn train_in_process(state: &AppState, params: &Value) {
     let trained = forecasting::train(
         state,
         TrainRequest {
-            store_id,
-            product_id,
+            store_id: Some(store_id),
+            store_code: None,
+            product_id: Some(product_id),
+            sku: None,
             train_start_date: start,
             train_end_date: end,
             config,
