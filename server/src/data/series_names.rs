@@ -49,7 +49,7 @@ impl SeriesNames<'_> {
     }
 
     /// Requires a name for the store and one for the product (422
-    /// `missing` on the id field, `message` explaining what to give).
+    /// `missing` on the id field when neither of a pair is given).
     pub fn require(&self, v: &mut Violations, prefix: &str) {
         if self.store_id.is_none() && self.store_code.is_none() {
             v.push(
@@ -65,14 +65,6 @@ impl SeriesNames<'_> {
                 "missing",
             );
         }
-    }
-
-    /// Whether nothing names a store or a product.
-    pub fn is_empty(&self) -> bool {
-        self.store_id.is_none()
-            && self.store_code.is_none()
-            && self.product_id.is_none()
-            && self.sku.is_none()
     }
 
     /// The ids of the named series (rules of [`KeyRef::require`]: ids
@@ -156,4 +148,75 @@ async fn cached(
     let id = name.require(db, id_field).await?;
     cache.insert((name.id, key.to_owned()), id);
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(names: SeriesNames<'_>, required: bool) -> Vec<String> {
+        let mut v = Violations::default();
+        names.check(&mut v, "series.0.", 10);
+        if required {
+            names.require(&mut v, "series.0.");
+        }
+        match v.into_result() {
+            Ok(()) => Vec::new(),
+            Err(problem) => problem
+                .errors
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e.field)
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn names_follow_the_dimension_rules() {
+        let ok = SeriesNames {
+            store_code: Some("S1"),
+            product_id: Some(3),
+            ..SeriesNames::default()
+        };
+        assert!(fields(ok, true).is_empty());
+        let long = "x".repeat(STORE_CODE_MAX + 1);
+        let bad = SeriesNames {
+            store_id: Some(11),
+            store_code: Some(&long),
+            product_id: Some(0),
+            sku: Some(""),
+        };
+        assert_eq!(
+            fields(bad, true),
+            [
+                "series.0.store_id",
+                "series.0.product_id",
+                "series.0.store_code",
+                "series.0.sku"
+            ]
+        );
+        let sku = "x".repeat(SKU_MAX);
+        let at_limit = SeriesNames {
+            store_code: Some("S"),
+            sku: Some(&sku),
+            ..SeriesNames::default()
+        };
+        assert!(fields(at_limit, true).is_empty());
+    }
+
+    #[test]
+    fn a_series_needs_both_names_when_required() {
+        let empty = SeriesNames::default();
+        assert!(fields(empty, false).is_empty());
+        assert_eq!(
+            fields(empty, true),
+            ["series.0.store_id", "series.0.product_id"]
+        );
+        let store_only = SeriesNames {
+            store_id: Some(1),
+            ..SeriesNames::default()
+        };
+        assert_eq!(fields(store_only, true), ["series.0.product_id"]);
+    }
 }
