@@ -137,6 +137,7 @@ impl<'a> KeyRef<'a> {
             (by_id, by_key) => Ok(by_id.or(by_key)),
         }
     }
+
     /// The id of a store or product the route requires. An id given alone
     /// is taken as it is, without a lookup (so requests naming series by id
     /// behave as they did before natural keys); a natural key is resolved
