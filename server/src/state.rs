@@ -6,7 +6,10 @@ use crate::{
     artifacts::ArtifactStore,
     config::Settings,
     db::Db,
-    features::{config::live::AiRuntime, rag::index::SearchCache},
+    features::{
+        config::live::AiRuntime,
+        rag::{index::SearchCache, reindex::ReindexTracker},
+    },
 };
 
 /// Shared application state: the database pool and the settings. Cheap to
@@ -31,6 +34,9 @@ pub struct AppState {
     pub ai: Arc<AiRuntime>,
     /// The in-process RAG search index.
     pub search: Arc<SearchCache>,
+    /// The RAG re-index running in this process, if any, and the last
+    /// one's outcome.
+    pub reindex: Arc<ReindexTracker>,
 }
 
 impl AppState {
@@ -52,6 +58,7 @@ impl AppState {
             job_signal: Arc::new(tokio::sync::Notify::new()),
             job_finished: Arc::new(tokio::sync::Notify::new()),
             search: Arc::new(SearchCache::default()),
+            reindex: Arc::new(ReindexTracker::default()),
         }
     }
 }

@@ -224,14 +224,22 @@ async fn a_dimension_change_with_indexed_chunks_needs_force(backend: Backend) {
         )
         .await;
     assert_eq!(forced.assert_status(200)["rag_embedding_dimension"], 512);
-    // Old vectors are not compared with new ones; re-indexing refreshes them.
+    // Old vectors are never compared with new ones: the old embedder keeps
+    // serving its own chunks until a re-index completes.
     let found = app
         .post(
             "/rag/retrieve",
             &json!({"query": "alpha", "similarity_threshold": 0}),
         )
         .await;
-    assert_eq!(found.assert_status(200)["results"], json!([]));
+    assert_eq!(
+        found.assert_status(200)["results"][0]["source_path"],
+        "a.md"
+    );
+    let status = app.get("/rag/reindex").await;
+    assert_eq!(status.assert_status(200)["state"], "pending");
+    assert_eq!(status.body["serving"]["dimension"], 1536);
+    assert_eq!(status.body["target"]["dimension"], 512);
     let reindexed = app
         .post(
             "/rag/index",
@@ -239,6 +247,10 @@ async fn a_dimension_change_with_indexed_chunks_needs_force(backend: Backend) {
         )
         .await;
     assert_eq!(reindexed.assert_status(201)["status"], "updated");
+    let done = app.post("/rag/reindex", &json!({"wait": true})).await;
+    assert_eq!(done.assert_status(200)["state"], "idle");
+    assert_eq!(done.body["serving"]["dimension"], 512);
+    assert_eq!(done.body["serving"]["chunks"], 2);
     let found = app
         .post(
             "/rag/retrieve",

@@ -544,7 +544,15 @@ async fn the_ollama_embedder_is_used_end_to_end(backend: Backend) {
     )
     .await
     .assert_status(200);
-    app.post("/rag/retrieve", &json!({"query": "folds"}))
+    // The indexed model keeps serving; re-indexing into the new one says
+    // what to pull.
+    let still = retrieve(
+        &app,
+        json!({"query": "backtesting folds", "similarity_threshold": 0}),
+    )
+    .await;
+    assert_eq!(paths(&still)[0], "docs/backtesting.md");
+    app.post("/rag/reindex", &json!({"wait": true}))
         .await
         .assert_problem_mentions(502, "EMBEDDING_ERROR", "ollama pull mxbai-embed-large");
 

@@ -12,6 +12,7 @@ use forecastlab_core::{
     ai::{EmbeddingProvider, ModelId, ProviderSettings},
     CoreError,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
@@ -20,7 +21,7 @@ use crate::{
 };
 
 /// The embedder's runtime-editable settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmbeddingConfig {
     /// `rag_embedding_provider`.
     pub provider: String,
@@ -47,6 +48,12 @@ impl EmbeddingConfig {
     /// only compared with vectors of the same name and dimension.
     pub fn label(&self) -> String {
         format!("{}:{}", self.provider, self.effective_model())
+    }
+
+    /// The generation its vectors belong to: `(label, dimension)`. Two
+    /// configurations of the same generation make comparable vectors.
+    pub fn generation(&self) -> (String, usize) {
+        (self.label(), self.dimension)
     }
 }
 
@@ -158,11 +165,14 @@ impl LiveConfig {
     }
 }
 
-/// The live AI settings and the embedder built from them.
+/// Embedders built so far, with the settings each was built from.
+type Built = Vec<(EmbeddingConfig, Arc<dyn EmbeddingProvider>)>;
+
+/// The live AI settings and the embedders built from them.
 #[derive(Debug)]
 pub struct AiRuntime {
     config: RwLock<LiveConfig>,
-    embedder: Mutex<Option<Arc<dyn EmbeddingProvider>>>,
+    embedders: Mutex<Built>,
 }
 
 impl AiRuntime {
@@ -170,7 +180,7 @@ impl AiRuntime {
     pub fn new(settings: &Settings) -> AiRuntime {
         AiRuntime {
             config: RwLock::new(LiveConfig::from_settings(settings)),
-            embedder: Mutex::new(None),
+            embedders: Mutex::new(Vec::new()),
         }
     }
 
@@ -182,10 +192,13 @@ impl AiRuntime {
             .clone()
     }
 
-    /// Puts `config` in force and drops the cached embedder.
+    /// Puts `config` in force and drops the cached embedders.
     pub fn replace(&self, config: LiveConfig) {
         *self.config.write().unwrap_or_else(PoisonError::into_inner) = config;
-        *self.embedder.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        self.embedders
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     /// The configured embedder (built on first use after a change) and
@@ -194,22 +207,38 @@ impl AiRuntime {
         &self,
         rag: &RagSettings,
     ) -> Result<(Arc<dyn EmbeddingProvider>, EmbeddingConfig), CoreError> {
-        let config = self.current();
-        let mut cached = self.embedder.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(embedder) = cached.as_ref() {
-            return Ok((embedder.clone(), config.embedding));
+        let embedding = self.current().embedding;
+        Ok((self.embedder_for(rag, &embedding)?, embedding))
+    }
+
+    /// The embedder of `embedding` (which may differ from the configured
+    /// one: the generation still serving while a re-index runs), with the
+    /// provider URLs and keys in force; built on first use after a change.
+    pub fn embedder_for(
+        &self,
+        rag: &RagSettings,
+        embedding: &EmbeddingConfig,
+    ) -> Result<Arc<dyn EmbeddingProvider>, CoreError> {
+        let mut config = self.current();
+        let mut built = self
+            .embedders
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, embedder)) = built.iter().find(|(made, _)| made == embedding) {
+            return Ok(embedder.clone());
         }
-        let name = config.embedding.provider.as_str();
+        config.embedding = embedding.clone();
+        let name = embedding.provider.as_str();
         let registration = forecastlab_core::ai::embedder(name).ok_or_else(|| {
             CoreError::provider(format!(
                 "the `{name}` embedder is not compiled into this build (see the README, \
                  \"RAG\": the `local` one needs the `local-embedder` feature)"
             ))
         })?;
-        let built: Arc<dyn EmbeddingProvider> =
+        let embedder: Arc<dyn EmbeddingProvider> =
             Arc::from((registration.build)(&config.provider_settings(rag))?);
-        *cached = Some(built.clone());
-        Ok((built, config.embedding))
+        built.push((embedding.clone(), embedder.clone()));
+        Ok(embedder)
     }
 }
 

@@ -7,13 +7,13 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::{
-    live::LiveConfig,
-    repo,
+    live::{EmbeddingConfig, LiveConfig},
+    repo::{self, GenerationChange},
     schemas::{
         AiConfigPatch, AiConfigResponse, ApiKeyStatus, OllamaModel, ProviderHealth, OVERRIDE_KEYS,
     },
 };
-use crate::{problem::Problem, state::AppState};
+use crate::{features::rag::generations, problem::Problem, state::AppState};
 
 /// Masks a key per spec §6.2: empty → none; ≤ 11 characters → `…` and the
 /// last 4; else the first 7, `…`, the last 4.
@@ -87,6 +87,39 @@ pub async fn load_overrides(state: &AppState) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// What changing the embedder from `before` to `after` does to the RAG
+/// generations: with chunks of `before` and nothing pinned, `before` is
+/// pinned as serving until a re-index completes; with a pinned embedder,
+/// the chunks `before` had started to get are dropped, and the pin too
+/// when `after` is the pinned embedder again.
+async fn generation_change(
+    state: &AppState,
+    before: &EmbeddingConfig,
+    after: &EmbeddingConfig,
+) -> Result<GenerationChange, Problem> {
+    let mut change = GenerationChange::default();
+    if before.generation() == after.generation() {
+        return Ok(change);
+    }
+    let (label, dimension) = before.generation();
+    match generations::pinned(&state.db).await? {
+        None => {
+            if generations::chunks_of(&state.db, &label, dimension).await? > 0 {
+                change.pin = Some((generations::SERVING_KEY, generations::pin_value(before)));
+            }
+        }
+        Some(serving) => {
+            if serving.generation() != before.generation() {
+                change.purge = Some((label, dimension as i32));
+            }
+            if serving.generation() == after.generation() {
+                change.unpin = Some(generations::SERVING_KEY);
+            }
+        }
+    }
+    Ok(change)
+}
+
 /// `GET /config/ai`.
 pub async fn get(state: &AppState) -> Result<AiConfigResponse, Problem> {
     let overridden = overridden_keys(state).await?;
@@ -114,12 +147,13 @@ pub async fn patch(state: &AppState, body: AiConfigPatch) -> Result<AiConfigResp
             }
         }
     }
-    let mut next = current;
+    let mut next = current.clone();
     for (key, value) in &changes {
         next.apply(key, value)
             .map_err(|reason| Problem::invalid_field(*key, reason, "value_error"))?;
     }
-    repo::upsert(&state.db, &changes).await?;
+    let generation = generation_change(state, &current.embedding, &next.embedding).await?;
+    repo::upsert(&state.db, &changes, &generation).await?;
     state.ai.replace(next);
     let keys: Vec<&str> = changes.iter().map(|(key, _)| *key).collect();
     tracing::info!(keys = ?keys, "AI configuration changed");

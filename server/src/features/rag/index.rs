@@ -33,10 +33,14 @@ pub(crate) struct VectorSet {
     pub(crate) rows: Vec<usize>,
 }
 
-/// A loaded copy of every chunk.
+/// A loaded copy of every chunk of one generation per source: the serving
+/// embedder's when the source has chunks of it, else those of the
+/// embedder that made its first chunk (so that a source is never counted
+/// or found twice while a re-index holds two generations).
 #[derive(Debug)]
 pub(crate) struct Snapshot {
     stamp: (i64, i64),
+    serving: (String, usize),
     pub(crate) chunks: Vec<ChunkInfo>,
     /// Keyed by `(embedder, dimension)`.
     vectors: HashMap<(String, usize), VectorSet>,
@@ -44,9 +48,9 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
-    /// Number of chunks stored.
+    /// Number of chunks searched (one generation per source).
     pub(crate) fn total(&self) -> u64 {
-        self.stamp.0.max(0) as u64
+        self.chunks.len() as u64
     }
 
     /// The vectors made by `embedder` at `dimension`, if any.
@@ -54,7 +58,22 @@ impl Snapshot {
         self.vectors.get(&(embedder.to_owned(), dimension))
     }
 
-    fn build(stamp: (i64, i64), rows: Vec<ChunkRow>) -> Snapshot {
+    fn build(stamp: (i64, i64), serving: (String, usize), rows: Vec<ChunkRow>) -> Snapshot {
+        let generation = |row: &ChunkRow| (row.embedder.clone(), row.dimension);
+        let wanted = (Some(serving.0.clone()), Some(serving.1 as i32));
+        let mut chosen: HashMap<String, (Option<String>, Option<i32>)> = HashMap::new();
+        for row in &rows {
+            let entry = chosen
+                .entry(row.source_id.clone())
+                .or_insert_with(|| generation(row));
+            if generation(row) == wanted {
+                *entry = wanted.clone();
+            }
+        }
+        let rows: Vec<ChunkRow> = rows
+            .into_iter()
+            .filter(|row| chosen.get(&row.source_id) == Some(&generation(row)))
+            .collect();
         let mut chunks = Vec::with_capacity(rows.len());
         let mut vectors: HashMap<(String, usize), VectorSet> = HashMap::new();
         let mut bm25 = Bm25Index::new();
@@ -95,6 +114,7 @@ impl Snapshot {
         }
         Snapshot {
             stamp,
+            serving,
             chunks,
             vectors,
             bm25,
@@ -123,21 +143,27 @@ pub struct SearchCache {
 }
 
 impl SearchCache {
-    /// The snapshot matching the database now, reloading it (off the
-    /// async runtime) when chunks were added or removed since.
-    pub(crate) async fn current(&self, db: &Db) -> Result<Arc<Snapshot>, Problem> {
+    /// The snapshot matching the database now for the `serving`
+    /// generation, reloading it (off the async runtime) when chunks were
+    /// added or removed since, or another generation serves.
+    pub(crate) async fn current(
+        &self,
+        db: &Db,
+        serving: (String, usize),
+    ) -> Result<Arc<Snapshot>, Problem> {
         let stamp = repo::chunk_stamp(db).await?;
         let mut slot = self.snapshot.lock().await;
         if let Some(snapshot) = slot.as_ref() {
-            if snapshot.stamp == stamp {
+            if snapshot.stamp == stamp && snapshot.serving == serving {
                 return Ok(snapshot.clone());
             }
         }
         let rows = repo::all_chunks(db).await?;
         // Chunks written between the two queries are in `rows` but not in
         // the stamp: the next search sees a new stamp and reloads.
-        let snapshot =
-            Arc::new(tokio::task::spawn_blocking(move || Snapshot::build(stamp, rows)).await?);
+        let snapshot = Arc::new(
+            tokio::task::spawn_blocking(move || Snapshot::build(stamp, serving, rows)).await?,
+        );
         *slot = Some(snapshot.clone());
         Ok(snapshot)
     }

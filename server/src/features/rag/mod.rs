@@ -1,14 +1,17 @@
 //! /rag/*: indexing documents (markdown and OpenAPI chunkers), retrieval
 //! (exact vector search, BM25 and their fusion) and source management, on
 //! either database (operations-ai spec §4). Vectors are stored in the
-//! database as bytes and searched in process.
+//! database as bytes and searched in process. A changed embedder is
+//! re-indexed into a new generation while the previous one serves.
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::state::AppState;
 
 mod docs;
+pub(crate) mod generations;
 pub mod index;
+pub mod reindex;
 mod repo;
 mod routes;
 pub mod schemas;
@@ -23,4 +26,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::sources))
         .routes(routes!(routes::delete_source))
         .routes(routes!(routes::index_project_docs))
+        .routes(routes!(routes::reindex_status, routes::reindex))
 }

@@ -30,6 +30,15 @@ pub(crate) struct NewChunk {
     pub(crate) embedding: Vec<u8>,
 }
 
+/// The chunks of one source made by one embedder.
+#[derive(Debug, Clone)]
+pub(crate) struct GenerationChunks {
+    /// The embedder's label (`provider:model`).
+    pub(crate) embedder: String,
+    pub(crate) dimension: i32,
+    pub(crate) chunks: Vec<NewChunk>,
+}
+
 /// A source to create or replace, with all its chunks.
 #[derive(Debug, Clone)]
 pub(crate) struct SavedSource<'a> {
@@ -39,9 +48,9 @@ pub(crate) struct SavedSource<'a> {
     pub(crate) source_path: &'a str,
     pub(crate) content_hash: &'a str,
     pub(crate) metadata: Option<&'a Value>,
-    pub(crate) embedder: &'a str,
-    pub(crate) dimension: i32,
-    pub(crate) chunks: &'a [NewChunk],
+    /// One set per generation written (the serving one and, while a
+    /// re-index is pending, the new one).
+    pub(crate) generations: &'a [GenerationChunks],
     pub(crate) now: DateTime<Utc>,
 }
 
@@ -89,22 +98,19 @@ pub(crate) async fn find_source(
     })
 }
 
-/// `(chunks, chunks not embedded by embedder/dimension)` of a source.
-pub(crate) async fn chunk_counts(
+/// `(embedder, dimension, chunks)` of each generation a source has chunks
+/// of.
+pub(crate) async fn generation_counts(
     db: &Db,
     id: i32,
-    embedder: &str,
-    dimension: i32,
-) -> Result<(i64, i64), sqlx::Error> {
+) -> Result<Vec<(Option<String>, Option<i32>, i64)>, sqlx::Error> {
     with_db!(db, pool => {
         sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN embedder = $2 AND dimension = $3 \
-             THEN 0 ELSE 1 END), 0) FROM document_chunk WHERE source_id = $1",
+            "SELECT embedder, dimension, COUNT(*) FROM document_chunk WHERE source_id = $1 \
+             GROUP BY embedder, dimension",
         )
         .bind(id)
-        .bind(embedder)
-        .bind(dimension)
-        .fetch_one(pool)
+        .fetch_all(pool)
         .await
     })
 }
@@ -148,35 +154,43 @@ pub(crate) async fn save_source(db: &Db, saved: &SavedSource<'_>) -> Result<(), 
                 .await?
             }
         };
-        for (index, chunk) in saved.chunks.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO document_chunk (chunk_id, source_id, chunk_index, content, \
-                 embedding, token_count, metadata, embedder, dimension, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-            )
-            .bind(&chunk.chunk_id)
-            .bind(id)
-            .bind(index as i32)
-            .bind(&chunk.content)
-            .bind(&chunk.embedding)
-            .bind(chunk.token_count)
-            .bind(chunk.metadata.as_ref().map(Json))
-            .bind(saved.embedder)
-            .bind(saved.dimension)
-            .bind(saved.now)
-            .execute(&mut *tx)
-            .await?;
+        for generation in saved.generations {
+            for (index, chunk) in generation.chunks.iter().enumerate() {
+                sqlx::query(INSERT_CHUNK)
+                    .bind(&chunk.chunk_id)
+                    .bind(id)
+                    .bind(index as i32)
+                    .bind(&chunk.content)
+                    .bind(&chunk.embedding)
+                    .bind(chunk.token_count)
+                    .bind(chunk.metadata.as_ref().map(Json))
+                    .bind(&generation.embedder)
+                    .bind(generation.dimension)
+                    .bind(saved.now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         tx.commit().await
     })
 }
 
-/// Every source with its chunk count, most recently indexed first.
+/// Inserts one chunk: `chunk_id, source row id, chunk_index, content,
+/// embedding, token_count, metadata, embedder, dimension, now`.
+pub(crate) const INSERT_CHUNK: &str =
+    "INSERT INTO document_chunk (chunk_id, source_id, chunk_index, \
+    content, embedding, token_count, metadata, embedder, dimension, created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)";
+
+/// Every source with its chunk count (of one generation: while a
+/// re-index runs a source may hold the same chunks for two embedders),
+/// most recently indexed first.
 pub(crate) async fn list_sources(db: &Db) -> Result<Vec<SourceRow>, sqlx::Error> {
     with_db!(db, pool => {
         sqlx::query_as::<_, SourceRow>(
             "SELECT s.source_id, s.source_type, s.source_path, s.content_hash, s.metadata, \
-             s.indexed_at, (SELECT COUNT(*) FROM document_chunk c WHERE c.source_id = s.id) \
+             s.indexed_at, COALESCE((SELECT MAX(g.n) FROM (SELECT COUNT(*) AS n \
+             FROM document_chunk c WHERE c.source_id = s.id GROUP BY c.embedder, c.dimension) g), 0) \
              AS chunk_count FROM document_source s ORDER BY s.indexed_at DESC, s.id DESC",
         )
         .fetch_all(pool)

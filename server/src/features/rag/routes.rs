@@ -3,9 +3,10 @@
 use axum::{extract::State, http::StatusCode, Json as JsonResponse};
 
 use super::{
+    reindex,
     schemas::{
         DeleteResponse, IndexRequest, IndexResponse, ProjectDocsRequest, ProjectDocsResponse,
-        RetrieveRequest, RetrieveResponse, SourcesResponse,
+        ReindexRequest, ReindexStatus, RetrieveRequest, RetrieveResponse, SourcesResponse,
     },
     service,
 };
@@ -94,4 +95,35 @@ pub(crate) async fn index_project_docs(
     Ok(JsonResponse(
         service::index_project_docs(&state, body).await?,
     ))
+}
+
+/// Where a change of embedder stands: the serving generation (which
+/// retrieval reads), the configured one (which a re-index builds), how
+/// many sources already have its chunks, and the last re-index's outcome.
+#[utoipa::path(get, path = "/rag/reindex", tag = "rag",
+    responses((status = 200, description = "Generations and progress", body = ReindexStatus)))]
+pub(crate) async fn reindex_status(
+    State(state): State<AppState>,
+) -> Result<JsonResponse<ReindexStatus>, Problem> {
+    Ok(JsonResponse(reindex::status(&state).await?))
+}
+
+/// Re-indexes every source into the configured embedder while the previous
+/// one keeps serving; when all have chunks of it, it serves and the older
+/// chunks are deleted. 202 when started in the background, 200 with `wait`
+/// once done. 409 when every chunk was made by the configured embedder or
+/// a re-index is already running; 502 (with `wait`) when the provider
+/// fails — the previous embedder then still serves.
+#[utoipa::path(post, path = "/rag/reindex", tag = "rag", request_body = ReindexRequest,
+    responses(
+        (status = 200, description = "Re-indexed and switched over (`wait`)", body = ReindexStatus),
+        (status = 202, description = "Started in the background", body = ReindexStatus),
+        (status = 409, description = "Nothing to re-index, or one is running", body = ProblemBody),
+        (status = 502, description = "The embedding provider failed (`wait`)", body = ProblemBody)))]
+pub(crate) async fn reindex(
+    State(state): State<AppState>,
+    Json(body): Json<ReindexRequest>,
+) -> Result<(StatusCode, JsonResponse<ReindexStatus>), Problem> {
+    let (status, body) = reindex::start(&state, body).await?;
+    Ok((status, JsonResponse(body)))
 }

@@ -361,3 +361,71 @@ pub struct ProjectDocsResponse {
     /// Wall time in milliseconds.
     pub duration_ms: f64,
 }
+
+/// `POST /rag/reindex`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReindexRequest {
+    /// Wait until the re-index has finished (200, or 502 when the
+    /// provider fails) instead of running it in the background (202).
+    #[serde(default)]
+    #[schema(default = false)]
+    pub wait: bool,
+}
+
+impl Validate for ReindexRequest {}
+
+/// An embedder generation: the chunks one embedder made.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GenerationInfo {
+    /// `lexical`, `openai`, `ollama` or `local`.
+    pub provider: String,
+    /// The model the provider runs.
+    pub model: String,
+    /// Vector length.
+    #[schema(minimum = 1)]
+    pub dimension: u64,
+    /// `provider:model`, as stored beside each vector.
+    pub label: String,
+    /// Chunks of this generation stored now.
+    pub chunks: u64,
+}
+
+/// Where a change of embedder stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReindexState {
+    /// The configured embedder serves and made every chunk.
+    Idle,
+    /// Sources still need chunks of the configured embedder; the previous
+    /// one serves until a re-index completes.
+    Pending,
+    /// A re-index runs in this process.
+    Running,
+    /// The last re-index failed (see `error`); the previous embedder
+    /// still serves and a new re-index resumes where it stopped.
+    Failed,
+}
+
+/// Result of `GET /rag/reindex` and `POST /rag/reindex`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReindexStatus {
+    /// `idle`, `pending`, `running` or `failed`.
+    pub state: ReindexState,
+    /// The generation retrieval reads.
+    pub serving: GenerationInfo,
+    /// The configured embedder's generation, which a re-index builds.
+    pub target: GenerationInfo,
+    /// Sources indexed.
+    pub sources_total: u64,
+    /// Sources with chunks of the target generation (or with no chunks).
+    pub sources_ready: u64,
+    /// When the last re-index of this process started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Chunks of older generations it deleted when it switched over.
+    pub chunks_deleted: Option<u64>,
+    /// Why it failed.
+    pub error: Option<String>,
+}

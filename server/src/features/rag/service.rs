@@ -14,8 +14,9 @@ use sha2::{Digest, Sha256};
 
 use super::{
     docs::{self, DiscoverError, ReadError},
+    generations,
     index::{encode_vector, Snapshot},
-    repo::{self, NewChunk, SavedSource},
+    repo::{self, GenerationChunks, NewChunk, SavedSource},
     schemas::{
         DeleteResponse, FileResult, FileStatus, IndexRequest, IndexResponse, IndexStatus,
         ProjectDocsRequest, ProjectDocsResponse, RetrieveFilters, RetrieveMode, RetrieveRequest,
@@ -47,17 +48,21 @@ fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-fn embedder(state: &AppState) -> Result<(Arc<dyn EmbeddingProvider>, EmbeddingConfig), Problem> {
+/// The embedder of `config` (the configured one or the serving one).
+pub(crate) fn embedder(
+    state: &AppState,
+    config: &EmbeddingConfig,
+) -> Result<Arc<dyn EmbeddingProvider>, Problem> {
     state
         .ai
-        .embedder(&state.settings.rag)
+        .embedder_for(&state.settings.rag, config)
         .map_err(embedding_problem)
 }
 
 /// Embeds `texts` and checks the answer: one vector per text, each of the
 /// embedder's dimension, L2-normalised here (whatever the provider does)
 /// so that a dot product is the cosine.
-async fn embed(
+pub(crate) async fn embed(
     embedder: &dyn EmbeddingProvider,
     texts: &[String],
 ) -> Result<Vec<Vec<f32>>, Problem> {
@@ -94,9 +99,31 @@ pub(crate) struct Indexed {
     pub(crate) tokens: u64,
 }
 
+/// Whether a source whose content is unchanged already holds complete
+/// chunks of every generation `written` (and of no other): same number of
+/// chunks in each (a source's chunks of one generation are written in one
+/// transaction).
+fn is_current(counts: &[(Option<String>, Option<i32>, i64)], written: &[(String, usize)]) -> bool {
+    let count_of = |(label, dimension): &(String, usize)| {
+        counts
+            .iter()
+            .find(|(l, d, _)| l.as_deref() == Some(label) && *d == Some(*dimension as i32))
+            .map(|(_, _, n)| *n)
+    };
+    let total: i64 = counts.iter().map(|(_, _, n)| n).sum();
+    if total == 0 {
+        return true;
+    }
+    let wanted: Vec<Option<i64>> = written.iter().map(count_of).collect();
+    wanted.iter().all(|n| n.is_some() && *n == wanted[0])
+        && wanted.iter().flatten().sum::<i64>() == total
+}
+
 /// Indexes one text under `(source_type, source_path)`: unchanged when the
-/// content hash matches and every chunk was embedded by the current
-/// embedder; otherwise chunked, embedded and stored in one transaction.
+/// content hash matches and the source holds chunks of every generation
+/// written (the serving embedder's and, while a re-index is pending, the
+/// configured one's); otherwise chunked, embedded by each and stored in
+/// one transaction.
 pub(crate) async fn index_text(
     state: &AppState,
     source_type: SourceType,
@@ -105,19 +132,22 @@ pub(crate) async fn index_text(
     metadata: Option<Value>,
 ) -> Result<Indexed, Problem> {
     let hash = hex::encode(Sha256::digest(content.as_bytes()));
-    let (embedder, config) = embedder(state)?;
-    let label = config.label();
-    let dimension = embedder.dimension() as i32;
+    let generations = generations::current(state).await?;
+    let written = generations.written();
+    let embedders = written
+        .iter()
+        .map(|config| embedder(state, config))
+        .collect::<Result<Vec<_>, _>>()?;
     let existing = repo::find_source(&state.db, source_type.as_str(), source_path).await?;
     if let Some(existing) = &existing {
         if existing.content_hash == hash {
-            let (total, stale) =
-                repo::chunk_counts(&state.db, existing.id, &label, dimension).await?;
-            if stale == 0 {
+            let counts = repo::generation_counts(&state.db, existing.id).await?;
+            let labels: Vec<(String, usize)> = written.iter().map(|c| c.generation()).collect();
+            if is_current(&counts, &labels) {
                 return Ok(Indexed {
                     source_id: existing.source_id.clone(),
                     status: IndexStatus::Unchanged,
-                    chunks: total as u64,
+                    chunks: counts.iter().map(|(_, _, n)| *n).max().unwrap_or(0) as u64,
                     tokens: 0,
                 });
             }
@@ -130,23 +160,30 @@ pub(crate) async fn index_text(
     })
     .await?;
     let texts: Vec<String> = chunks.iter().map(|chunk| chunk.content.clone()).collect();
-    let vectors = if texts.is_empty() {
-        Vec::new()
-    } else {
-        embed(embedder.as_ref(), &texts).await?
-    };
     let tokens: u64 = chunks.iter().map(|chunk| chunk.token_count as u64).sum();
-    let new_chunks: Vec<NewChunk> = chunks
-        .into_iter()
-        .zip(&vectors)
-        .map(|(chunk, vector)| NewChunk {
-            chunk_id: uuid::Uuid::new_v4().simple().to_string(),
-            token_count: i32::try_from(chunk.token_count).unwrap_or(i32::MAX),
-            content: chunk.content,
-            metadata: chunk.metadata,
-            embedding: encode_vector(vector),
-        })
-        .collect();
+    let mut sets = Vec::with_capacity(written.len());
+    for (config, embedder) in written.iter().zip(&embedders) {
+        let vectors = if texts.is_empty() {
+            Vec::new()
+        } else {
+            embed(embedder.as_ref(), &texts).await?
+        };
+        sets.push(GenerationChunks {
+            embedder: config.label(),
+            dimension: embedder.dimension() as i32,
+            chunks: chunks
+                .iter()
+                .zip(&vectors)
+                .map(|(chunk, vector)| NewChunk {
+                    chunk_id: uuid::Uuid::new_v4().simple().to_string(),
+                    token_count: i32::try_from(chunk.token_count).unwrap_or(i32::MAX),
+                    content: chunk.content.clone(),
+                    metadata: chunk.metadata.clone(),
+                    embedding: encode_vector(vector),
+                })
+                .collect(),
+        });
+    }
     let source_id = existing
         .as_ref()
         .map(|existing| existing.source_id.clone())
@@ -160,9 +197,7 @@ pub(crate) async fn index_text(
             source_path,
             content_hash: &hash,
             metadata: metadata.as_ref(),
-            embedder: &label,
-            dimension,
-            chunks: &new_chunks,
+            generations: &sets,
             now: Utc::now(),
         },
     )
@@ -174,7 +209,7 @@ pub(crate) async fn index_text(
         } else {
             IndexStatus::Indexed
         },
-        chunks: new_chunks.len() as u64,
+        chunks: chunks.len() as u64,
         tokens,
     })
 }
@@ -294,18 +329,18 @@ pub(crate) async fn retrieve(
 ) -> Result<RetrieveResponse, Problem> {
     let mode = request.mode.unwrap_or_default();
     let top_k = request.top_k as usize;
-    let configured = state.ai.current().embedding;
+    let serving = generations::current(state).await?.serving;
     let threshold = request
         .similarity_threshold
         .or(state.settings.rag.similarity_threshold)
-        .unwrap_or_else(|| default_threshold(&configured.provider));
+        .unwrap_or_else(|| default_threshold(&serving.provider));
     let embed_start = Instant::now();
     let query_vector = if mode == RetrieveMode::Lexical {
         None
     } else {
-        let (embedder, config) = embedder(state)?;
+        let embedder = embedder(state, &serving)?;
         let mut vectors = embed(embedder.as_ref(), std::slice::from_ref(&request.query)).await?;
-        Some((vectors.pop().unwrap_or_default(), config.label()))
+        Some((vectors.pop().unwrap_or_default(), serving.label()))
     };
     let query_embedding_time_ms = if query_vector.is_some() {
         elapsed_ms(embed_start)
@@ -313,7 +348,10 @@ pub(crate) async fn retrieve(
         0.0
     };
     let search_start = Instant::now();
-    let snapshot = state.search.current(&state.db).await?;
+    let snapshot = state
+        .search
+        .current(&state.db, serving.generation())
+        .await?;
     let pool = match mode {
         RetrieveMode::Hybrid => (2 * top_k).max(HYBRID_POOL),
         _ => 2 * top_k,
