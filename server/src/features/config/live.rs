@@ -1,12 +1,15 @@
 //! The AI settings in force now (spec §6): the agents' model settings and
 //! the embedder's, seeded from the environment at start, overlaid with the
 //! overrides persisted in `app_config`, and replaced live by
-//! `PATCH /config/ai`. The built embedder is cached here and dropped on
-//! every change, so the next RAG call builds it from the new settings.
-//! Agents build their model chain per request from
-//! [`crate::features::agents::settings::model_config`], which reads here.
+//! `PATCH /config/ai`. The built embedder and the agents' model chain are
+//! cached here and dropped on every change, so the next RAG call or agent
+//! message builds them from the new settings (and every message until
+//! then reuses the providers' HTTP clients and their open connections).
 
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc, Mutex, PoisonError, RwLock,
+};
 
 use forecastlab_core::{
     ai::{EmbeddingProvider, ModelId, ProviderSettings},
@@ -16,7 +19,11 @@ use serde_json::Value;
 
 use crate::{
     config::Settings,
-    features::{agents::settings::ModelConfig, rag::settings::RagSettings},
+    features::{
+        agents::{chain::ModelChain, settings::ModelConfig},
+        rag::settings::RagSettings,
+    },
+    problem::Problem,
 };
 
 /// The embedder's runtime-editable settings.
@@ -158,11 +165,15 @@ impl LiveConfig {
     }
 }
 
-/// The live AI settings and the embedder built from them.
+/// The live AI settings and the embedder and model chain built from them.
 #[derive(Debug)]
 pub struct AiRuntime {
     config: RwLock<LiveConfig>,
+    /// Bumped (under the `config` write lock) by every [`AiRuntime::replace`].
+    revision: AtomicU64,
     embedder: Mutex<Option<Arc<dyn EmbeddingProvider>>>,
+    /// The agents' chain and the revision of the settings it was built from.
+    agent_chain: Mutex<Option<(u64, Arc<ModelChain>)>>,
 }
 
 impl AiRuntime {
@@ -170,7 +181,9 @@ impl AiRuntime {
     pub fn new(settings: &Settings) -> AiRuntime {
         AiRuntime {
             config: RwLock::new(LiveConfig::from_settings(settings)),
+            revision: AtomicU64::new(0),
             embedder: Mutex::new(None),
+            agent_chain: Mutex::new(None),
         }
     }
 
@@ -182,10 +195,34 @@ impl AiRuntime {
             .clone()
     }
 
-    /// Puts `config` in force and drops the cached embedder.
+    /// Puts `config` in force and drops the cached embedder and chain.
     pub fn replace(&self, config: LiveConfig) {
-        *self.config.write().unwrap_or_else(PoisonError::into_inner) = config;
+        let mut current = self.config.write().unwrap_or_else(PoisonError::into_inner);
+        *current = config;
+        self.revision.fetch_add(1, Ordering::SeqCst);
+        drop(current);
         *self.embedder.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.agent_chain.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// The agents' model chain for the settings in force: built on first
+    /// use after a change, then shared by every message. Fails with the
+    /// chain's 400 when the primary model cannot be built (nothing is
+    /// cached then).
+    pub(crate) fn agent_chain(&self) -> Result<Arc<ModelChain>, Problem> {
+        let (revision, models) = {
+            let config = self.config.read().unwrap_or_else(PoisonError::into_inner);
+            (self.revision.load(Ordering::SeqCst), config.models.clone())
+        };
+        let mut cached = self.agent_chain.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((built_at, chain)) = cached.as_ref() {
+            if *built_at == revision {
+                return Ok(chain.clone());
+            }
+        }
+        let chain = Arc::new(ModelChain::build(models)?);
+        *cached = Some((revision, chain.clone()));
+        Ok(chain)
     }
 
     /// The configured embedder (built on first use after a change) and
