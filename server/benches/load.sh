@@ -7,7 +7,12 @@
 #
 #   bash server/benches/load.sh
 #
-# Settings: BENCH_SECONDS (10), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
+# With BENCH_PIN=1 (the default on a machine of 2 or more cores) wrk runs
+# on CPU 0 and the server on the others, so that the load generator does
+# not take the server's cores in turns with it (its time slices would
+# otherwise show up as the server's tail latency); BENCH_PIN=0 shares them.
+#
+# Settings: BENCH_SECONDS (10), BENCH_CONNECTIONS (64), BENCH_THREADS (2, or 1 when pinned),
 # BENCH_STORES / BENCH_PRODUCTS / BENCH_DAYS (10 / 50 / 365 — the seeder's
 # defaults), TEST_POSTGRES_URL (the admin URL of a PostgreSQL server),
 # BENCH_PROFILE (`release`, built here; `debug` reuses the debug binary).
@@ -17,7 +22,16 @@ cd "$(dirname "$0")/../.."
 
 SECONDS_PER_ROUTE="${BENCH_SECONDS:-10}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
-THREADS="${BENCH_THREADS:-2}"
+PIN="${BENCH_PIN:-1}"
+SERVER_ON=()
+WRK_ON=()
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+    SERVER_ON=(taskset -c "1-$(($(nproc) - 1))")
+    WRK_ON=(taskset -c 0)
+    THREADS="${BENCH_THREADS:-1}"
+else
+    THREADS="${BENCH_THREADS:-2}"
+fi
 STORES="${BENCH_STORES:-10}"
 PRODUCTS="${BENCH_PRODUCTS:-50}"
 DAYS="${BENCH_DAYS:-365}"
@@ -48,12 +62,12 @@ bench() {
     export DATABASE_URL="$url" APP_ENV=development LOG_LEVEL=warn JOBS_WORKERS=0 \
         FORECAST_MODEL_ARTIFACTS_DIR="$work/models" REGISTRY_ARTIFACT_ROOT="$work/registry"
     "$BIN" seed --seed 42 --stores "$STORES" --products "$PRODUCTS" --days "$DAYS" --reset >/dev/null 2>&1
-    "$BIN" serve --addr "127.0.0.1:$PORT" >"$work/$backend.log" 2>&1 &
+    "${SERVER_ON[@]}" "$BIN" serve --addr "127.0.0.1:$PORT" >"$work/$backend.log" 2>&1 &
     pid=$!
     for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break; sleep 0.2; done
     for route in "${ROUTES[@]}"; do
         curl -fsS "http://127.0.0.1:$PORT$route" >/dev/null # warm up, and fail on an error
-        wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SECONDS_PER_ROUTE}s" --latency \
+        "${WRK_ON[@]}" wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SECONDS_PER_ROUTE}s" --latency \
             "http://127.0.0.1:$PORT$route" >"$work/out.txt"
         local rps p50 p99 errors
         rps=$(awk '/Requests\/sec/ {print $2}' "$work/out.txt")
@@ -68,8 +82,9 @@ bench() {
     wait "$pid" || true
 }
 
-printf '%s stores x %s products x %s days, %s connections, %s s per route\n' \
-    "$STORES" "$PRODUCTS" "$DAYS" "$CONNECTIONS" "$SECONDS_PER_ROUTE"
+printf '%s stores x %s products x %s days, %s connections, %s s per route, %s\n' \
+    "$STORES" "$PRODUCTS" "$DAYS" "$CONNECTIONS" "$SECONDS_PER_ROUTE" \
+    "$([ ${#WRK_ON[@]} -gt 0 ] && echo "wrk on CPU 0, server on the others" || echo "wrk and server share the cores")"
 bench sqlite "sqlite://$work/bench.db"
 name="forecastlab_load_$$"
 psql "$PG_ADMIN" -q -c "CREATE DATABASE $name"

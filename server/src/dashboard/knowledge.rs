@@ -63,7 +63,7 @@ struct KnowledgePage {
 }
 
 async fn page(State(state): State<AppState>) -> Result<Html<String>, Problem> {
-    let models = agents::settings::model_config(&state);
+    let models = state.ai.current().models;
     render(&KnowledgePage {
         layout: Layout::of(NAV),
         agent_model: models.default_model.to_string(),

@@ -35,10 +35,12 @@ struct Leg {
     client: Box<dyn LlmProvider>,
 }
 
-/// The models a session's agent calls, in order.
+/// The models a session's agent calls, in order, and the settings they
+/// were built from.
 #[derive(Debug)]
 pub(crate) struct ModelChain {
     legs: Vec<Leg>,
+    config: ModelConfig,
 }
 
 impl ModelChain {
@@ -46,7 +48,7 @@ impl ModelChain {
     /// primary model cannot be built (its provider's key is missing, or no
     /// backend for it is linked in). A fallback that cannot be built is
     /// left out.
-    pub(crate) fn build(config: &ModelConfig) -> Result<ModelChain, Problem> {
+    pub(crate) fn build(config: ModelConfig) -> Result<ModelChain, Problem> {
         let primary = &config.default_model;
         let client =
             build_llm(primary, &config.llm_settings(primary.provider())).map_err(|error| {
@@ -73,7 +75,12 @@ impl ModelChain {
                 }
             }
         }
-        Ok(ModelChain { legs })
+        Ok(ModelChain { legs, config })
+    }
+
+    /// The model settings this chain was built from.
+    pub(crate) fn config(&self) -> &ModelConfig {
+        &self.config
     }
 
     /// Runs one turn to completion on the first leg that answers; returns

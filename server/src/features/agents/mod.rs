@@ -9,7 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::state::AppState;
 
-mod chain;
+pub(crate) mod chain;
 mod cost;
 mod repo;
 mod routes;

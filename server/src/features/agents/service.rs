@@ -10,7 +10,7 @@ use forecastlab_core::ai::{failure_summary, ChatMessage, ModelFailure};
 use serde_json::{json, Value};
 
 use super::{
-    chain::{ModelChain, TurnError},
+    chain::TurnError,
     cost,
     repo::{self, Decision, SavedRun, SessionRow},
     runner::{self, Run},
@@ -18,7 +18,6 @@ use super::{
         AgentType, ApprovalRequest, ApprovalResponse, ApprovalStatus, ChatRequest, ChatResponse,
         PendingAction, SessionCreate, SessionResponse, SessionStatus, ToolCallListResponse,
     },
-    settings::model_config,
     stream::EventSink,
     tools,
 };
@@ -78,7 +77,7 @@ pub async fn create_session(
     state: &AppState,
     request: SessionCreate,
 ) -> Result<SessionResponse, Problem> {
-    ModelChain::build(&model_config(state))?;
+    state.ai.agent_chain()?;
     let session_id = uuid::Uuid::new_v4().simple().to_string();
     let now = Utc::now();
     let expires_at = now + ChronoDuration::minutes(state.settings.agents.session_ttl_minutes);
@@ -201,9 +200,9 @@ pub(crate) async fn answer(
             no_evidence: None,
         }));
     }
-    let models = model_config(state);
+    let chain = state.ai.agent_chain()?;
+    let models = chain.config();
     let settings = &state.settings.agents;
-    let chain = ModelChain::build(&models)?;
     let agent = row.agent_type();
     let run = Run {
         state,
@@ -211,7 +210,7 @@ pub(crate) async fn answer(
         session_id,
         chain: &chain,
         settings,
-        models: &models,
+        models,
         events,
     };
     let limit = Duration::from_secs(settings.timeout_seconds);

@@ -1,18 +1,17 @@
-//! The agents' settings (operations-ai spec §8) and the one accessor the
-//! slice reads its model settings through.
+//! The agents' settings (operations-ai spec §8).
 //!
 //! [`AgentSettings`] is read once at start-up from the environment. The
-//! model settings a runtime configuration service may change live (default
-//! and fallback model, sampling, provider keys and base URLs) are only ever
-//! read through [`model_config`], so switching their source touches one
-//! function.
+//! model settings `PATCH /config/ai` may change live (default and fallback
+//! model, sampling, provider keys and base URLs) are read from
+//! [`crate::features::config::live::AiRuntime`], which seeds them from
+//! here.
 
 use std::time::Duration;
 
 use anyhow::bail;
 use forecastlab_core::ai::{LlmSettings, ModelId, ModelProvider};
 
-use crate::{config::Env, state::AppState};
+use crate::config::Env;
 
 /// Default `AGENT_DEFAULT_MODEL`.
 pub const DEFAULT_MODEL: &str = "anthropic:claude-sonnet-4-5";
@@ -124,8 +123,8 @@ impl ModelConfig {
 /// Every setting of the agents slice.
 #[derive(Clone)]
 pub struct AgentSettings {
-    /// The model settings as read from the environment (read them through
-    /// [`model_config`], which may give live values instead).
+    /// The model settings as read from the environment (the live ones,
+    /// which `PATCH /config/ai` may change, are `AiRuntime::current`'s).
     pub models: ModelConfig,
     /// `AGENT_MAX_TOOL_CALLS`: most tool calls one message may make
     /// (enforced; pure tools are not counted).
@@ -238,13 +237,6 @@ impl AgentSettings {
     pub fn gated(&self, tool: &str) -> bool {
         self.require_approval.iter().any(|name| name == tool)
     }
-}
-
-/// The model settings in force now: the environment's, overlaid with the
-/// runtime configuration (`PATCH /config/ai`, persisted overrides). Every
-/// read of them in this slice goes through here.
-pub fn model_config(state: &AppState) -> ModelConfig {
-    state.ai.current().models
 }
 
 #[cfg(test)]

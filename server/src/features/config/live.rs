@@ -1,12 +1,15 @@
 //! The AI settings in force now (spec §6): the agents' model settings and
 //! the embedder's, seeded from the environment at start, overlaid with the
 //! overrides persisted in `app_config`, and replaced live by
-//! `PATCH /config/ai`. The built embedder is cached here and dropped on
-//! every change, so the next RAG call builds it from the new settings.
-//! Agents build their model chain per request from
-//! [`crate::features::agents::settings::model_config`], which reads here.
+//! `PATCH /config/ai`. The built embedder and the agents' model chain are
+//! cached here and dropped on every change, so the next RAG call or agent
+//! message builds them from the new settings (and every message until
+//! then reuses the providers' HTTP clients and their open connections).
 
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc, Mutex, PoisonError, RwLock,
+};
 
 use forecastlab_core::{
     ai::{EmbeddingProvider, ModelId, ProviderSettings},
@@ -17,7 +20,11 @@ use serde_json::Value;
 
 use crate::{
     config::Settings,
-    features::{agents::settings::ModelConfig, rag::settings::RagSettings},
+    features::{
+        agents::{chain::ModelChain, settings::ModelConfig},
+        rag::settings::RagSettings,
+    },
+    problem::Problem,
 };
 
 /// The embedder's runtime-editable settings.
@@ -168,11 +175,15 @@ impl LiveConfig {
 /// Embedders built so far, with the settings each was built from.
 type Built = Vec<(EmbeddingConfig, Arc<dyn EmbeddingProvider>)>;
 
-/// The live AI settings and the embedders built from them.
+/// The live AI settings and the embedders and model chain built from them.
 #[derive(Debug)]
 pub struct AiRuntime {
     config: RwLock<LiveConfig>,
     embedders: Mutex<Built>,
+    /// Bumped (under the `config` write lock) by every [`AiRuntime::replace`].
+    revision: AtomicU64,
+    /// The agents' chain and the revision of the settings it was built from.
+    agent_chain: Mutex<Option<(u64, Arc<ModelChain>)>>,
 }
 
 impl AiRuntime {
@@ -181,6 +192,8 @@ impl AiRuntime {
         AiRuntime {
             config: RwLock::new(LiveConfig::from_settings(settings)),
             embedders: Mutex::new(Vec::new()),
+            revision: AtomicU64::new(0),
+            agent_chain: Mutex::new(None),
         }
     }
 
@@ -192,13 +205,43 @@ impl AiRuntime {
             .clone()
     }
 
-    /// Puts `config` in force and drops the cached embedders.
+    /// Puts `config` in force and drops the cached embedders and chain.
     pub fn replace(&self, config: LiveConfig) {
-        *self.config.write().unwrap_or_else(PoisonError::into_inner) = config;
+        let mut current = self.config.write().unwrap_or_else(PoisonError::into_inner);
+        *current = config;
+        self.revision.fetch_add(1, Ordering::SeqCst);
+        drop(current);
         self.embedders
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
+        *self
+            .agent_chain
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// The agents' model chain for the settings in force: built on first
+    /// use after a change, then shared by every message. Fails with the
+    /// chain's 400 when the primary model cannot be built (nothing is
+    /// cached then).
+    pub(crate) fn agent_chain(&self) -> Result<Arc<ModelChain>, Problem> {
+        let (revision, models) = {
+            let config = self.config.read().unwrap_or_else(PoisonError::into_inner);
+            (self.revision.load(Ordering::SeqCst), config.models.clone())
+        };
+        let mut cached = self
+            .agent_chain
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((built_at, chain)) = cached.as_ref() {
+            if *built_at == revision {
+                return Ok(chain.clone());
+            }
+        }
+        let chain = Arc::new(ModelChain::build(models)?);
+        *cached = Some((revision, chain.clone()));
+        Ok(chain)
     }
 
     /// The configured embedder (built on first use after a change) and

@@ -10,7 +10,6 @@ use super::{
     pipeline::{Outcome, Run, StepError, StepResult, Trained, Winner, DEMO_ALIAS},
     schemas::{DemoBacktestConfig, DemoStrategy, ScenarioPreset, StepStatus},
 };
-use crate::features::agents::settings::model_config;
 
 /// Days held out of training at the end of the data.
 pub const HOLDOUT_DAYS: u64 = 14;
@@ -462,7 +461,7 @@ pub async fn verify(run: &mut Run) -> StepResult {
 /// The provider of the default agent model when its key (or Ollama) is
 /// configured; `Err(detail)` otherwise.
 pub fn agent_provider(run: &Run) -> Result<String, String> {
-    let config = model_config(&run.state);
+    let config = run.state.ai.current().models;
     let provider = config.default_model.provider();
     if config.usable(provider) {
         Ok(format!("{provider:?}").to_lowercase())
