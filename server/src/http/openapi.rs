@@ -13,7 +13,11 @@
 //!   (deadline exceeded);
 //! * every `format: date` string carries the pattern of a valid calendar
 //!   date (in OpenAPI 3.1 a format alone does not constrain, so without it
-//!   the document would allow `""`).
+//!   the document would allow `""`);
+//! * every object that names a series by id or natural key (`store_id` or
+//!   `store_code`, `product_id` or `sku`, neither required on its own)
+//!   requires at least one of each pair through `anyOf`, so a client (or a
+//!   fuzzer) reading the schema knows a body with neither is invalid.
 //!
 //! A response a route declares itself keeps its description; only its
 //! content type is corrected.
@@ -116,8 +120,76 @@ fn constrain_dates(value: &mut Value) {
     }
 }
 
+/// The (id, natural key) pairs of which a request must give at least one.
+const NAME_PAIRS: [(&str, &str); 2] = [("store_id", "store_code"), ("product_id", "sku")];
+
+/// Wraps every object schema whose properties hold both halves of a
+/// [`NAME_PAIRS`] pair, with neither half required, as `allOf: [object,
+/// {anyOf: [{required: [id]}, {required: [key]}]}, …]` (a wrapper rather
+/// than an `allOf` key beside the properties, which utoipa's object schema
+/// would drop). The description moves to the wrapper.
+fn require_a_name_of_each_pair(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for child in map.values_mut() {
+                require_a_name_of_each_pair(child);
+            }
+            let alternatives: Vec<Value> = NAME_PAIRS
+                .iter()
+                .filter(|(id, key)| names_either(map, id, key))
+                .map(|(id, key)| json!({"anyOf": [given(map, id), given(map, key)]}))
+                .collect();
+            if !alternatives.is_empty() {
+                let description = map.remove("description");
+                let object = Value::Object(std::mem::take(map));
+                let mut all_of = vec![object];
+                all_of.extend(alternatives);
+                map.insert("allOf".into(), Value::Array(all_of));
+                if let Some(description) = description {
+                    map.insert("description".into(), description);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(require_a_name_of_each_pair),
+        _ => {}
+    }
+}
+
+/// The schema of an object in which property `name` of `schema` is present
+/// and not null (a nullable property's `null` names nothing).
+fn given(schema: &Map<String, Value>, name: &str) -> Value {
+    let declared = &schema["properties"][name]["type"];
+    let not_null = match declared {
+        Value::Array(types) => {
+            let types: Vec<&Value> = types.iter().filter(|t| *t != "null").collect();
+            match types.as_slice() {
+                [single] => (*single).clone(),
+                _ => json!(types),
+            }
+        }
+        other => other.clone(),
+    };
+    json!({"type": "object", "required": [name], "properties": {name: {"type": not_null}}})
+}
+
+/// Whether `schema` declares both `id` and `key` as properties and
+/// requires neither.
+fn names_either(schema: &Map<String, Value>, id: &str, key: &str) -> bool {
+    let Some(Value::Object(properties)) = schema.get("properties") else {
+        return false;
+    };
+    let required = |name: &str| {
+        schema
+            .get("required")
+            .and_then(Value::as_array)
+            .is_some_and(|names| names.iter().any(|n| n == name))
+    };
+    properties.contains_key(id) && properties.contains_key(key) && !required(id) && !required(key)
+}
+
 fn apply(document: &mut Value) {
     constrain_dates(document);
+    require_a_name_of_each_pair(document);
     let components = document
         .as_object_mut()
         .map(|doc| doc.entry("components").or_insert_with(|| json!({})));
@@ -197,6 +269,62 @@ mod tests {
         assert!(document["components"]["responses"].is_object());
         let run = &document["paths"]["/demo/run"]["post"]["responses"];
         assert!(run["415"].is_object(), "{run}");
+    }
+
+    #[test]
+    fn series_named_by_id_or_key_require_one_of_each_pair() {
+        let document = serde_json::to_value(crate::app::openapi()).unwrap();
+        let schemas = &document["components"]["schemas"];
+        for name in ["PredictRequest", "ExplainRequest", "TrainRequest"] {
+            let all_of = schemas[name]["allOf"].as_array();
+            let all_of = all_of.unwrap_or_else(|| panic!("{name}: {}", schemas[name]));
+            assert_eq!(all_of.len(), 3, "{name}");
+            assert!(all_of[0]["properties"]["store_code"].is_object(), "{name}");
+            assert!(schemas[name]["description"].is_string(), "{name}");
+            let required = |alternatives: &Value| -> Vec<Value> {
+                let alternatives = alternatives["anyOf"].as_array().cloned();
+                alternatives
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|a| a["required"].clone())
+                    .collect()
+            };
+            let types = |alternatives: &Value| -> Vec<Value> {
+                let alternatives = alternatives["anyOf"].as_array().cloned();
+                alternatives
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|a| {
+                        let name = a["required"][0].as_str().unwrap_or_default();
+                        a["properties"][name]["type"].clone()
+                    })
+                    .collect()
+            };
+            assert_eq!(
+                required(&all_of[1]),
+                [json!(["store_id"]), json!(["store_code"])],
+                "{name}"
+            );
+            assert_eq!(
+                required(&all_of[2]),
+                [json!(["product_id"]), json!(["sku"])],
+                "{name}"
+            );
+            // A null id or key names nothing.
+            assert_eq!(types(&all_of[1]), [json!("integer"), json!("string")]);
+        }
+    }
+
+    #[test]
+    fn a_required_id_needs_no_alternative() {
+        let mut document = json!({
+            "required": ["store_id"],
+            "properties": {"store_id": {}, "store_code": {}, "product_id": {}},
+            "items": {"properties": {"store_id": {}, "store_code": {}}}
+        });
+        require_a_name_of_each_pair(&mut document);
+        assert!(document.get("allOf").is_none());
+        assert_eq!(document["items"]["allOf"].as_array().map(Vec::len), Some(2));
     }
 
     #[test]
