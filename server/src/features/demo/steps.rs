@@ -378,22 +378,40 @@ pub async fn copy_artifact(
 }
 
 /// Registers a `success` run (pending → running → success) and returns
-/// its id. `extra` adds fields to the create body (e.g.
+/// its id. `create` is the body of the create call (e.g. with
 /// `runtime_info_extras`); `update` is the body of the success PATCH.
 pub async fn register_success(
     run: &Run,
     create: Value,
-    mut update: Value,
+    update: Value,
 ) -> Result<String, StepError> {
-    let created = run.client.post("/registry/runs", &create).await?;
-    let run_id = created["run_id"].as_str().unwrap_or_default().to_owned();
-    let path = format!("/registry/runs/{run_id}");
-    run.client
-        .patch(&path, &json!({"status": "running"}))
-        .await?;
-    update["status"] = json!("success");
-    run.client.patch(&path, &update).await?;
+    let run_id = start_run(run, &create).await?;
+    finish_run(run, &run_id, update).await?;
     Ok(run_id)
+}
+
+/// Creates a registry run from `create` and marks it `running`; returns
+/// its id.
+async fn start_run(run: &Run, create: &Value) -> Result<String, StepError> {
+    let created = run.client.post("/registry/runs", create).await?;
+    let run_id = created["run_id"].as_str().unwrap_or_default().to_owned();
+    run.client
+        .patch(
+            &format!("/registry/runs/{run_id}"),
+            &json!({"status": "running"}),
+        )
+        .await?;
+    Ok(run_id)
+}
+
+/// Marks the running registry run `run_id` `success` with the fields of
+/// `update`.
+async fn finish_run(run: &Run, run_id: &str, mut update: Value) -> Result<(), StepError> {
+    update["status"] = json!("success");
+    run.client
+        .patch(&format!("/registry/runs/{run_id}"), &update)
+        .await?;
+    Ok(())
 }
 
 /// Points the demo alias at `run_id`.
@@ -418,15 +436,32 @@ pub async fn register(run: &mut Run) -> StepResult {
     else {
         return Ok(Outcome::fail("the winner was not trained"));
     };
-    let (uri, hash, size) = copy_artifact(run, &winner.model_type, &trained.model_path).await?;
     let create = json!({
         "model_type": winner.model_type, "model_config": trained.config,
         "data_window_start": start, "data_window_end": train_end(end),
         "store_id": store_id, "product_id": product_id,
     });
+    // The copy into the registry does not depend on the run: it proceeds
+    // while the run is created and started.
+    let (copied, started) = tokio::join!(
+        copy_artifact(run, &winner.model_type, &trained.model_path),
+        start_run(run, &create)
+    );
+    let run_id = started?;
+    let (uri, hash, size) = match copied {
+        Ok(copied) => copied,
+        Err(error) => {
+            let failed = json!({"status": "failed"});
+            let _ = run
+                .client
+                .patch(&format!("/registry/runs/{run_id}"), &failed)
+                .await;
+            return Err(error);
+        }
+    };
     let update = json!({"metrics": winner.metrics, "artifact_uri": uri,
                         "artifact_hash": hash, "artifact_size_bytes": size});
-    let run_id = register_success(run, create, update).await?;
+    finish_run(run, &run_id, update).await?;
     set_alias(run, &run_id).await?;
     run.winning_run_id = Some(run_id.clone());
     Ok(Outcome::new(
