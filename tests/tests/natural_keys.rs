@@ -1,11 +1,13 @@
 //! Series named by natural keys (`store_code`, `sku`) wherever a request
 //! names one: train, predict, train-global, backtest (single and listed
 //! series), explain, jobs (train, backtest, batch) and the scenarios built
-//! on a model trained by keys, on both databases. Ids alone still work
+//! on a model trained by keys, and the experiment agent's `run_backtest`
+//! tool, on both databases. Ids alone still work
 //! unchanged; unknown keys are 404s, contradicting or missing names and NUL
 //! characters 422s naming the field.
 
-use forecastlab_tests::{both_backends, fixtures, jobs, Backend, TestApp};
+use forecastlab_llm_testing::{ProviderServer, Turn};
+use forecastlab_tests::{agents::scripted_app, both_backends, fixtures, jobs, Backend, TestApp};
 use serde_json::{json, Map, Value};
 
 /// Two stores (`S1`, `S2`) × two products (`SKU1`, `SKU2`), ids 1 and 2,
@@ -432,7 +434,9 @@ async fn bad_names_are_refused(backend: Backend) {
 }
 
 /// The OpenAPI document declares the natural keys with the dimension
-/// rules and the ids as optional with their minimum.
+/// rules, the ids as optional with their minimum, and that at least one
+/// name of each pair must be given (`allOf` of the object and one `anyOf`
+/// per pair).
 async fn openapi_declares_the_keys(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let doc = app.get("/openapi.json").await.assert_ok().clone();
@@ -444,7 +448,20 @@ async fn openapi_declares_the_keys(backend: Backend) {
         "ExplainRequest",
         "SeriesName",
     ] {
-        let schema = &schemas[name];
+        let all_of = schemas[name]["allOf"].as_array().expect("allOf");
+        let schema = &all_of[0];
+        let alternatives = |pair: &Value| -> Vec<Value> {
+            let branches = pair["anyOf"].as_array().cloned().unwrap_or_default();
+            branches.iter().map(|b| b["required"][0].clone()).collect()
+        };
+        assert_eq!(
+            alternatives(&all_of[1]),
+            [json!("store_id"), json!("store_code")]
+        );
+        assert_eq!(
+            alternatives(&all_of[2]),
+            [json!("product_id"), json!("sku")]
+        );
         let properties: &Map<String, Value> = schema["properties"].as_object().expect("properties");
         assert_eq!(properties["store_code"]["maxLength"], 20, "{name}");
         assert_eq!(properties["store_code"]["minLength"], 1, "{name}");
@@ -457,7 +474,50 @@ async fn openapi_declares_the_keys(backend: Backend) {
     }
 }
 
+/// The experiment agent backtests a series it names by store code and SKU;
+/// an unknown SKU comes back to the model as a not-found tool result.
+async fn the_agent_backtests_by_keys(backend: Backend) {
+    let server = ProviderServer::openai().await;
+    let app = scripted_app(backend, &server, &[]).await;
+    fixtures::weekly_sales(&app, 2, 2, 120).await;
+    let session = app
+        .post("/agents/sessions", &json!({"agent_type": "experiment"}))
+        .await;
+    let session_id = session.assert_status(201)["session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dates = json!({"start_date": "2024-01-01", "end_date": "2024-04-29"});
+    server
+        .push(
+            Turn::tool_call(
+                "run_backtest",
+                with(&dates, json!({"store_code": "S2", "sku": "SKU1"})),
+            )
+            .and_tool_call(
+                "run_backtest",
+                with(&dates, json!({"store_id": 1, "sku": "NOPE"})),
+            ),
+        )
+        .push(Turn::text("Backtested."));
+    let chat = app
+        .post(
+            &format!("/agents/sessions/{session_id}/chat"),
+            &json!({"message": "Backtest SKU1 at store S2."}),
+        )
+        .await;
+    let body = chat.assert_status(200);
+    let by_keys = &body["tool_calls"][0]["result"];
+    assert_eq!(by_keys["store_id"], 2, "{by_keys}");
+    assert_eq!(by_keys["product_id"], 1, "{by_keys}");
+    assert_eq!(by_keys["main_model_results"]["model_type"], "naive");
+    assert!(by_keys["main_model_results"]["aggregated_metrics"]["mae"].is_number());
+    let unknown = &body["tool_calls"][1]["result"];
+    assert_eq!(unknown["error_type"], "NOT_FOUND", "{unknown}");
+}
+
 both_backends!(
+    the_agent_backtests_by_keys,
     train_and_predict_by_keys,
     global_training_lists_series_by_keys,
     backtest_by_keys,

@@ -55,11 +55,14 @@ pub(super) fn specs() -> Vec<ToolSpec> {
         spec(
             "run_backtest",
             "Backtest a model on one series (time-series cross-validation), with the naive and \
-             seasonal-naive baselines; returns the mean metrics of each model.",
+             seasonal-naive baselines; returns the mean metrics of each model. Name the series \
+             by store_id or store_code, and by product_id or sku.",
             object(
                 json!({
                     "store_id": {"type": "integer", "minimum": 1},
+                    "store_code": {"type": "string", "minLength": 1, "maxLength": 20},
                     "product_id": {"type": "integer", "minimum": 1},
+                    "sku": {"type": "string", "minLength": 1, "maxLength": 50},
                     "start_date": {"type": "string", "format": "date"},
                     "end_date": {"type": "string", "format": "date"},
                     "model_type": {"type": "string", "default": "naive"},
@@ -69,7 +72,7 @@ pub(super) fn specs() -> Vec<ToolSpec> {
                     "min_train_size": {"type": "integer", "minimum": 7, "default": 30},
                     "include_baselines": {"type": "boolean", "default": true}
                 }),
-                &["store_id", "product_id", "start_date", "end_date"],
+                &["start_date", "end_date"],
             ),
         ),
         spec(
@@ -148,10 +151,18 @@ struct CompareRunsArgs {
     run_id_b: String,
 }
 
+/// `run_backtest` arguments; the series is named by id, natural key or
+/// both, resolved by the backtester like a `POST /backtesting/run` body.
 #[derive(Debug, Deserialize)]
 struct BacktestArgs {
-    store_id: i64,
-    product_id: i64,
+    #[serde(default)]
+    store_id: Option<i64>,
+    #[serde(default)]
+    store_code: Option<String>,
+    #[serde(default)]
+    product_id: Option<i64>,
+    #[serde(default)]
+    sku: Option<String>,
     start_date: String,
     end_date: String,
     #[serde(default = "naive")]
@@ -335,7 +346,9 @@ async fn list_runs(state: &AppState, args: ListRunsArgs) -> ToolResult {
 async fn run_backtest(state: &AppState, args: BacktestArgs) -> ToolResult {
     let body = json!({
         "store_id": args.store_id,
+        "store_code": args.store_code,
         "product_id": args.product_id,
+        "sku": args.sku,
         "start_date": args.start_date,
         "end_date": args.end_date,
         "config": {
