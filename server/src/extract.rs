@@ -125,6 +125,16 @@ impl Violations {
         self.errors.is_empty()
     }
 
+    /// The field of each violation, in the order found (for unit tests of
+    /// checks).
+    #[cfg(test)]
+    pub(crate) fn field_names(&self) -> Vec<String> {
+        self.errors
+            .iter()
+            .map(|error| error.field.clone())
+            .collect()
+    }
+
     /// `Ok(())` when empty, else the 422 problem.
     pub fn into_result(self) -> Result<(), Problem> {
         if self.errors.is_empty() {

@@ -160,16 +160,7 @@ mod tests {
         if required {
             names.require(&mut v, "series.0.");
         }
-        match v.into_result() {
-            Ok(()) => Vec::new(),
-            Err(problem) => problem
-                .errors
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|e| e.field)
-                .collect(),
-        }
+        v.field_names()
     }
 
     #[test]

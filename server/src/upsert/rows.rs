@@ -432,16 +432,7 @@ mod tests {
     fn errors(check: impl Fn(&mut Violations)) -> Vec<String> {
         let mut v = Violations::default();
         check(&mut v);
-        match v.into_result() {
-            Ok(()) => Vec::new(),
-            Err(problem) => problem
-                .errors
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|e| e.field)
-                .collect(),
-        }
+        v.field_names()
     }
 
     #[test]
