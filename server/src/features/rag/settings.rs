@@ -45,6 +45,21 @@ pub struct RagSettings {
     /// `RAG_PROJECT_ROOT`: the directory file reads are confined to and
     /// project docs are found in (default: the working directory).
     pub project_root: PathBuf,
+    /// `RAG_VECTOR_SEARCH`: `auto` (default) searches vectors in SQL with
+    /// pgvector when the PostgreSQL server has the `vector` extension;
+    /// `exact` always searches them in process.
+    pub vector_search: VectorSearch,
+}
+
+/// How vector retrieval is answered (`RAG_VECTOR_SEARCH`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VectorSearch {
+    /// pgvector when available (PostgreSQL with the `vector` extension),
+    /// else exact search in process.
+    #[default]
+    Auto,
+    /// Always exact search in process.
+    Exact,
 }
 
 /// The retrieve threshold when neither the request nor
@@ -100,6 +115,11 @@ impl RagSettings {
             chunks,
             similarity_threshold,
             project_root: PathBuf::from(env.string("RAG_PROJECT_ROOT", ".")),
+            vector_search: match env.string("RAG_VECTOR_SEARCH", "auto").as_str() {
+                "auto" => VectorSearch::Auto,
+                "exact" => VectorSearch::Exact,
+                other => bail!("RAG_VECTOR_SEARCH must be auto or exact, not {other:?}"),
+            },
         })
     }
 }
@@ -125,6 +145,9 @@ mod tests {
         assert_eq!(settings.similarity_threshold, None);
         assert_eq!(settings.project_root, PathBuf::from("."));
         assert_eq!(default_threshold("openai"), 0.7);
+        assert_eq!(settings.vector_search, VectorSearch::Auto);
+        let exact = read(&[("RAG_VECTOR_SEARCH", "exact")]).unwrap();
+        assert_eq!(exact.vector_search, VectorSearch::Exact);
     }
 
     #[test]
@@ -135,6 +158,7 @@ mod tests {
             ("RAG_EMBEDDING_BATCH_SIZE", "5000"),
             ("RAG_SIMILARITY_THRESHOLD", "1.5"),
             ("RAG_CHUNK_SIZE", "0"),
+            ("RAG_VECTOR_SEARCH", "hnsw"),
         ] {
             let message = read(&[(name, value)]).unwrap_err().to_string();
             assert!(message.contains(name), "{message}");
