@@ -32,14 +32,21 @@
 //!   generation — an unfiltered query never loses neighbours to a filter.
 //!   Above 2000 dimensions (pgvector's limit for an HNSW index on
 //!   `vector`) no index is made and the same query scans exactly.
-//! - **Same answers as the exact path.** The query asks for the `2 × k`
-//!   nearest by `<=>` (cosine distance) with `hnsw.ef_search` at least
-//!   twice that (100 to 1000), then scores those candidates with the same
+//! - **Same answers as the exact path, up to the index's recall.** The
+//!   query asks for the `2 × k` nearest by `<=>` (cosine distance) with
+//!   `hnsw.ef_search` = `RAG_HNSW_EF_SEARCH` (100), or twice the rows
+//!   asked for when that is more, then scores those candidates with the same
 //!   `f32` dot product as the in-process index (the vectors are unit
 //!   length, so this is `1 − distance` without a second rounding) and
-//!   orders them by score, then row. The index is approximate and, before
-//!   pgvector 0.8 (`hnsw.iterative_scan`, set to `strict_order` when
-//!   available), stops after `ef_search` candidates even when filters
+//!   orders them by score, then row. HNSW is approximate: a true
+//!   neighbour the graph walk misses is missing here too (on corpora of
+//!   near-identical vectors more often); an `ef_search` at least the
+//!   number of vectors of the generation walks the whole graph, which is
+//!   exact. The tests compare the two paths that way, and report the
+//!   recall at the default.
+//! - **Filters still fill the page.** Before pgvector 0.8 (whose
+//!   `hnsw.iterative_scan` is set to `strict_order` when available) an
+//!   index scan stops after `ef_search` candidates even when filters
 //!   (`source_type`, `category`) reject most of them: whenever fewer than
 //!   `2 × k` rows come back, the query is answered again exactly (index
 //!   scans off, in the same transaction), so a filtered query still
@@ -58,7 +65,7 @@ use sqlx::{types::Json, PgPool};
 use super::{
     index::{decode_vector, ChunkInfo},
     schemas::{RetrieveFilters, SourceTypeFilter},
-    settings::VectorSearch,
+    settings::{RagSettings, VectorSearch},
 };
 use crate::{db::Db, state::AppState};
 
@@ -74,6 +81,8 @@ pub(crate) struct PgVector {
     pub(crate) version: String,
     /// Whether `hnsw.iterative_scan` exists (pgvector ≥ 0.8).
     iterative_scan: bool,
+    /// `RAG_HNSW_EF_SEARCH`.
+    ef_search: usize,
     /// Generations whose index this process has made sure of.
     indexed: Mutex<HashSet<(String, usize)>>,
 }
@@ -178,10 +187,11 @@ const COUNT_SQL: &str = "SELECT COUNT(*) FROM document_chunk c WHERE \
     AND f.embedder IS NOT DISTINCT FROM c.embedder \
     AND f.dimension IS NOT DISTINCT FROM c.dimension))";
 
-/// `hnsw.ef_search` for a query asking for `limit` rows: twice that,
-/// within 100..=1000 (pgvector's maximum).
-pub(crate) fn ef_search(limit: usize) -> usize {
-    (limit * 2).clamp(100, 1000)
+/// `hnsw.ef_search` for a query asking for `limit` rows: the configured
+/// value (`RAG_HNSW_EF_SEARCH`), or twice `limit` when that is more, at
+/// most 1000 (pgvector's maximum; `limit` is at most 100).
+pub(crate) fn ef_search(configured: usize, limit: usize) -> usize {
+    configured.max(limit * 2).clamp(1, 1000)
 }
 
 /// Whether an error only says another process created the same object
@@ -271,7 +281,8 @@ pub(crate) struct Detected {
     pub(crate) pgvector: Option<PgVector>,
 }
 
-async fn detect(pool: &PgPool, mode: VectorSearch) -> Result<Detected, sqlx::Error> {
+async fn detect(pool: &PgPool, settings: &RagSettings) -> Result<Detected, sqlx::Error> {
+    let mode = settings.vector_search;
     let column = has_column(pool).await?;
     let exact = Detected {
         column,
@@ -309,6 +320,7 @@ async fn detect(pool: &PgPool, mode: VectorSearch) -> Result<Detected, sqlx::Err
             .await?;
     let pgvector = PgVector {
         iterative_scan: parse_version(&version) >= ITERATIVE_SCAN_SINCE,
+        ef_search: settings.hnsw_ef_search,
         version,
         indexed: Mutex::new(HashSet::new()),
     };
@@ -341,7 +353,7 @@ pub(crate) async fn prepare(state: &AppState) {
     let Db::Postgres(pool) = &state.db else {
         return;
     };
-    let detected = match detect(pool, state.settings.rag.vector_search).await {
+    let detected = match detect(pool, &state.settings.rag).await {
         Ok(detected) => detected,
         Err(error) => {
             tracing::warn!(%error, "RAG vector search: exact, in process (pgvector set-up failed)");
@@ -448,7 +460,7 @@ impl PgVector {
         let literal = vector_literal(query);
         let mut tx = pool.begin().await?;
         sqlx::query("SELECT set_config('hnsw.ef_search', $1, true)")
-            .bind(ef_search(limit).to_string())
+            .bind(ef_search(self.ef_search, limit).to_string())
             .execute(&mut *tx)
             .await?;
         if self.iterative_scan {
@@ -603,11 +615,13 @@ mod tests {
 
     #[test]
     fn ef_search_covers_the_candidates_asked_for() {
-        assert_eq!(ef_search(2), 100);
-        assert_eq!(ef_search(100), 200);
-        assert_eq!(ef_search(5000), 1000);
+        assert_eq!(ef_search(100, 2), 100);
+        assert_eq!(ef_search(100, 100), 200);
+        assert_eq!(ef_search(40, 30), 60);
+        assert_eq!(ef_search(1000, 10), 1000);
+        assert_eq!(ef_search(100, 5000), 1000);
         for limit in 1..=100 {
-            assert!(ef_search(limit) >= limit);
+            assert!(ef_search(1, limit) >= limit);
         }
     }
 }
