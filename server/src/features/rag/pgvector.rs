@@ -176,16 +176,22 @@ pub(crate) fn search_sql(
     sql
 }
 
-/// The chunks searched, as the in-process snapshot counts them: per
-/// source, those of the serving generation (`$1`, `$2`) when it has any,
-/// else those of the generation of its first chunk.
-const COUNT_SQL: &str = "SELECT COUNT(*) FROM document_chunk c WHERE \
+/// One round trip before a search: sets `hnsw.ef_search` (`$3`) for the
+/// transaction; counts the chunks searched as the in-process snapshot
+/// does (per source, those of the serving generation `$1`, `$2` when it
+/// has any, else those of the generation of its first chunk); and tells
+/// whether some chunk lacks its vector copy (one probe of a small partial
+/// index, normally empty).
+const PREPARE_SQL: &str = "SELECT set_config('hnsw.ef_search', $3, true), \
+    (SELECT COUNT(*) FROM document_chunk c WHERE \
     (c.embedder = $1 AND c.dimension = $2) OR (NOT EXISTS (SELECT 1 FROM document_chunk d \
     WHERE d.source_id = c.source_id AND d.embedder = $1 AND d.dimension = $2) \
     AND EXISTS (SELECT 1 FROM document_chunk f WHERE f.id = (SELECT MIN(g.id) \
     FROM document_chunk g WHERE g.source_id = c.source_id) \
     AND f.embedder IS NOT DISTINCT FROM c.embedder \
-    AND f.dimension IS NOT DISTINCT FROM c.dimension))";
+    AND f.dimension IS NOT DISTINCT FROM c.dimension))), \
+    EXISTS (SELECT 1 FROM document_chunk \
+    WHERE embedding_vec IS NULL AND embedding IS NOT NULL)";
 
 /// `hnsw.ef_search` for a query asking for `limit` rows: the configured
 /// value (`RAG_HNSW_EF_SEARCH`), or twice `limit` when that is more, at
@@ -262,16 +268,6 @@ async fn backfill(pool: &PgPool) -> Result<u64, sqlx::Error> {
 /// none), so a search can check for them at the cost of one probe.
 const MISSING_INDEX_SQL: &str = "CREATE INDEX IF NOT EXISTS ix_document_chunk_vec_missing \
     ON document_chunk (id) WHERE embedding_vec IS NULL AND embedding IS NOT NULL";
-
-/// Whether some chunk lacks its vector copy.
-async fn any_missing(pool: &PgPool) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM document_chunk \
-         WHERE embedding_vec IS NULL AND embedding IS NOT NULL)",
-    )
-    .fetch_one(pool)
-    .await
-}
 
 /// What start-up found: whether writes keep `embedding_vec` and, when
 /// vector search runs in SQL, the pgvector path.
@@ -442,11 +438,6 @@ impl PgVector {
     ) -> Result<Found, sqlx::Error> {
         let dimension = query.len();
         self.ensure_index(pool, embedder, dimension).await?;
-        // Rows written by a process that started before the column existed
-        // lack their copy: fill it before searching.
-        if any_missing(pool).await? {
-            backfill(pool).await?;
-        }
         let types: Option<Vec<String>> =
             filters
                 .as_ref()
@@ -459,20 +450,23 @@ impl PgVector {
         let sql = search_sql(embedder, dimension, types.is_some(), category.is_some());
         let literal = vector_literal(query);
         let mut tx = pool.begin().await?;
-        sqlx::query("SELECT set_config('hnsw.ef_search', $1, true)")
+        let (_, total, missing): (String, i64, bool) = sqlx::query_as(PREPARE_SQL)
+            .bind(embedder)
+            .bind(dimension as i32)
             .bind(ef_search(self.ef_search, limit).to_string())
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
+        if missing {
+            // Written by a process that started before the column existed:
+            // fill the copies (committed apart, seen by this transaction's
+            // next statements) before searching.
+            backfill(pool).await?;
+        }
         if self.iterative_scan {
             sqlx::query("SELECT set_config('hnsw.iterative_scan', 'strict_order', true)")
                 .execute(&mut *tx)
                 .await?;
         }
-        let total: i64 = sqlx::query_scalar(COUNT_SQL)
-            .bind(embedder)
-            .bind(dimension as i32)
-            .fetch_one(&mut *tx)
-            .await?;
         let mut exact = false;
         let rows = loop {
             let mut statement = sqlx::query_as::<_, Candidate>(&sql)
