@@ -190,8 +190,8 @@ const PREPARE_SQL: &str = "SELECT set_config('hnsw.ef_search', $3, true), \
     FROM document_chunk g WHERE g.source_id = c.source_id) \
     AND f.embedder IS NOT DISTINCT FROM c.embedder \
     AND f.dimension IS NOT DISTINCT FROM c.dimension))), \
-    EXISTS (SELECT 1 FROM document_chunk \
-    WHERE embedding_vec IS NULL AND embedding IS NOT NULL)";
+    EXISTS (SELECT 1 FROM document_chunk WHERE embedding_vec IS NULL \
+    AND embedding IS NOT NULL AND dimension > 0 AND length(embedding) = 4 * dimension)";
 
 /// `hnsw.ef_search` for a query asking for `limit` rows: the configured
 /// value (`RAG_HNSW_EF_SEARCH`), or twice `limit` when that is more, at
@@ -237,7 +237,7 @@ async fn backfill(pool: &PgPool) -> Result<u64, sqlx::Error> {
         let rows: Vec<(i64, Vec<u8>, i32)> = sqlx::query_as(
             "SELECT CAST(id AS BIGINT), embedding, dimension FROM document_chunk \
              WHERE embedding_vec IS NULL AND embedding IS NOT NULL AND dimension > 0 \
-             AND id > $1 ORDER BY id LIMIT 500",
+             AND length(embedding) = 4 * dimension AND id > $1 ORDER BY id LIMIT 500",
         )
         .bind(after)
         .fetch_all(pool)
@@ -264,10 +264,12 @@ async fn backfill(pool: &PgPool) -> Result<u64, sqlx::Error> {
     }
 }
 
-/// A small index of the rows whose vector copy is missing (normally
-/// none), so a search can check for them at the cost of one probe.
+/// A small index of the rows whose vector copy is missing and can be
+/// filled (normally none), so a search can check for them at the cost of
+/// one probe; the same predicate as [`PREPARE_SQL`]'s and [`backfill`]'s.
 const MISSING_INDEX_SQL: &str = "CREATE INDEX IF NOT EXISTS ix_document_chunk_vec_missing \
-    ON document_chunk (id) WHERE embedding_vec IS NULL AND embedding IS NOT NULL";
+    ON document_chunk (id) WHERE embedding_vec IS NULL \
+    AND embedding IS NOT NULL AND dimension > 0 AND length(embedding) = 4 * dimension";
 
 /// What start-up found: whether writes keep `embedding_vec` and, when
 /// vector search runs in SQL, the pgvector path.
@@ -605,6 +607,14 @@ mod tests {
         assert!(!category.contains("$4"));
         let hostile = search_sql("a' OR '1'='1", 8, false, false);
         assert!(hostile.contains("c.embedder = 'a'' OR ''1''=''1' AND"));
+    }
+
+    #[test]
+    fn missing_copies_are_found_through_their_partial_index() {
+        let predicate = "embedding_vec IS NULL AND embedding IS NOT NULL AND dimension > 0 \
+                         AND length(embedding) = 4 * dimension";
+        assert!(MISSING_INDEX_SQL.ends_with(&format!("WHERE {predicate}")));
+        assert!(PREPARE_SQL.ends_with(&format!("WHERE {predicate})")));
     }
 
     #[test]
