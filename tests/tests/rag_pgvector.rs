@@ -287,6 +287,20 @@ async fn both_paths_return_the_same_top_k(backend: Backend) {
             memory.add(&from_memory, &from_memory);
         }
     }
+    // The server's queries walked the HNSW index (statistics reach the
+    // view within about a second of a connection going idle).
+    let scans = "SELECT CAST(COALESCE(SUM(idx_scan), 0) AS BIGINT) FROM pg_stat_user_indexes \
+                 WHERE indexrelname LIKE 'ix_document_chunk_hnsw_%'";
+    let mut walked = 0;
+    for _ in 0..50 {
+        walked = sql.count(scans).await;
+        if walked > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(walked > 0, "no HNSW index scan recorded");
+
     // The first search after a write: the exact path reloads every chunk.
     let late = json!({"source_type": "markdown", "source_path": "docs/late.md",
                       "content": "# Late\n\nA note on forecast folds written last."});
