@@ -221,6 +221,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     artifacts.check().await?;
     let db = connect(&settings).await?;
     let state = AppState::with_artifacts(db, settings, artifacts);
+    crate::features::rag::pgvector::prepare(&state).await;
     crate::features::config::service::load_overrides(&state)
         .await
         .context("loading the runtime AI configuration")?;

@@ -19,6 +19,7 @@ pub mod fixtures;
 pub mod jobs;
 pub mod json;
 pub mod parity;
+pub mod pgvector;
 #[path = "../../server/tests/support/moto.rs"]
 pub mod s3;
 
@@ -29,6 +30,10 @@ pub enum Backend {
     Sqlite,
     /// A fresh database on the local PostgreSQL service.
     Postgres,
+    /// A fresh database on a private PostgreSQL server with the pgvector
+    /// extension ([`pgvector`]); list such tests in [`pgvector_backend!`],
+    /// which skips them when the server is not configured.
+    PgVector,
 }
 
 /// Admin URL of the PostgreSQL service (`TEST_POSTGRES_URL`, default the
@@ -54,7 +59,8 @@ pub struct TestApp {
     /// Database URL the app uses.
     pub database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
-    postgres_database: Option<String>,
+    /// `(admin URL, database)` to drop afterwards.
+    postgres_database: Option<(String, String)>,
 }
 
 /// A response: status, headers and the parsed JSON body (`Value::Null` when
@@ -225,11 +231,15 @@ impl TestApp {
                 format!("sqlite://{}", dir.path().join("forecastlab.db").display()),
                 None,
             ),
-            Backend::Postgres => {
+            Backend::Postgres | Backend::PgVector => {
+                let admin = match backend {
+                    Backend::PgVector => pgvector::admin_url()?,
+                    _ => postgres_admin_url(),
+                };
                 let name = format!("forecastlab_test_{}", uuid::Uuid::new_v4().simple());
-                create_postgres_database(&name).await?;
-                let url = replace_database(&postgres_admin_url(), &name);
-                (url, Some(name))
+                create_postgres_database(&admin, &name).await?;
+                let url = replace_database(&admin, &name);
+                (url, Some((admin, name)))
             }
         };
         Self::start(backend, dir, database_url, postgres_database, overrides).await
@@ -239,7 +249,7 @@ impl TestApp {
         backend: Backend,
         dir: tempfile::TempDir,
         database_url: String,
-        postgres_database: Option<String>,
+        postgres_database: Option<(String, String)>,
         overrides: &[(&str, &str)],
     ) -> anyhow::Result<Self> {
         let artifacts: PathBuf = dir.path().join("artifacts");
@@ -419,7 +429,7 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        if let Some(name) = self.postgres_database.take() {
+        if let Some((admin, name)) = self.postgres_database.take() {
             // Drop runs inside the test's runtime; do the async cleanup on a
             // runtime of its own on another thread.
             let _ = std::thread::spawn(move || {
@@ -427,7 +437,7 @@ impl Drop for TestApp {
                     .enable_all()
                     .build()
                     .expect("runtime");
-                runtime.block_on(drop_postgres_database(&name))
+                runtime.block_on(drop_postgres_database(&admin, &name))
             })
             .join();
         }
@@ -450,10 +460,9 @@ fn replace_database(url: &str, database: &str) -> String {
     }
 }
 
-async fn admin_connection() -> anyhow::Result<sqlx::PgConnection> {
+async fn admin_connection(url: &str) -> anyhow::Result<sqlx::PgConnection> {
     use sqlx::Connection;
-    let url = postgres_admin_url();
-    sqlx::PgConnection::connect(&url).await.with_context(|| {
+    sqlx::PgConnection::connect(url).await.with_context(|| {
         format!(
             "PostgreSQL is not reachable at {url}. Start it (e.g. `pg_ctlcluster <version> main start`, \
              or `bash .ci/run` which starts it) or point TEST_POSTGRES_URL at a server; \
@@ -462,8 +471,8 @@ async fn admin_connection() -> anyhow::Result<sqlx::PgConnection> {
     })
 }
 
-async fn create_postgres_database(name: &str) -> anyhow::Result<()> {
-    let mut connection = admin_connection().await?;
+async fn create_postgres_database(admin: &str, name: &str) -> anyhow::Result<()> {
+    let mut connection = admin_connection(admin).await?;
     sqlx::query(&format!("CREATE DATABASE \"{name}\""))
         .execute(&mut connection)
         .await
@@ -471,8 +480,8 @@ async fn create_postgres_database(name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn drop_postgres_database(name: &str) {
-    if let Ok(mut connection) = admin_connection().await {
+async fn drop_postgres_database(admin: &str, name: &str) {
+    if let Ok(mut connection) = admin_connection(admin).await {
         let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
             .execute(&mut connection)
             .await;
@@ -497,6 +506,26 @@ macro_rules! both_backends {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     super::$name($crate::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Generates a `pgvector` test module calling each listed `async fn
+/// name(backend: Backend)` with [`Backend::PgVector`]; each test prints
+/// why and passes when `PGVECTOR_PG_BIN` is not set.
+#[macro_export]
+macro_rules! pgvector_backend {
+    ($($name:ident),* $(,)?) => {
+        mod pgvector {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::pgvector::skip(stringify!($name)) {
+                        return;
+                    }
+                    super::$name($crate::Backend::PgVector).await;
                 }
             )*
         }

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use forecastlab_embed_testing::{refused_base_url, EmbeddingServer, Reply, OPENAI_KEY};
-use forecastlab_tests::{both_backends, Backend, TestApp};
+use forecastlab_tests::{both_backends, pgvector_backend, Backend, TestApp};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -19,6 +19,15 @@ both_backends!(
     bad_input_is_rejected,
     embedding_failures_are_502_and_keep_the_previous_chunks,
     the_ollama_embedder_is_used_end_to_end,
+);
+
+// The key cases again on PostgreSQL with pgvector, where vector retrieval
+// runs in SQL (see rag_pgvector.rs for the comparison of the two paths).
+pgvector_backend!(
+    indexing_is_idempotent_by_content_hash,
+    retrieval_ranks_filters_and_thresholds_in_every_mode,
+    deleting_a_source_removes_it_from_search,
+    embedding_failures_are_502_and_keep_the_previous_chunks,
 );
 
 const BACKTESTING: &str = "# Backtesting\n\nBacktesting splits a sales series into expanding \
@@ -57,6 +66,13 @@ async fn index(app: &TestApp, path: &str, content: &str, category: Option<&str>)
 }
 
 async fn corpus(app: &TestApp) {
+    let expected = if app.backend == Backend::PgVector {
+        "pgvector"
+    } else {
+        "exact"
+    };
+    let sources = app.get("/rag/sources").await;
+    assert_eq!(sources.assert_status(200)["vector_search"], expected);
     index(app, "docs/backtesting.md", BACKTESTING, Some("docs")).await;
     index(app, "docs/registry.md", REGISTRY, Some("docs")).await;
     index(app, "PRPs/seeder.md", SEEDER, Some("prp")).await;

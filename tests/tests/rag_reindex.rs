@@ -8,13 +8,20 @@
 use std::time::Duration;
 
 use forecastlab_embed_testing::{refused_base_url, EmbeddingServer, Reply, OPENAI_KEY};
-use forecastlab_tests::{both_backends, Backend, TestApp};
+use forecastlab_tests::{both_backends, pgvector_backend, Backend, TestApp};
 use serde_json::{json, Value};
 
 both_backends!(
     the_old_generation_serves_until_the_new_one_is_complete,
     a_failed_reindex_keeps_the_old_generation_serving,
     reindex_requests_are_validated,
+);
+
+// Generation switches on PostgreSQL with pgvector: each generation gets its
+// own HNSW index and vector column copies, searched in SQL.
+pgvector_backend!(
+    the_old_generation_serves_until_the_new_one_is_complete,
+    a_failed_reindex_keeps_the_old_generation_serving,
 );
 
 const DOCS: [(&str, &str); 3] = [
@@ -41,7 +48,7 @@ const OPENAI: &str = "openai:text-embedding-3-small";
 
 async fn app(backend: Backend, server: &EmbeddingServer) -> TestApp {
     let base = format!("{}/v1", server.base_url());
-    TestApp::spawn_with(
+    let app = TestApp::spawn_with(
         backend,
         &[
             ("OPENAI_API_KEY", OPENAI_KEY),
@@ -49,7 +56,12 @@ async fn app(backend: Backend, server: &EmbeddingServer) -> TestApp {
             ("RAG_EMBEDDING_RETRY_BASE_MS", "5"),
         ],
     )
-    .await
+    .await;
+    if backend == Backend::PgVector {
+        let sources = app.get("/rag/sources").await;
+        assert_eq!(sources.assert_status(200)["vector_search"], "pgvector");
+    }
+    app
 }
 
 async fn index(app: &TestApp, path: &str, content: &str) -> Value {
@@ -189,6 +201,15 @@ async fn the_old_generation_serves_until_the_new_one_is_complete(backend: Backen
     app.post("/rag/reindex", &json!({"wait": true}))
         .await
         .assert_problem_mentions(409, "CONFLICT", "Nothing to re-index");
+    if backend == Backend::PgVector {
+        // Every chunk's vector copy was written with it, and each
+        // generation got its own HNSW index.
+        let missing = "SELECT COUNT(*) FROM document_chunk WHERE embedding_vec IS NULL";
+        assert_eq!(app.count(missing).await, 0);
+        let indexes =
+            "SELECT COUNT(*) FROM pg_indexes WHERE indexname LIKE 'ix_document_chunk_hnsw_%'";
+        assert_eq!(app.count(indexes).await, 2);
+    }
 }
 
 async fn a_failed_reindex_keeps_the_old_generation_serving(backend: Backend) {

@@ -703,7 +703,7 @@ async fn exogenous_reads(backend: Backend) {
 async fn exogenous_read_is_capped(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let calendar = match backend {
-        Backend::Postgres => {
+        Backend::Postgres | Backend::PgVector => {
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 500) \
              INSERT INTO calendar (date, day_of_week, month, quarter, year, is_holiday) \
              SELECT DATE '2020-01-01' + i, 0, 1, 1, 2020, false FROM n"

@@ -10,6 +10,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 use sqlx::types::Json;
 
+use super::{index::decode_vector, pgvector::vector_literal};
 use crate::{
     db::{BeginWrite, Db},
     features::config::live::EmbeddingConfig,
@@ -129,13 +130,15 @@ pub(crate) async fn source_ids(db: &Db) -> Result<Vec<i32>, sqlx::Error> {
 }
 
 /// Replaces source `id`'s chunks of the generation `(label, dimension)`
-/// with `chunks` (`(chunk, embedding bytes)`), in one transaction.
+/// with `chunks` (`(chunk, embedding bytes)`), in one transaction (filling
+/// the pgvector column too when `vector_column`).
 pub(crate) async fn replace_generation(
     db: &Db,
     id: i32,
     label: &str,
     dimension: i32,
     chunks: &[(StoredChunk, Vec<u8>)],
+    vector_column: bool,
 ) -> Result<(), sqlx::Error> {
     let now = Utc::now();
     with_db!(db, pool => {
@@ -149,7 +152,7 @@ pub(crate) async fn replace_generation(
         .execute(&mut *tx)
         .await?;
         for (chunk, embedding) in chunks {
-            sqlx::query(super::repo::INSERT_CHUNK)
+            let mut insert = sqlx::query(super::repo::insert_chunk_sql(vector_column))
                 .bind(uuid::Uuid::new_v4().simple().to_string())
                 .bind(id)
                 .bind(chunk.chunk_index)
@@ -159,9 +162,11 @@ pub(crate) async fn replace_generation(
                 .bind(chunk.metadata.as_ref())
                 .bind(label)
                 .bind(dimension)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                .bind(now);
+            if vector_column {
+                insert = insert.bind(vector_literal(&decode_vector(embedding)));
+            }
+            insert.execute(&mut *tx).await?;
         }
         tx.commit().await
     })

@@ -5,13 +5,22 @@
 //! highest row id) has changed, so indexing and deleting — in this process
 //! or another sharing the database — are seen by the next search.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, OnceLock,
+    },
+};
 
 use forecastlab_core::rag::{Bm25Index, ExactIndex};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use super::repo::{self, ChunkRow};
+use super::{
+    pgvector::{Detected, PgVector},
+    repo::{self, ChunkRow},
+};
 use crate::{db::Db, problem::Problem};
 
 /// One chunk as search results show it.
@@ -136,13 +145,45 @@ pub(crate) fn decode_vector(bytes: &[u8]) -> Vec<f32> {
         .collect()
 }
 
-/// The current snapshot, shared by every request of the process.
+/// The current snapshot, shared by every request of the process, and the
+/// vector search path chosen at start ([`super::pgvector`]).
 #[derive(Debug, Default)]
 pub struct SearchCache {
     snapshot: Mutex<Option<Arc<Snapshot>>>,
+    /// Whether `document_chunk.embedding_vec` exists, so writes fill it.
+    vector_column: AtomicBool,
+    /// Set when vector retrieval runs in SQL.
+    pgvector: OnceLock<PgVector>,
 }
 
 impl SearchCache {
+    /// Records what start-up found.
+    pub(crate) fn set_detected(&self, detected: Detected) {
+        self.vector_column.store(detected.column, Ordering::Relaxed);
+        if let Some(pgvector) = detected.pgvector {
+            let _ = self.pgvector.set(pgvector);
+        }
+    }
+
+    /// Whether chunk writes must fill `embedding_vec` too.
+    pub(crate) fn writes_vector_column(&self) -> bool {
+        self.vector_column.load(Ordering::Relaxed)
+    }
+
+    /// The pgvector path, when vector retrieval runs in SQL.
+    pub(crate) fn pgvector(&self) -> Option<&PgVector> {
+        self.pgvector.get()
+    }
+
+    /// `pgvector` or `exact`: how vector retrieval is answered.
+    pub(crate) fn vector_search_name(&self) -> &'static str {
+        if self.pgvector().is_some() {
+            "pgvector"
+        } else {
+            "exact"
+        }
+    }
+
     /// The snapshot matching the database now for the `serving`
     /// generation, reloading it (off the async runtime) when chunks were
     /// added or removed since, or another generation serves.

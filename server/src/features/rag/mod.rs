@@ -1,8 +1,10 @@
 //! /rag/*: indexing documents (markdown and OpenAPI chunkers), retrieval
 //! (exact vector search, BM25 and their fusion) and source management, on
 //! either database (operations-ai spec §4). Vectors are stored in the
-//! database as bytes and searched in process. A changed embedder is
-//! re-indexed into a new generation while the previous one serves.
+//! database as bytes and searched in process, or, on a PostgreSQL server
+//! with pgvector, also in a `vector` column searched in SQL over HNSW
+//! indexes ([`pgvector`]). A changed embedder is re-indexed into a new
+//! generation while the previous one serves.
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -11,6 +13,7 @@ use crate::state::AppState;
 mod docs;
 pub(crate) mod generations;
 pub mod index;
+pub(crate) mod pgvector;
 pub mod reindex;
 mod repo;
 mod routes;

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use super::{
     generations::{self, Generations},
     index::encode_vector,
-    repo,
+    pgvector, repo,
     schemas::{GenerationInfo, ReindexRequest, ReindexState, ReindexStatus},
     service::{embed, embedder},
 };
@@ -154,6 +154,7 @@ async fn run(state: &AppState, generations: &Generations) -> Result<u64, Problem
     let (label, dimension) = target.generation();
     let serving = generations.serving.generation();
     let embedder = embedder(state, target)?;
+    pgvector::ensure_generation(state, &label, dimension).await?;
     for id in generations::source_ids(&state.db).await? {
         if state.ai.current().embedding.generation() != (label.clone(), dimension) {
             return Err(Problem::conflict(
@@ -183,7 +184,15 @@ async fn run(state: &AppState, generations: &Generations) -> Result<u64, Problem
             .into_iter()
             .zip(vectors.iter().map(|vector| encode_vector(vector)))
             .collect();
-        generations::replace_generation(&state.db, id, &label, dimension as i32, &rows).await?;
+        generations::replace_generation(
+            &state.db,
+            id,
+            &label,
+            dimension as i32,
+            &rows,
+            state.search.writes_vector_column(),
+        )
+        .await?;
     }
     generations::switch_over(&state.db, &label, dimension as i32)
         .await?

@@ -1,12 +1,14 @@
 //! SQL of the RAG slice: `document_source` and `document_chunk`. Every
 //! statement is written once for both dialects. Vectors are stored as
 //! little-endian `f32` bytes (BLOB / bytea) beside the embedder's name and
-//! their dimension.
+//! their dimension (and, when pgvector is set up, copied into a `vector`
+//! column by the same insert).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
 
+use super::{index::decode_vector, pgvector::vector_literal};
 use crate::{
     db::{BeginWrite, Db},
     with_db,
@@ -52,6 +54,8 @@ pub(crate) struct SavedSource<'a> {
     /// re-index is pending, the new one).
     pub(crate) generations: &'a [GenerationChunks],
     pub(crate) now: DateTime<Utc>,
+    /// Whether to fill the pgvector column too.
+    pub(crate) vector_column: bool,
 }
 
 /// A row of `GET /rag/sources`.
@@ -156,7 +160,7 @@ pub(crate) async fn save_source(db: &Db, saved: &SavedSource<'_>) -> Result<(), 
         };
         for generation in saved.generations {
             for (index, chunk) in generation.chunks.iter().enumerate() {
-                sqlx::query(INSERT_CHUNK)
+                let mut insert = sqlx::query(insert_chunk_sql(saved.vector_column))
                     .bind(&chunk.chunk_id)
                     .bind(id)
                     .bind(index as i32)
@@ -166,9 +170,11 @@ pub(crate) async fn save_source(db: &Db, saved: &SavedSource<'_>) -> Result<(), 
                     .bind(chunk.metadata.as_ref().map(Json))
                     .bind(&generation.embedder)
                     .bind(generation.dimension)
-                    .bind(saved.now)
-                    .execute(&mut *tx)
-                    .await?;
+                    .bind(saved.now);
+                if saved.vector_column {
+                    insert = insert.bind(vector_literal(&decode_vector(&chunk.embedding)));
+                }
+                insert.execute(&mut *tx).await?;
             }
         }
         tx.commit().await
@@ -177,10 +183,29 @@ pub(crate) async fn save_source(db: &Db, saved: &SavedSource<'_>) -> Result<(), 
 
 /// Inserts one chunk: `chunk_id, source row id, chunk_index, content,
 /// embedding, token_count, metadata, embedder, dimension, now`.
-pub(crate) const INSERT_CHUNK: &str =
-    "INSERT INTO document_chunk (chunk_id, source_id, chunk_index, \
+const INSERT_CHUNK: &str = "INSERT INTO document_chunk (chunk_id, source_id, chunk_index, \
     content, embedding, token_count, metadata, embedder, dimension, created_at, updated_at) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)";
+
+/// [`INSERT_CHUNK`] that also fills the pgvector column from `$11` (the
+/// vector's text form, see [`super::pgvector`]).
+const INSERT_CHUNK_VECTOR: &str = "INSERT INTO document_chunk (chunk_id, source_id, \
+    chunk_index, content, embedding, token_count, metadata, embedder, dimension, created_at, \
+    updated_at, embedding_vec) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, CAST($11 AS vector))";
+
+/// The chunk insert: binds `chunk_id, source row id, chunk_index, content,
+/// embedding, token_count, metadata, embedder, dimension, now` and, when
+/// `vector_column` (the pgvector column exists), the vector's text form
+/// ([`vector_literal`]) — in the same statement, so the copy is always as
+/// current as the bytes.
+pub(crate) fn insert_chunk_sql(vector_column: bool) -> &'static str {
+    if vector_column {
+        INSERT_CHUNK_VECTOR
+    } else {
+        INSERT_CHUNK
+    }
+}
 
 /// Every source with its chunk count (of one generation: while a
 /// re-index runs a source may hold the same chunks for two embedders),

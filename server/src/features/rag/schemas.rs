@@ -265,6 +265,10 @@ pub struct SourcesResponse {
     pub total_sources: u64,
     /// Number of chunks.
     pub total_chunks: u64,
+    /// How vector retrieval is answered: `pgvector` (in SQL over HNSW
+    /// indexes, on a PostgreSQL server with the `vector` extension) or
+    /// `exact` (in process).
+    pub vector_search: String,
 }
 
 /// Result of `DELETE /rag/sources/{source_id}`.

@@ -16,6 +16,7 @@ use super::{
     docs::{self, DiscoverError, ReadError},
     generations,
     index::{encode_vector, Snapshot},
+    pgvector,
     repo::{self, GenerationChunks, NewChunk, SavedSource},
     schemas::{
         DeleteResponse, FileResult, FileStatus, IndexRequest, IndexResponse, IndexStatus,
@@ -24,7 +25,7 @@ use super::{
     },
     settings::default_threshold,
 };
-use crate::{features::config::live::EmbeddingConfig, problem::Problem, state::AppState};
+use crate::{db::Db, features::config::live::EmbeddingConfig, problem::Problem, state::AppState};
 
 /// The RRF constant.
 const RRF_K: f32 = 60.0;
@@ -184,6 +185,9 @@ pub(crate) async fn index_text(
                 .collect(),
         });
     }
+    for set in &sets {
+        pgvector::ensure_generation(state, &set.embedder, set.dimension.max(0) as usize).await?;
+    }
     let source_id = existing
         .as_ref()
         .map(|existing| existing.source_id.clone())
@@ -199,6 +203,7 @@ pub(crate) async fn index_text(
             metadata: metadata.as_ref(),
             generations: &sets,
             now: Utc::now(),
+            vector_column: state.search.writes_vector_column(),
         },
     )
     .await?;
@@ -348,47 +353,64 @@ pub(crate) async fn retrieve(
         0.0
     };
     let search_start = Instant::now();
-    let snapshot = state
-        .search
-        .current(&state.db, serving.generation())
-        .await?;
     let pool = match mode {
         RetrieveMode::Hybrid => (2 * top_k).max(HYBRID_POOL),
         _ => 2 * top_k,
     };
-    let query = request.query;
-    let filters = request.filters;
-    let ranked_snapshot = snapshot.clone();
-    let ranked = tokio::task::spawn_blocking(move || {
-        let vector = query_vector
-            .as_ref()
-            .map(|(vector, label)| (vector.as_slice(), label.as_str()));
-        rank(&ranked_snapshot, mode, &query, vector, &filters, pool)
-    })
-    .await?;
+    let (ranked, total_chunks_searched) = match (&state.db, state.search.pgvector(), &query_vector)
+    {
+        // A zero query has no direction (pgvector's cosine distance is
+        // then undefined): the exact path scores it 0 against everything.
+        (Db::Postgres(db), Some(pgvector), Some((vector, label)))
+            if mode == RetrieveMode::Vector && vector.iter().any(|x| *x != 0.0) =>
+        {
+            let found = pgvector
+                .search(db, label, vector, &request.filters, pool)
+                .await?;
+            (found.ranked, found.total)
+        }
+        _ => {
+            let snapshot = state
+                .search
+                .current(&state.db, serving.generation())
+                .await?;
+            let query = request.query;
+            let filters = request.filters;
+            let ranked_snapshot = snapshot.clone();
+            let ranked = tokio::task::spawn_blocking(move || {
+                let vector = query_vector
+                    .as_ref()
+                    .map(|(vector, label)| (vector.as_slice(), label.as_str()));
+                rank(&ranked_snapshot, mode, &query, vector, &filters, pool)
+            })
+            .await?;
+            let ranked = ranked
+                .into_iter()
+                .map(|(row, score)| (snapshot.chunks[row].clone(), score))
+                .collect();
+            (ranked, snapshot.total())
+        }
+    };
     let results = ranked
         .into_iter()
-        .map(|(row, score)| (row, round4(score)))
+        .map(|(chunk, score)| (chunk, round4(score)))
         .filter(|(_, score)| *score >= threshold)
         .take(top_k)
-        .map(|(row, relevance_score)| {
-            let chunk = &snapshot.chunks[row];
-            RetrievedChunk {
-                chunk_id: chunk.chunk_id.clone(),
-                source_id: chunk.source_id.clone(),
-                source_path: chunk.source_path.clone(),
-                source_type: chunk.source_type.clone(),
-                content: chunk.content.clone(),
-                relevance_score,
-                metadata: chunk.metadata.clone(),
-            }
+        .map(|(chunk, relevance_score)| RetrievedChunk {
+            chunk_id: chunk.chunk_id,
+            source_id: chunk.source_id,
+            source_path: chunk.source_path,
+            source_type: chunk.source_type,
+            content: chunk.content,
+            relevance_score,
+            metadata: chunk.metadata,
         })
         .collect();
     Ok(RetrieveResponse {
         results,
         query_embedding_time_ms,
         search_time_ms: elapsed_ms(search_start),
-        total_chunks_searched: snapshot.total(),
+        total_chunks_searched,
         mode,
     })
 }
@@ -413,6 +435,7 @@ pub(crate) async fn sources(state: &AppState) -> Result<SourcesResponse, Problem
         total_sources: sources.len() as u64,
         total_chunks,
         sources,
+        vector_search: state.search.vector_search_name().to_owned(),
     })
 }
 

@@ -45,6 +45,25 @@ pub struct RagSettings {
     /// `RAG_PROJECT_ROOT`: the directory file reads are confined to and
     /// project docs are found in (default: the working directory).
     pub project_root: PathBuf,
+    /// `RAG_VECTOR_SEARCH`: `auto` (default) searches vectors in SQL with
+    /// pgvector when the PostgreSQL server has the `vector` extension;
+    /// `exact` always searches them in process.
+    pub vector_search: VectorSearch,
+    /// `RAG_HNSW_EF_SEARCH` (1–1000, default 100): the candidate list of a
+    /// pgvector HNSW search, raised to twice the rows asked for when that
+    /// is more. Higher finds the true nearest chunks more often, slower.
+    pub hnsw_ef_search: usize,
+}
+
+/// How vector retrieval is answered (`RAG_VECTOR_SEARCH`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VectorSearch {
+    /// pgvector when available (PostgreSQL with the `vector` extension),
+    /// else exact search in process.
+    #[default]
+    Auto,
+    /// Always exact search in process.
+    Exact,
 }
 
 /// The retrieve threshold when neither the request nor
@@ -84,6 +103,10 @@ impl RagSettings {
         if chunks.chunk_size == 0 {
             bail!("RAG_CHUNK_SIZE must be at least 1");
         }
+        let hnsw_ef_search: usize = env.parse("RAG_HNSW_EF_SEARCH", 100)?;
+        if !(1..=1000).contains(&hnsw_ef_search) {
+            bail!("RAG_HNSW_EF_SEARCH must be between 1 and 1000");
+        }
         let similarity_threshold: Option<f64> = env.optional("RAG_SIMILARITY_THRESHOLD")?;
         if similarity_threshold.is_some_and(|t| !(0.0..=1.0).contains(&t)) {
             bail!("RAG_SIMILARITY_THRESHOLD must be between 0 and 1");
@@ -100,6 +123,12 @@ impl RagSettings {
             chunks,
             similarity_threshold,
             project_root: PathBuf::from(env.string("RAG_PROJECT_ROOT", ".")),
+            vector_search: match env.string("RAG_VECTOR_SEARCH", "auto").as_str() {
+                "auto" => VectorSearch::Auto,
+                "exact" => VectorSearch::Exact,
+                other => bail!("RAG_VECTOR_SEARCH must be auto or exact, not {other:?}"),
+            },
+            hnsw_ef_search,
         })
     }
 }
@@ -125,6 +154,10 @@ mod tests {
         assert_eq!(settings.similarity_threshold, None);
         assert_eq!(settings.project_root, PathBuf::from("."));
         assert_eq!(default_threshold("openai"), 0.7);
+        assert_eq!(settings.vector_search, VectorSearch::Auto);
+        assert_eq!(settings.hnsw_ef_search, 100);
+        let exact = read(&[("RAG_VECTOR_SEARCH", "exact")]).unwrap();
+        assert_eq!(exact.vector_search, VectorSearch::Exact);
     }
 
     #[test]
@@ -135,6 +168,9 @@ mod tests {
             ("RAG_EMBEDDING_BATCH_SIZE", "5000"),
             ("RAG_SIMILARITY_THRESHOLD", "1.5"),
             ("RAG_CHUNK_SIZE", "0"),
+            ("RAG_VECTOR_SEARCH", "hnsw"),
+            ("RAG_HNSW_EF_SEARCH", "0"),
+            ("RAG_HNSW_EF_SEARCH", "1001"),
         ] {
             let message = read(&[(name, value)]).unwrap_err().to_string();
             assert!(message.contains(name), "{message}");
