@@ -57,6 +57,26 @@ ROUTES=(
     "/health"
 )
 
+# Busy and total CPU ticks of the machine so far.
+cpu_ticks() {
+    awk '/^cpu / { total = 0; for (i = 2; i <= NF; i++) total += $i; print total - $5 - $6, total }' /proc/stat
+}
+
+# Waits (at most 30 s) until the machine is idle: requests wrk abandons at
+# its deadline still run to completion in the server and the database
+# (a 64-deep queue of a slow route takes seconds), and would otherwise land
+# in the next route's figures.
+settle() {
+    local busy total last_busy last_total
+    read -r last_busy last_total < <(cpu_ticks)
+    for _ in $(seq 1 60); do
+        sleep 0.5
+        read -r busy total < <(cpu_ticks)
+        [ $(((busy - last_busy) * 10)) -le $((total - last_total)) ] && return
+        last_busy=$busy last_total=$total
+    done
+}
+
 bench() {
     local backend=$1 url=$2 pid
     export DATABASE_URL="$url" APP_ENV=development LOG_LEVEL=warn JOBS_WORKERS=0 \
@@ -66,6 +86,7 @@ bench() {
     pid=$!
     for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break; sleep 0.2; done
     for route in "${ROUTES[@]}"; do
+        settle
         curl -fsS "http://127.0.0.1:$PORT$route" >/dev/null # warm up, and fail on an error
         "${WRK_ON[@]}" wrk -t "$THREADS" -c "$CONNECTIONS" -d "${SECONDS_PER_ROUTE}s" --latency \
             "http://127.0.0.1:$PORT$route" >"$work/out.txt"
