@@ -221,7 +221,11 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     artifacts.check().await?;
     let db = connect(&settings).await?;
     let state = AppState::with_artifacts(db, settings, artifacts);
-    crate::features::rag::pgvector::prepare(&state).await;
+    if let Some(detected) =
+        crate::features::rag::pgvector::detect_path(&state.db, &state.settings.rag).await
+    {
+        state.search.set_detected(detected);
+    }
     crate::features::config::service::load_overrides(&state)
         .await
         .context("loading the runtime AI configuration")?;

@@ -8,7 +8,7 @@ use crate::{
     db::Db,
     features::{
         config::live::AiRuntime,
-        rag::{index::SearchCache, reindex::ReindexTracker},
+        rag::{index::SearchCache, reindex_tracker::ReindexTracker},
     },
 };
 

@@ -10,7 +10,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 use sqlx::types::Json;
 
-use super::{index::decode_vector, pgvector::vector_literal};
+use super::stored::{decode_vector, vector_literal};
 use crate::{
     db::{BeginWrite, Db},
     features::config::live::EmbeddingConfig,

@@ -20,20 +20,9 @@ use tokio::sync::Mutex;
 use super::{
     pgvector::{Detected, PgVector},
     repo::{self, ChunkRow},
+    stored::{decode_vector, ChunkInfo},
 };
 use crate::{db::Db, problem::Problem};
-
-/// One chunk as search results show it.
-#[derive(Debug, Clone)]
-pub(crate) struct ChunkInfo {
-    pub(crate) chunk_id: String,
-    pub(crate) source_id: String,
-    pub(crate) source_path: String,
-    pub(crate) source_type: String,
-    pub(crate) content: String,
-    pub(crate) metadata: Option<Value>,
-    pub(crate) category: Option<String>,
-}
 
 /// The vectors of one embedder: `rows[i]` is the chunk of vector `i`.
 #[derive(Debug)]
@@ -131,20 +120,6 @@ impl Snapshot {
     }
 }
 
-/// Little-endian `f32` bytes of a vector.
-pub(crate) fn encode_vector(vector: &[f32]) -> Vec<u8> {
-    vector.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
-/// The vector of little-endian `f32` bytes (a trailing partial value is
-/// ignored).
-pub(crate) fn decode_vector(bytes: &[u8]) -> Vec<f32> {
-    bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
-
 /// The current snapshot, shared by every request of the process, and the
 /// vector search path chosen at start ([`super::pgvector`]).
 #[derive(Debug, Default)]
@@ -173,6 +148,23 @@ impl SearchCache {
     /// The pgvector path, when vector retrieval runs in SQL.
     pub(crate) fn pgvector(&self) -> Option<&PgVector> {
         self.pgvector.get()
+    }
+
+    /// Makes sure the HNSW index of the generation `(embedder, dimension)`
+    /// exists, when vector search runs in SQL (once per process and
+    /// generation).
+    pub(crate) async fn ensure_generation(
+        &self,
+        db: &Db,
+        embedder: &str,
+        dimension: usize,
+    ) -> Result<(), sqlx::Error> {
+        match (db, self.pgvector()) {
+            (Db::Postgres(pool), Some(pgvector)) => {
+                pgvector.ensure_index(pool, embedder, dimension).await
+            }
+            _ => Ok(()),
+        }
     }
 
     /// `pgvector` or `exact`: how vector retrieval is answered.
@@ -207,19 +199,5 @@ impl SearchCache {
         );
         *slot = Some(snapshot.clone());
         Ok(snapshot)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn vectors_round_trip_through_bytes() {
-        let vector = vec![0.25f32, -1.5, 3.0e-7, f32::MAX];
-        let bytes = encode_vector(&vector);
-        assert_eq!(bytes.len(), 16);
-        assert_eq!(decode_vector(&bytes), vector);
-        assert_eq!(decode_vector(&bytes[..7]), vec![0.25]);
     }
 }

@@ -15,11 +15,13 @@ pub(crate) mod generations;
 pub mod index;
 pub(crate) mod pgvector;
 pub mod reindex;
+pub mod reindex_tracker;
 mod repo;
 mod routes;
 pub mod schemas;
 pub(crate) mod service;
 pub mod settings;
+pub(crate) mod stored;
 
 /// The routes of this slice.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -63,11 +63,11 @@ use sha2::{Digest, Sha256};
 use sqlx::{types::Json, PgPool};
 
 use super::{
-    index::{decode_vector, ChunkInfo},
     schemas::{RetrieveFilters, SourceTypeFilter},
     settings::{RagSettings, VectorSearch},
+    stored::{decode_vector, vector_literal, ChunkInfo},
 };
-use crate::{db::Db, state::AppState};
+use crate::db::Db;
 
 /// Largest dimension pgvector can build an HNSW index on for `vector`.
 pub(crate) const HNSW_MAX_DIMENSIONS: usize = 2000;
@@ -104,21 +104,6 @@ pub(crate) fn parse_version(version: &str) -> (u32, u32, u32) {
 /// doubled, backslashes literal).
 pub(crate) fn sql_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
-}
-
-/// The text form pgvector reads (`[x,y,…]`): Rust prints each `f32` in
-/// its shortest form that reads back to the same value.
-pub(crate) fn vector_literal(vector: &[f32]) -> String {
-    let mut text = String::with_capacity(vector.len() * 12 + 2);
-    text.push('[');
-    for (i, x) in vector.iter().enumerate() {
-        if i > 0 {
-            text.push(',');
-        }
-        text.push_str(&x.to_string());
-    }
-    text.push(']');
-    text
 }
 
 /// The index name of a generation: a hash, since embedder labels may hold
@@ -344,14 +329,14 @@ async fn detect(pool: &PgPool, settings: &RagSettings) -> Result<Detected, sqlx:
     })
 }
 
-/// Chooses the vector search path at start (see the module docs) and
-/// records it in the state's search cache. Never fails start-up: on an
-/// error the exact path serves, with a warning.
-pub(crate) async fn prepare(state: &AppState) {
-    let Db::Postgres(pool) = &state.db else {
-        return;
+/// Chooses the vector search path at start (see the module docs); `None`
+/// on SQLite. Never fails start-up: on an error the exact path serves,
+/// with a warning.
+pub(crate) async fn detect_path(db: &Db, settings: &RagSettings) -> Option<Detected> {
+    let Db::Postgres(pool) = db else {
+        return None;
     };
-    let detected = match detect(pool, &state.settings.rag).await {
+    Some(match detect(pool, settings).await {
         Ok(detected) => detected,
         Err(error) => {
             tracing::warn!(%error, "RAG vector search: exact, in process (pgvector set-up failed)");
@@ -360,24 +345,7 @@ pub(crate) async fn prepare(state: &AppState) {
                 pgvector: None,
             }
         }
-    };
-    state.search.set_detected(detected);
-}
-
-/// Makes sure the HNSW index of the generation `(embedder, dimension)`
-/// exists, when vector search runs in SQL (once per process and
-/// generation).
-pub(crate) async fn ensure_generation(
-    state: &AppState,
-    embedder: &str,
-    dimension: usize,
-) -> Result<(), sqlx::Error> {
-    match (&state.db, state.search.pgvector()) {
-        (Db::Postgres(pool), Some(pgvector)) => {
-            pgvector.ensure_index(pool, embedder, dimension).await
-        }
-        _ => Ok(()),
-    }
+    })
 }
 
 /// One candidate row of the SQL search.

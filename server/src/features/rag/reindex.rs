@@ -6,68 +6,17 @@
 //! half-way leaves the previous generation serving, and the next run
 //! resumes with the sources not yet done.
 
-use std::sync::{Mutex, PoisonError};
-
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 
 use super::{
     generations::{self, Generations},
-    index::encode_vector,
-    pgvector, repo,
+    repo,
     schemas::{GenerationInfo, ReindexRequest, ReindexState, ReindexStatus},
     service::{embed, embedder},
+    stored::encode_vector,
 };
 use crate::{features::config::live::EmbeddingConfig, problem::Problem, state::AppState};
-
-/// What this process knows of its last re-index.
-#[derive(Debug, Default, Clone)]
-struct Run {
-    running: bool,
-    started_at: Option<DateTime<Utc>>,
-    finished_at: Option<DateTime<Utc>>,
-    chunks_deleted: Option<u64>,
-    error: Option<String>,
-}
-
-/// The re-index of this process: at most one runs at a time.
-#[derive(Debug, Default)]
-pub struct ReindexTracker {
-    run: Mutex<Run>,
-}
-
-impl ReindexTracker {
-    fn get(&self) -> Run {
-        self.run
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Marks a run as started; false when one is already running.
-    fn claim(&self) -> bool {
-        let mut run = self.run.lock().unwrap_or_else(PoisonError::into_inner);
-        if run.running {
-            return false;
-        }
-        *run = Run {
-            running: true,
-            started_at: Some(Utc::now()),
-            ..Run::default()
-        };
-        true
-    }
-
-    fn finish(&self, outcome: &Result<u64, Problem>) {
-        let mut run = self.run.lock().unwrap_or_else(PoisonError::into_inner);
-        run.running = false;
-        run.finished_at = Some(Utc::now());
-        match outcome {
-            Ok(deleted) => run.chunks_deleted = Some(*deleted),
-            Err(problem) => run.error = Some(problem.detail.clone()),
-        }
-    }
-}
 
 async fn info(state: &AppState, config: &EmbeddingConfig) -> Result<GenerationInfo, Problem> {
     let (label, dimension) = config.generation();
@@ -154,7 +103,10 @@ async fn run(state: &AppState, generations: &Generations) -> Result<u64, Problem
     let (label, dimension) = target.generation();
     let serving = generations.serving.generation();
     let embedder = embedder(state, target)?;
-    pgvector::ensure_generation(state, &label, dimension).await?;
+    state
+        .search
+        .ensure_generation(&state.db, &label, dimension)
+        .await?;
     for id in generations::source_ids(&state.db).await? {
         if state.ai.current().embedding.generation() != (label.clone(), dimension) {
             return Err(Problem::conflict(

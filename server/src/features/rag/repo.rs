@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
 
-use super::{index::decode_vector, pgvector::vector_literal};
+use super::stored::{decode_vector, vector_literal};
 use crate::{
     db::{BeginWrite, Db},
     with_db,

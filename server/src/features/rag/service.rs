@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::{
     docs::{self, DiscoverError, ReadError},
     generations,
-    index::{encode_vector, Snapshot},
+    index::Snapshot,
     pgvector,
     repo::{self, GenerationChunks, NewChunk, SavedSource},
     schemas::{
@@ -24,6 +24,7 @@ use super::{
         RetrieveResponse, RetrievedChunk, SourceInfo, SourceType, SourcesResponse,
     },
     settings::default_threshold,
+    stored::encode_vector,
 };
 use crate::{db::Db, features::config::live::EmbeddingConfig, problem::Problem, state::AppState};
 
@@ -186,7 +187,10 @@ pub(crate) async fn index_text(
         });
     }
     for set in &sets {
-        pgvector::ensure_generation(state, &set.embedder, set.dimension.max(0) as usize).await?;
+        state
+            .search
+            .ensure_generation(&state.db, &set.embedder, set.dimension.max(0) as usize)
+            .await?;
     }
     let source_id = existing
         .as_ref()
