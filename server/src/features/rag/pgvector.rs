@@ -370,7 +370,9 @@ pub(crate) struct Found {
 }
 
 impl PgVector {
-    async fn ensure_index(
+    /// Creates the HNSW index of the generation `(embedder, dimension)`
+    /// unless this process already made sure of it.
+    pub(crate) async fn ensure_index(
         &self,
         pool: &PgPool,
         embedder: &str,

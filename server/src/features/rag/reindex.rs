@@ -7,7 +7,6 @@
 //! resumes with the sources not yet done.
 
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
 
 use super::{
     generations::{self, Generations},

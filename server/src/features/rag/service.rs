@@ -16,7 +16,6 @@ use super::{
     docs::{self, DiscoverError, ReadError},
     generations,
     index::Snapshot,
-    pgvector,
     repo::{self, GenerationChunks, NewChunk, SavedSource},
     schemas::{
         DeleteResponse, FileResult, FileStatus, IndexRequest, IndexResponse, IndexStatus,
