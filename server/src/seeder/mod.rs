@@ -18,6 +18,7 @@
 
 pub mod cli;
 pub mod config;
+pub(crate) mod dimensions;
 pub(crate) mod engine;
 pub mod ops;
 pub mod phase2;
@@ -353,8 +354,8 @@ pub async fn generate(
 ) -> Result<RecordCounts, SeedError> {
     check_window(&config)?;
     let store_rows =
-        engine::generate_stores(config.seed, config.stores).map_err(SeedError::Invalid)?;
-    let product_rows = engine::generate_products(&config).map_err(SeedError::Invalid)?;
+        dimensions::generate_stores(config.seed, config.stores).map_err(SeedError::Invalid)?;
+    let product_rows = dimensions::generate_products(&config).map_err(SeedError::Invalid)?;
     let dates = rows::Dates::new(config.start_date, config.end_date);
     let batch = config.batch_size.max(1);
 
@@ -427,7 +428,7 @@ async fn write_window(
     progress: Option<ProgressFn>,
 ) -> Result<RecordCounts, SeedError> {
     let batch = config.batch_size.max(1);
-    let calendar = engine::calendar_rows(&config, config.start_date, config.end_date);
+    let calendar = dimensions::calendar_rows(&config, config.start_date, config.end_date);
     let calendar_written = w
         .write(&calendar, dates, Landing::SkipConflicts, batch)
         .await?;

@@ -16,6 +16,7 @@ use sqlx::Row;
 use super::{
     begin,
     config::{ReplenishmentConfig, ReturnsConfig},
+    dimensions,
     engine::{self, stream_rng, Stream},
     rows::{Dates, ExogenousRow, ReturnRow},
     writer::Landing,
@@ -84,7 +85,7 @@ pub async fn enrich(db: &Db, options: Phase2Options) -> Result<Phase2Outcome, Se
     for id in &products {
         let mut rng = stream_rng(seed, Stream::Phase2Lifecycle, i64::from(*id), 0);
         let (launch, discontinue) =
-            engine::lifecycle_dates(&mut rng, first, span, options.discontinue_probability);
+            dimensions::lifecycle_dates(&mut rng, first, span, options.discontinue_probability);
         let stage = lifecycle.stage(Some(launch), discontinue, last).as_str();
         updates.push((*id, launch, discontinue, stage));
     }
