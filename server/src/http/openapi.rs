@@ -158,8 +158,7 @@ fn require_a_name_of_each_pair(value: &mut Value) {
 /// The schema of an object in which property `name` of `schema` is present
 /// and not null (a nullable property's `null` names nothing).
 fn given(schema: &Map<String, Value>, name: &str) -> Value {
-    let declared = &schema["properties"][name]["type"];
-    let not_null = match declared {
+    let not_null = match &schema["properties"][name]["type"] {
         Value::Array(types) => {
             let types: Vec<&Value> = types.iter().filter(|t| *t != "null").collect();
             match types.as_slice() {
@@ -167,6 +166,7 @@ fn given(schema: &Map<String, Value>, name: &str) -> Value {
                 _ => json!(types),
             }
         }
+        Value::Null => return json!({"type": "object", "required": [name]}),
         other => other.clone(),
     };
     json!({"type": "object", "required": [name], "properties": {name: {"type": not_null}}})
@@ -324,7 +324,13 @@ mod tests {
         });
         require_a_name_of_each_pair(&mut document);
         assert!(document.get("allOf").is_none());
-        assert_eq!(document["items"]["allOf"].as_array().map(Vec::len), Some(2));
+        let all_of = &document["items"]["allOf"];
+        assert_eq!(all_of.as_array().map(Vec::len), Some(2));
+        // A property without a declared type is only required.
+        assert_eq!(
+            all_of[1]["anyOf"][0],
+            json!({"type": "object", "required": ["store_id"]})
+        );
     }
 
     #[test]
