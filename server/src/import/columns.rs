@@ -61,14 +61,7 @@ impl ImportTable {
             Self::Promotions => &["sku", "name", "start_date", "end_date"],
             Self::Prices => &["sku", "price", "valid_from"],
             Self::Inventory => &["date", "store_code", "sku", "on_hand_qty"],
-            Self::Sales => &[
-                "date",
-                "store_code",
-                "sku",
-                "quantity",
-                "unit_price",
-                "total_amount",
-            ],
+            Self::Sales => &["date", "store_code", "sku", "quantity"],
         }
     }
 }

@@ -309,6 +309,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(row.quantity, 2);
-        assert_eq!(row.total_amount, rust_decimal::Decimal::new(300, 2));
+        assert_eq!(row.total_amount, Some(rust_decimal::Decimal::new(300, 2)));
+        let priceless = check::<Sales>(
+            &headers,
+            &record(&["2024-01-01", "S1", "A", "2", "", ""]),
+            4,
+        )
+        .unwrap();
+        assert_eq!((priceless.unit_price, priceless.total_amount), (None, None));
     }
 }

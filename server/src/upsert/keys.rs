@@ -5,15 +5,26 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
 
 use crate::db::Db;
+
+/// A product found by SKU: its id and base price (the price of a sales
+/// row that gives none).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ProductKey {
+    /// `product.id`.
+    pub(crate) id: i32,
+    /// `product.base_price`, when set.
+    pub(crate) base_price: Option<Decimal>,
+}
 
 /// Ids found so far. Codes and SKUs match exactly (case-sensitive); a key
 /// that did not resolve is asked again next time (it may have been added).
 #[derive(Debug, Default)]
 pub(crate) struct KeyCache {
     stores: HashMap<String, i32>,
-    products: HashMap<String, i32>,
+    products: HashMap<String, ProductKey>,
     days: HashSet<NaiveDate>,
 }
 
@@ -22,23 +33,31 @@ fn json_list<T: serde::Serialize>(values: &[T]) -> String {
     serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned())
 }
 
-async fn lookup(
+/// Rows `SELECT {columns} FROM {table}` whose `key` is one of `wanted`.
+async fn lookup<T>(
     db: &Db,
     table: &str,
     key: &str,
+    columns: &str,
     wanted: Vec<String>,
-) -> Result<Vec<(String, i32)>, sqlx::Error> {
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+{
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
     match db {
         Db::Postgres(pool) => {
-            let sql = format!("SELECT {key}, id FROM {table} WHERE {key} = ANY($1)");
+            let sql = format!("SELECT {columns} FROM {table} WHERE {key} = ANY($1)");
             sqlx::query_as(&sql).bind(wanted).fetch_all(pool).await
         }
         Db::Sqlite(pool) => {
             let sql = format!(
-                "SELECT {key}, id FROM {table} WHERE {key} IN (SELECT value FROM json_each($1))"
+                "SELECT {columns} FROM {table} WHERE {key} IN (SELECT value FROM json_each($1))"
             );
             sqlx::query_as(&sql)
                 .bind(json_list(&wanted))
@@ -66,10 +85,21 @@ impl KeyCache {
             .collect();
         let codes = codes.into_iter().map(str::to_owned).collect();
         let skus = skus.into_iter().map(str::to_owned).collect();
-        self.stores
-            .extend(lookup(db, "store", "code", codes).await?);
+        let stores: Vec<(String, i32)> = lookup(db, "store", "code", "code, id", codes).await?;
+        self.stores.extend(stores);
+        let products: Vec<(String, i32, Option<String>)> = lookup(
+            db,
+            "product",
+            "sku",
+            "sku, id, CAST(base_price AS TEXT)",
+            skus,
+        )
+        .await?;
         self.products
-            .extend(lookup(db, "product", "sku", skus).await?);
+            .extend(products.into_iter().map(|(sku, id, base_price)| {
+                let base_price = base_price.and_then(|text| text.trim().parse().ok());
+                (sku, ProductKey { id, base_price })
+            }));
         Ok(())
     }
 
@@ -80,6 +110,11 @@ impl KeyCache {
 
     /// The id of product `sku`, once resolved.
     pub(crate) fn product(&self, sku: &str) -> Option<i32> {
+        self.products.get(sku).map(|product| product.id)
+    }
+
+    /// The id and base price of product `sku`, once resolved.
+    pub(crate) fn product_key(&self, sku: &str) -> Option<ProductKey> {
         self.products.get(sku).copied()
     }
 

@@ -20,7 +20,7 @@ use std::collections::{hash_map::Entry, HashMap};
 use chrono::NaiveDate;
 use serde::{de::DeserializeOwned, Serialize};
 
-pub(crate) use keys::KeyCache;
+pub(crate) use keys::{KeyCache, ProductKey};
 pub(crate) use sales::Sales;
 pub(crate) use tables::{Calendar, Inventory, Prices, Products, Promotions, Stores};
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::fields::{
     at, count_schema, flag_schema, lax_bool, lax_int, max_len, money, optional_count_schema,
-    price_schema, total_schema, MAX_PRICE, MAX_TOTAL,
+    or_blank, price_schema, total_schema, MAX_PRICE, MAX_TOTAL,
 };
 use crate::extract::Violations;
 
@@ -370,10 +370,13 @@ impl InventoryRow {
     }
 }
 
-/// One daily sales row keyed by natural keys.
+/// One daily sales row keyed by natural keys. Prices are optional (data
+/// without prices is common): an absent unit price is the product's base
+/// price, else missing; an absent total is quantity × unit price, else
+/// missing ([`super::sales::priced`]).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub(crate) struct SalesDailyRow {
-    /// Sales date (must exist in `calendar`).
+    /// Sales date (added to the calendar, not as a holiday, when missing).
     #[schema(value_type = String, format = Date, example = "2024-01-15")]
     pub(crate) date: NaiveDate,
     /// Store code (1..20 characters, exact match on `store.code`).
@@ -386,31 +389,55 @@ pub(crate) struct SalesDailyRow {
     #[serde(deserialize_with = "lax_int")]
     #[schema(schema_with = count_schema)]
     pub(crate) quantity: i64,
-    /// Unit price (>= 0, at most 2 decimal places); JSON number or numeric string.
+    /// Unit price (>= 0, at most 2 decimal places); JSON number or numeric
+    /// string. Absent, null or an empty string: the product's `base_price`,
+    /// or no price when the product has none.
+    #[serde(default, deserialize_with = "optional_money")]
     #[schema(schema_with = unit_price_schema)]
-    pub(crate) unit_price: Decimal,
+    pub(crate) unit_price: Option<Decimal>,
     /// Row total (>= 0, at most 2 decimal places); not checked against
-    /// quantity × unit_price. JSON number or numeric string.
+    /// quantity × unit_price. JSON number or numeric string. Absent, null or
+    /// an empty string: quantity × unit price, or no total without a price.
+    #[serde(default, deserialize_with = "optional_money")]
     #[schema(schema_with = total_amount_schema)]
-    pub(crate) total_amount: Decimal,
+    pub(crate) total_amount: Option<Decimal>,
+}
+
+/// An optional amount: a JSON number, a numeric string, or null / an empty
+/// string (a blank CSV cell) for none.
+fn optional_money<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Decimal>, D::Error> {
+    use serde::de::Error;
+    use serde_json::Value;
+    match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
+        Some(value) => <Decimal as Deserialize>::deserialize(value)
+            .map(Some)
+            .map_err(D::Error::custom),
+    }
 }
 
 fn unit_price_schema() -> utoipa::openapi::schema::Schema {
-    price_schema(
-        false,
-        "Unit price (>= 0, at most 2 decimal places, <= 99999999.99); JSON number or numeric string",
-    )
+    or_blank(price_schema(
+        true,
+        "Unit price (>= 0, at most 2 decimal places, <= 99999999.99); JSON number or numeric string. \
+         Absent, null or blank: the product's base_price, else no price (left missing, never invented)",
+    ))
 }
 
 fn total_amount_schema() -> utoipa::openapi::schema::Schema {
-    total_schema(
-        false,
-        "Row total (>= 0, at most 2 decimal places, <= 9999999999.99); JSON number or numeric string",
-    )
+    or_blank(total_schema(
+        true,
+        "Row total (>= 0, at most 2 decimal places, <= 9999999999.99); JSON number or numeric string. \
+         Absent, null or blank: quantity × unit price, else no total",
+    ))
 }
 
 impl SalesDailyRow {
-    /// Records this row's violations.
+    /// Records this row's violations, including a computed total (quantity
+    /// × unit price) that would not fit the column.
     pub(crate) fn check(&self, prefix: &str, v: &mut Violations) {
         v.length(&at(prefix, "store_code"), &self.store_code, 1, 20);
         v.length(&at(prefix, "sku"), &self.sku, 1, 50);
@@ -420,8 +447,26 @@ impl SalesDailyRow {
             0,
             i64::from(i32::MAX),
         );
-        money(v, &at(prefix, "unit_price"), self.unit_price, MAX_PRICE);
-        money(v, &at(prefix, "total_amount"), self.total_amount, MAX_TOTAL);
+        if let Some(price) = self.unit_price {
+            money(v, &at(prefix, "unit_price"), price, MAX_PRICE);
+        }
+        match (self.total_amount, self.unit_price) {
+            (Some(total), _) => money(v, &at(prefix, "total_amount"), total, MAX_TOTAL),
+            (None, Some(price))
+                if price
+                    .checked_mul(Decimal::from(self.quantity.max(0)))
+                    .is_none_or(|total| total > MAX_TOTAL) =>
+            {
+                v.push(
+                    &at(prefix, "total_amount"),
+                    format!(
+                        "quantity × unit_price is over {MAX_TOTAL}; give total_amount explicitly"
+                    ),
+                    "less_than_equal",
+                );
+            }
+            _ => {}
+        }
     }
 }
 

@@ -13,7 +13,7 @@
 use chrono::NaiveDate;
 use rust_decimal::{prelude::ToPrimitive, Decimal};
 
-use super::{rows::SalesDailyRow, KeyCache, RowError, Table};
+use super::{fields::MAX_TOTAL, rows::SalesDailyRow, KeyCache, ProductKey, RowError, Table};
 use crate::{
     db::{BeginWrite, Db},
     extract::Violations,
@@ -30,6 +30,32 @@ pub(crate) struct ResolvedRow {
     pub(crate) unit_price: Option<Decimal>,
     /// None: no total and no price to compute it from (stored as NULL).
     pub(crate) total_amount: Option<Decimal>,
+    /// The row gave no unit price and took the product's base price.
+    pub(crate) price_from_base: bool,
+}
+
+/// `row` with ids and its prices: an absent unit price is the product's
+/// base price (or none), an absent total is quantity × unit price (or none;
+/// also none when the product would not fit `numeric(12,2)` — the row's
+/// check refuses that when the unit price was given).
+pub(crate) fn priced(row: &SalesDailyRow, store_id: i32, product: ProductKey) -> ResolvedRow {
+    // Checked to be within 0..=i32::MAX.
+    let quantity = i32::try_from(row.quantity).unwrap_or(i32::MAX);
+    let unit_price = row.unit_price.or(product.base_price);
+    let total_amount = row.total_amount.or_else(|| {
+        unit_price
+            .and_then(|price| price.checked_mul(Decimal::from(quantity)))
+            .filter(|total| *total <= MAX_TOTAL)
+    });
+    ResolvedRow {
+        date: row.date,
+        store_id,
+        product_id: product.id,
+        quantity,
+        unit_price,
+        total_amount,
+        price_from_base: row.unit_price.is_none() && product.base_price.is_some(),
+    }
 }
 
 /// Rows per SQLite statement: 6 parameters each keeps a statement at
@@ -122,8 +148,7 @@ pub(crate) async fn write(db: &Db, rows: &[ResolvedRow]) -> Result<u64, sqlx::Er
 }
 
 /// `sales_daily` by (date, store code, SKU). Through [`super::apply`] a
-/// date the calendar lacks is added to it (the import); the HTTP ingest
-/// checks dates itself and rejects unknown ones.
+/// date the calendar lacks is added to it, as the HTTP ingest does.
 #[derive(Debug)]
 pub(crate) struct Sales;
 
@@ -155,18 +180,10 @@ impl Table for Sales {
         let store_id = keys
             .store(&row.store_code)
             .ok_or_else(|| RowError::unknown_store("store_code", &row.store_code))?;
-        let product_id = keys
-            .product(&row.sku)
+        let product = keys
+            .product_key(&row.sku)
             .ok_or_else(|| RowError::unknown_product("sku", &row.sku))?;
-        Ok(ResolvedRow {
-            date: row.date,
-            store_id,
-            product_id,
-            // Checked to be within 0..=i32::MAX.
-            quantity: i32::try_from(row.quantity).unwrap_or(i32::MAX),
-            unit_price: Some(row.unit_price),
-            total_amount: Some(row.total_amount),
-        })
+        Ok(priced(row, store_id, product))
     }
     async fn write(db: &Db, rows: &[ResolvedRow]) -> Result<u64, sqlx::Error> {
         write(db, rows).await
@@ -183,5 +200,37 @@ mod tests {
         assert_eq!(sql.matches("(?,?,?,?,?,?)").count(), 3);
         assert!(sql.contains("ON CONFLICT (date, store_id, product_id) DO UPDATE"));
         const { assert!(SQLITE_ROWS_PER_STATEMENT * 6 < 32_766) };
+    }
+
+    fn row(json: &str) -> SalesDailyRow {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn absent_prices_come_from_the_product_or_stay_missing() {
+        let with_base = ProductKey {
+            id: 7,
+            base_price: Some(Decimal::new(250, 2)),
+        };
+        let without_base = ProductKey {
+            id: 8,
+            base_price: None,
+        };
+        let bare = row(r#"{"date":"2024-01-01","store_code":"S","sku":"A","quantity":4}"#);
+        let from_base = priced(&bare, 1, with_base);
+        assert_eq!(from_base.unit_price, Some(Decimal::new(250, 2)));
+        assert_eq!(from_base.total_amount, Some(Decimal::new(1000, 2)));
+        assert!(from_base.price_from_base);
+        let missing = priced(&bare, 1, without_base);
+        assert_eq!((missing.unit_price, missing.total_amount), (None, None));
+        assert!(!missing.price_from_base);
+
+        let given = row(
+            r#"{"date":"2024-01-01","store_code":"S","sku":"A","quantity":"3","unit_price":"1.10","total_amount":""}"#,
+        );
+        let own = priced(&given, 1, with_base);
+        assert_eq!(own.unit_price, Some(Decimal::new(110, 2)));
+        assert_eq!(own.total_amount, Some(Decimal::new(330, 2)));
+        assert!(!own.price_from_base);
     }
 }

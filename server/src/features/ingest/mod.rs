@@ -3,7 +3,6 @@
 //! the same for the other facts.
 
 mod facts;
-mod repo;
 mod routes;
 mod schemas;
 mod service;

@@ -1,15 +1,10 @@
 //! Request and response bodies of `POST /ingest/sales-daily`.
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    extract::{Validate, Violations},
-    upsert::fields::{
-        count_schema, lax_int, money, or_blank, price_schema, total_schema, MAX_PRICE, MAX_TOTAL,
-    },
-};
+use crate::extract::{Validate, Violations};
+pub(crate) use crate::upsert::rows::SalesDailyRow;
 
 /// The batch: 1..`INGEST_MAX_ROWS` rows (the upper bound is checked by the
 /// handler, which knows the setting).
@@ -18,68 +13,6 @@ pub(crate) struct IngestRequest {
     /// The rows, in order; errors refer to them by 0-based `row_index`.
     #[schema(min_items = 1, max_items = 10_000)]
     pub(crate) records: Vec<SalesDailyRow>,
-}
-
-/// One daily sales row keyed by natural keys.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-pub(crate) struct SalesDailyRow {
-    /// Sales date (added to the calendar, not as a holiday, when missing).
-    #[schema(value_type = String, format = Date, example = "2024-01-15")]
-    pub(crate) date: NaiveDate,
-    /// Store code (1..20 characters, exact match on `store.code`).
-    #[schema(min_length = 1, max_length = 20)]
-    pub(crate) store_code: String,
-    /// Product SKU (1..50 characters, exact match on `product.sku`).
-    #[schema(min_length = 1, max_length = 50)]
-    pub(crate) sku: String,
-    /// Units sold (>= 0). A numeric string such as `"10"` is accepted.
-    #[serde(deserialize_with = "lax_int")]
-    #[schema(schema_with = count_schema)]
-    pub(crate) quantity: i64,
-    /// Unit price (>= 0, at most 2 decimal places); JSON number or numeric
-    /// string. Absent, null or an empty string: the product's `base_price`,
-    /// or no price when the product has none.
-    #[serde(default, deserialize_with = "optional_money")]
-    #[schema(schema_with = unit_price_schema)]
-    pub(crate) unit_price: Option<Decimal>,
-    /// Row total (>= 0, at most 2 decimal places); not checked against
-    /// quantity × unit_price. JSON number or numeric string. Absent, null or
-    /// an empty string: quantity × unit price, or no total without a price.
-    #[serde(default, deserialize_with = "optional_money")]
-    #[schema(schema_with = total_amount_schema)]
-    pub(crate) total_amount: Option<Decimal>,
-}
-
-/// An optional amount: a JSON number, a numeric string, or null / an empty
-/// string (a blank CSV cell) for none.
-fn optional_money<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Decimal>, D::Error> {
-    use serde::de::Error;
-    use serde_json::Value;
-    match Option::<Value>::deserialize(deserializer)? {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
-        Some(value) => <Decimal as Deserialize>::deserialize(value)
-            .map(Some)
-            .map_err(D::Error::custom),
-    }
-}
-
-fn unit_price_schema() -> utoipa::openapi::schema::Schema {
-    or_blank(price_schema(
-        true,
-        "Unit price (>= 0, at most 2 decimal places, <= 99999999.99); JSON number or numeric string. \
-         Absent, null or blank: the product's base_price, else no price (left missing, never invented)",
-    ))
-}
-
-fn total_amount_schema() -> utoipa::openapi::schema::Schema {
-    or_blank(total_schema(
-        true,
-        "Row total (>= 0, at most 2 decimal places, <= 9999999999.99); JSON number or numeric string. \
-         Absent, null or blank: quantity × unit price, else no total",
-    ))
 }
 
 impl Validate for IngestRequest {
@@ -92,36 +25,7 @@ impl Validate for IngestRequest {
             );
         }
         for (i, row) in self.records.iter().enumerate() {
-            v.length(&format!("records.{i}.store_code"), &row.store_code, 1, 20);
-            v.length(&format!("records.{i}.sku"), &row.sku, 1, 50);
-            v.range(
-                &format!("records.{i}.quantity"),
-                row.quantity,
-                0,
-                i64::from(i32::MAX),
-            );
-            if let Some(price) = row.unit_price {
-                money(v, &format!("records.{i}.unit_price"), price, MAX_PRICE);
-            }
-            match (row.total_amount, row.unit_price) {
-                (Some(total), _) => {
-                    money(v, &format!("records.{i}.total_amount"), total, MAX_TOTAL);
-                }
-                (None, Some(price))
-                    if price
-                        .checked_mul(Decimal::from(row.quantity.max(0)))
-                        .is_none_or(|total| total > MAX_TOTAL) =>
-                {
-                    v.push(
-                        &format!("records.{i}.total_amount"),
-                        format!(
-                            "quantity × unit_price is over {MAX_TOTAL}; give total_amount explicitly"
-                        ),
-                        "less_than_equal",
-                    );
-                }
-                _ => {}
-            }
+            row.check(&format!("records.{i}"), v);
         }
     }
 }
