@@ -6,8 +6,9 @@
 //!    working directory of its own) on one PostgreSQL database and one
 //!    artifact store, for the baselines and for `regression`. Series/s is
 //!    counted from the batch's first claim to its completion (the database's
-//!    clock); the CPU time the worker processes used and the machine's busy
-//!    share over the same span tell whether the cores were the limit.
+//!    clock); the CPU time the worker processes and the PostgreSQL
+//!    processes of the batch's database used and the machine's busy share
+//!    over the same span tell whether the cores were the limit.
 //! 2. **PostgreSQL claims/s.** Trivial jobs claimed and finished by 8
 //!    concurrent claimers with the queue's own statements
 //!    (`FOR UPDATE SKIP LOCKED`), the coordination cost of every shard.
@@ -25,7 +26,8 @@
 //! ```
 //!
 //! Settings: `BENCH_STORES` / `BENCH_PRODUCTS` / `BENCH_DAYS` (20 / 30 /
-//! 120), `BENCH_SHARD_SIZE` (25 series per shard), `BENCH_REPS` (3, the
+//! 365: a year, the shortest history a retail model is trained on),
+//! `BENCH_SHARD_SIZE` (25 series per shard), `BENCH_REPS` (3, the
 //! median is reported), `BENCH_MODELS` (`naive,seasonal_naive,regression`),
 //! `BENCH_WORKERS` (`1,2,3`), `BENCH_BATCH_STORE` (`local`; `s3` runs the
 //! batches on the s3s-fs server, `moto` on moto), `BENCH_ARTIFACTS` (200
@@ -127,10 +129,12 @@ fn process_cpu_seconds(pid: &str) -> f64 {
     (ticks(11) + ticks(12)) / clock_ticks()
 }
 
-/// User + system CPU seconds of every `postgres` process so far, by pid
-/// (the server and its backends; the worker pools connect before the
-/// measured span, so its backends exist at both ends).
-fn postgres_cpu_seconds() -> std::collections::HashMap<String, f64> {
+/// User + system CPU seconds so far, by pid, of the `postgres` processes
+/// that work for database `database`: its backends (the worker pools
+/// connect before the measured span, so they exist at both ends) and the
+/// server's own background processes (WAL writer, checkpointer, …), not
+/// the backends of other databases on the same server.
+fn postgres_cpu_seconds(database: &str) -> std::collections::HashMap<String, f64> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return std::collections::HashMap::new();
     };
@@ -141,6 +145,12 @@ fn postgres_cpu_seconds() -> std::collections::HashMap<String, f64> {
         .filter(|pid| {
             std::fs::read_to_string(format!("/proc/{pid}/comm"))
                 .is_ok_and(|comm| comm.trim() == "postgres")
+        })
+        .filter(|pid| {
+            // Backends are titled `postgres: <user> <database> <host>(<port>) …`.
+            let title = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let title = String::from_utf8_lossy(&title);
+            title.contains(database) || !title.contains('(')
         })
         .map(|pid| {
             let seconds = process_cpu_seconds(&pid);
@@ -264,7 +274,9 @@ async fn batch_run(
         .map(|p| process_cpu_seconds(&p.pid()))
         .sum();
     let machine_before = machine_jiffies();
-    let postgres_before = postgres_cpu_seconds();
+    let database_name = database.url.rsplit('/').next().unwrap_or_default();
+    let database_name = database_name.split('?').next().unwrap_or_default();
+    let postgres_before = postgres_cpu_seconds(database_name);
 
     let end = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).expect("date")
         + chrono::Days::new(u64::try_from(days - 1).unwrap_or(0));
@@ -297,7 +309,7 @@ async fn batch_run(
         .map(|p| process_cpu_seconds(&p.pid()))
         .sum();
     let machine_after = machine_jiffies();
-    let postgres_after = postgres_cpu_seconds();
+    let postgres_after = postgres_cpu_seconds(database_name);
     drop(processes);
     let result = job.result.clone().unwrap_or(Value::Null);
     assert_eq!(
@@ -460,11 +472,14 @@ async fn artifact_latency(size: usize, pairs: usize, moto: Option<&MotoServer>) 
     let rust = RustS3::start("capacity").expect("s3s-fs server");
     let s3 = store(&rust.settings("bench"));
     s3.check().await.expect("s3s-fs answers");
-    let rust_median = measured(&s3, &bytes, pairs).await;
-    let (put, get) = rust.times.lock().expect("times").take_medians();
+    write_read_median(&s3, &bytes, 5).await;
+    rust.times.lock().expect("times").take();
+    let rust_median = write_read_median(&s3, &bytes, pairs).await;
+    let ((puts, gets), (put, get)) = rust.times.lock().expect("times").take();
     println!(
         "  s3 on s3s-fs (Rust)     {:>7.3} ms  {:.2}x local  \
-         (server handler medians: PUT {:.3} ms, GET {:.3} ms before the body streams)",
+         ({puts} PUT + {gets} other requests for {pairs} pairs; server handler medians: \
+         PUT {:.3} ms, GET {:.3} ms before the body streams)",
         rust_median * 1e3,
         rust_median / local_median,
         put * 1e3,

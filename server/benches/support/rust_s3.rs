@@ -22,11 +22,13 @@ pub(crate) struct HandlerTimes {
 }
 
 impl HandlerTimes {
-    /// Median handler seconds of PUT and of GET requests, then forgets them.
-    pub(crate) fn take_medians(&mut self) -> (f64, f64) {
+    /// How many PUT and GET (and other) requests were handled, then the
+    /// median handler seconds of each; forgets them.
+    pub(crate) fn take(&mut self) -> ((usize, usize), (f64, f64)) {
+        let counts = (self.put.len(), self.get.len());
         let put = super::median(&mut std::mem::take(&mut self.put));
         let get = super::median(&mut std::mem::take(&mut self.get));
-        (put, get)
+        (counts, (put, get))
     }
 }
 
