@@ -6,16 +6,19 @@
 //!    working directory of its own) on one PostgreSQL database and one
 //!    artifact store, for the baselines and for `regression`. Series/s is
 //!    counted from the batch's first claim to its completion (the database's
-//!    clock); the CPU time the worker processes used and the machine's busy
-//!    share over the same span tell whether the cores were the limit.
+//!    clock); the CPU time the worker processes and the PostgreSQL
+//!    processes of the batch's database used and the machine's busy share
+//!    over the same span tell whether the cores were the limit.
 //! 2. **PostgreSQL claims/s.** Trivial jobs claimed and finished by 8
 //!    concurrent claimers with the queue's own statements
 //!    (`FOR UPDATE SKIP LOCKED`), the coordination cost of every shard.
 //! 3. **Artifact write+read.** `put` then `get` of one model artifact
 //!    (the median size the regression batch wrote) through the artifact
-//!    store on the local filesystem and on the S3 backend (a local
-//!    `moto_server`): median per pair and the S3/local ratio, then S3 writes/s
-//!    with 16 writes in flight.
+//!    store on the local filesystem and on the S3 backend, against two
+//!    S3-compatible servers on this machine: `s3s-fs` (Rust, served in this
+//!    process on a runtime of its own; its handler time per request is
+//!    reported too) and `moto_server` (Python, when on `PATH`): median per
+//!    pair and the S3/local ratio, then S3 writes/s with 16 in flight.
 //!
 //! ```text
 //! cargo bench -p forecastlab-server --bench capacity
@@ -23,12 +26,14 @@
 //! ```
 //!
 //! Settings: `BENCH_STORES` / `BENCH_PRODUCTS` / `BENCH_DAYS` (20 / 30 /
-//! 120), `BENCH_SHARD_SIZE` (25 series per shard), `BENCH_REPS` (3, the
+//! 365: a year, the shortest history a retail model is trained on),
+//! `BENCH_SHARD_SIZE` (25 series per shard), `BENCH_REPS` (3, the
 //! median is reported), `BENCH_MODELS` (`naive,seasonal_naive,regression`),
-//! `BENCH_WORKERS` (`1,2,3`), `BENCH_BATCH_STORE` (`local`, or `s3` to run
-//! the batches on moto too), `BENCH_ARTIFACTS` (200 pairs per backend),
-//! `TEST_POSTGRES_URL` (admin URL of the PostgreSQL server). Needs
-//! `moto_server` (PyPI `moto[server]`) on `PATH` for part 3.
+//! `BENCH_WORKERS` (`1,2,3`), `BENCH_BATCH_STORE` (`local`; `s3` runs the
+//! batches on the s3s-fs server, `moto` on moto), `BENCH_ARTIFACTS` (200
+//! pairs per backend), `TEST_POSTGRES_URL` (admin URL of the PostgreSQL
+//! server). The moto figures need `moto_server` (PyPI `moto[server]`) on
+//! `PATH`; without it they are skipped.
 
 use std::{
     path::Path,
@@ -55,6 +60,8 @@ use serde_json::{json, Value};
 pub mod moto;
 #[path = "../tests/support/postgres.rs"]
 mod postgres;
+#[path = "support/rust_s3.rs"]
+mod rust_s3;
 #[path = "../tests/support/synthetic_sales.rs"]
 mod synthetic_sales;
 #[path = "../tests/support/worker.rs"]
@@ -62,6 +69,7 @@ mod worker;
 
 use moto::MotoServer;
 use postgres::TempDatabase;
+use rust_s3::RustS3;
 use worker::WorkerProcess;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -121,6 +129,49 @@ fn process_cpu_seconds(pid: &str) -> f64 {
     (ticks(11) + ticks(12)) / clock_ticks()
 }
 
+/// User + system CPU seconds so far, by pid, of the `postgres` processes
+/// that work for database `database`: its backends (the worker pools
+/// connect before the measured span, so they exist at both ends) and the
+/// server's own background processes (WAL writer, checkpointer, …), not
+/// the backends of other databases on the same server.
+fn postgres_cpu_seconds(database: &str) -> std::collections::HashMap<String, f64> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return std::collections::HashMap::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim() == "postgres")
+        })
+        .filter(|pid| {
+            // Backends are titled `postgres: <user> <database> <host>(<port>) …`.
+            let title = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let title = String::from_utf8_lossy(&title);
+            title.contains(database) || !title.contains('(')
+        })
+        .map(|pid| {
+            let seconds = process_cpu_seconds(&pid);
+            (pid, seconds)
+        })
+        .collect()
+}
+
+/// CPU seconds the `postgres` processes used between two snapshots
+/// (processes born in between count from zero).
+fn postgres_cpu_between(
+    before: &std::collections::HashMap<String, f64>,
+    after: &std::collections::HashMap<String, f64>,
+) -> f64 {
+    after
+        .iter()
+        .map(|(pid, seconds)| seconds - before.get(pid).copied().unwrap_or(0.0))
+        .filter(|delta| *delta > 0.0)
+        .sum()
+}
+
 /// (busy, total) jiffies of the whole machine.
 fn machine_jiffies() -> (f64, f64) {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
@@ -178,6 +229,7 @@ struct BatchRun {
     series: i64,
     seconds: f64,
     worker_cpu_seconds: f64,
+    postgres_cpu_seconds: f64,
     machine_busy: f64,
     artifact_bytes: Option<i64>,
 }
@@ -222,6 +274,9 @@ async fn batch_run(
         .map(|p| process_cpu_seconds(&p.pid()))
         .sum();
     let machine_before = machine_jiffies();
+    let database_name = database.url.rsplit('/').next().unwrap_or_default();
+    let database_name = database_name.split('?').next().unwrap_or_default();
+    let postgres_before = postgres_cpu_seconds(database_name);
 
     let end = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).expect("date")
         + chrono::Days::new(u64::try_from(days - 1).unwrap_or(0));
@@ -254,6 +309,7 @@ async fn batch_run(
         .map(|p| process_cpu_seconds(&p.pid()))
         .sum();
     let machine_after = machine_jiffies();
+    let postgres_after = postgres_cpu_seconds(database_name);
     drop(processes);
     let result = job.result.clone().unwrap_or(Value::Null);
     assert_eq!(
@@ -285,6 +341,7 @@ async fn batch_run(
         series,
         seconds,
         worker_cpu_seconds: cpu_after - cpu_before,
+        postgres_cpu_seconds: postgres_cpu_between(&postgres_before, &postgres_after),
         machine_busy: if total > 0.0 { busy / total } else { 0.0 },
         artifact_bytes,
     }
@@ -389,10 +446,74 @@ fn main() {
     runtime.block_on(bench());
 }
 
+/// Median write+read seconds of `store`, after a short warm-up.
+async fn measured(store: &ArtifactStore, bytes: &Bytes, pairs: usize) -> f64 {
+    write_read_median(store, bytes, 5).await;
+    write_read_median(store, bytes, pairs).await
+}
+
+/// Part 3: artifact write+read on the local filesystem and through the S3
+/// backend against s3s-fs and (when on `PATH`) moto.
+async fn artifact_latency(size: usize, pairs: usize, moto: Option<&MotoServer>) {
+    let bytes = Bytes::from((0..size).map(|i| (i * 31 % 251) as u8).collect::<Vec<u8>>());
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = |extra: &[(String, String)]| {
+        let vars = state_vars("sqlite://unused", dir.path(), extra);
+        ArtifactStore::from_settings(&settings(&vars)).expect("artifact store")
+    };
+    let local = store(&[]);
+    let local_median = measured(&local, &bytes, pairs).await;
+    println!(
+        "\nartifact write+read ({size} bytes, median of {pairs} put+get pairs):\n  \
+         local filesystem        {:>7.3} ms",
+        local_median * 1e3
+    );
+
+    let rust = RustS3::start("capacity").expect("s3s-fs server");
+    let s3 = store(&rust.settings("bench"));
+    s3.check().await.expect("s3s-fs answers");
+    write_read_median(&s3, &bytes, 5).await;
+    rust.times.lock().expect("times").take();
+    let rust_median = write_read_median(&s3, &bytes, pairs).await;
+    let ((puts, gets), (put, get)) = rust.times.lock().expect("times").take();
+    println!(
+        "  s3 on s3s-fs (Rust)     {:>7.3} ms  {:.2}x local  \
+         ({puts} PUT + {gets} other requests for {pairs} pairs; server handler medians: \
+         PUT {:.3} ms, GET {:.3} ms before the body streams)",
+        rust_median * 1e3,
+        rust_median / local_median,
+        put * 1e3,
+        get * 1e3
+    );
+    let rust_writes = writes_per_second(&s3, &bytes, 1000).await;
+    let moto_figures = match moto {
+        Some(moto) => {
+            let s3 = store(&moto.settings("bench"));
+            s3.check().await.expect("moto answers");
+            let median = measured(&s3, &bytes, pairs).await;
+            println!(
+                "  s3 on moto_server (Py)  {:>7.3} ms  {:.2}x local",
+                median * 1e3,
+                median / local_median
+            );
+            Some(writes_per_second(&s3, &bytes, 1000).await)
+        }
+        None => {
+            println!("  s3 on moto_server: skipped (moto_server is not on PATH)");
+            None
+        }
+    };
+    print!("s3 writes/s, 16 in flight: s3s-fs {rust_writes:.0}");
+    match moto_figures {
+        Some(writes) => println!(", moto {writes:.0}"),
+        None => println!(),
+    }
+}
+
 async fn bench() {
     let stores: i64 = env_or("BENCH_STORES", 20);
     let products: i64 = env_or("BENCH_PRODUCTS", 30);
-    let days: i64 = env_or("BENCH_DAYS", 120);
+    let days: i64 = env_or("BENCH_DAYS", 365);
     let shard_size: usize = env_or("BENCH_SHARD_SIZE", 25);
     let reps: usize = env_or("BENCH_REPS", 3).max(1);
     let pairs: usize = env_or("BENCH_ARTIFACTS", 200).max(1);
@@ -402,34 +523,42 @@ async fn bench() {
         .filter_map(|w| w.parse().ok())
         .collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let batch_on_s3 = std::env::var("BENCH_BATCH_STORE").is_ok_and(|v| v == "s3");
+    let batch_store_name = std::env::var("BENCH_BATCH_STORE").unwrap_or_else(|_| "local".into());
     let moto = MotoServer::start("capacity").await.ok();
-    let batch_store: Vec<(String, String)> = match (&moto, batch_on_s3) {
-        (Some(moto), true) => moto.settings("batch"),
-        (None, true) => panic!("BENCH_BATCH_STORE=s3 needs moto_server on PATH"),
+    let rust = (batch_store_name == "s3").then(|| RustS3::start("batch").expect("s3s-fs server"));
+    let batch_store: Vec<(String, String)> = match (batch_store_name.as_str(), &moto, &rust) {
+        ("s3", _, Some(rust)) => rust.settings("batch"),
+        ("moto", Some(moto), _) => moto.settings("batch"),
+        ("moto", None, _) => panic!("BENCH_BATCH_STORE=moto needs moto_server on PATH"),
         _ => Vec::new(),
     };
     println!(
         "capacity: {} series ({stores} stores x {products} products, {days} days), \
-         {shard_size} series/shard, {reps} rep(s), {cores} cores, batch store {}, \
+         {shard_size} series/shard, {reps} rep(s), {cores} cores, batch store {batch_store_name}, \
          load average at start {}",
         stores * products,
-        if batch_on_s3 { "s3 (moto)" } else { "local" },
         load_average()
     );
 
     // 1. Batch throughput.
     println!(
-        "\n{:<16} {:>7} {:>10} {:>9} {:>10} {:>12} {:>13}",
-        "model", "workers", "series/s", "vs 1", "ideal", "worker cores", "machine busy"
+        "\n{:<16} {:>7} {:>10} {:>7} {:>7} {:>12} {:>8} {:>13} {:>13}",
+        "model",
+        "workers",
+        "series/s",
+        "vs 1",
+        "ideal",
+        "worker cores",
+        "pg cores",
+        "worker ms/s.",
+        "machine busy"
     );
     let mut artifact_bytes = None;
     for model in &models {
         let mut base = None;
         for &workers in &worker_counts {
-            let mut rates = Vec::new();
-            let mut cores_busy = Vec::new();
-            let mut machine = Vec::new();
+            let (mut rates, mut worker_cores, mut pg_cores, mut machine, mut per_series) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for _ in 0..reps {
                 let run = batch_run(
                     model,
@@ -440,7 +569,9 @@ async fn bench() {
                 )
                 .await;
                 rates.push(run.series as f64 / run.seconds);
-                cores_busy.push(run.worker_cpu_seconds / run.seconds);
+                worker_cores.push(run.worker_cpu_seconds / run.seconds);
+                pg_cores.push(run.postgres_cpu_seconds / run.seconds);
+                per_series.push(run.worker_cpu_seconds / run.series as f64);
                 machine.push(run.machine_busy);
                 if model == "regression" || artifact_bytes.is_none() {
                     artifact_bytes = run.artifact_bytes.or(artifact_bytes);
@@ -452,9 +583,12 @@ async fn bench() {
             let first = worker_counts.first().copied().unwrap_or(1).min(cores);
             let ideal = workers.min(cores) as f64 / first as f64;
             println!(
-                "{model:<16} {workers:>7} {rate:>10.1} {:>8.2}x {ideal:>9.2}x {:>12.2} {:>12.0}%",
+                "{model:<16} {workers:>7} {rate:>10.1} {:>6.2}x {ideal:>6.2}x {:>12.2} {:>8.2} \
+                 {:>13.1} {:>12.0}%",
                 rate / base_rate,
-                median(&mut cores_busy),
+                median(&mut worker_cores),
+                median(&mut pg_cores),
+                median(&mut per_series) * 1e3,
                 median(&mut machine) * 100.0
             );
         }
@@ -466,30 +600,6 @@ async fn bench() {
 
     // 3. Artifact write+read, local vs S3.
     let size = usize::try_from(artifact_bytes.unwrap_or(16_384)).unwrap_or(16_384);
-    let bytes = Bytes::from((0..size).map(|i| (i * 31 % 251) as u8).collect::<Vec<u8>>());
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let local_vars = state_vars("sqlite://unused", dir.path(), &[]);
-    let local = ArtifactStore::from_settings(&settings(&local_vars)).expect("local store");
-    let Some(moto) = moto else {
-        println!("\nartifact write+read: skipped (moto_server is not on PATH)");
-        return;
-    };
-    let s3_vars = state_vars("sqlite://unused", dir.path(), &moto.settings("bench"));
-    let s3 = ArtifactStore::from_settings(&settings(&s3_vars)).expect("s3 store");
-    s3.check().await.expect("moto answers");
-    // Warm both (connection pool, directories).
-    write_read_median(&local, &bytes, 5).await;
-    write_read_median(&s3, &bytes, 5).await;
-    let local_median = write_read_median(&local, &bytes, pairs).await;
-    let s3_median = write_read_median(&s3, &bytes, pairs).await;
-    println!(
-        "\nartifact write+read ({size} bytes, {pairs} pairs): local {:.3} ms, \
-         s3 (moto) {:.3} ms, ratio {:.2}x",
-        local_median * 1e3,
-        s3_median * 1e3,
-        s3_median / local_median
-    );
-    let s3_writes = writes_per_second(&s3, &bytes, 1000).await;
-    println!("s3 (moto) writes/s, 16 in flight: {s3_writes:.0}");
+    artifact_latency(size, pairs, moto.as_ref()).await;
     println!("load average at end {}", load_average());
 }

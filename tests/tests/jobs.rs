@@ -253,6 +253,21 @@ async fn batch_job_registers_every_series(backend: Backend) {
         let run = run.assert_ok();
         assert_eq!(run["status"], "success");
         assert_eq!(run["store_id"], entry["store_id"]);
+        // Registered once trained and copied: the copy is under the run's
+        // id, and the run started before it completed.
+        assert_eq!(run["runtime_info"]["job_id"], job["job_id"]);
+        assert_eq!(
+            run["artifact_uri"],
+            format!(
+                "runs/{}/model_{}.flmodel",
+                entry["run_id"].as_str().unwrap(),
+                entry["artifact_key"].as_str().unwrap()
+            )
+        );
+        assert!(
+            time(&run["started_at"]) <= time(&run["completed_at"]),
+            "{run}"
+        );
         assert!(run["metrics"]["mae"].as_f64().unwrap() >= 0.0);
         assert_eq!(run["metrics"]["n_observations"], 70);
         let verify = app
@@ -276,6 +291,10 @@ async fn batch_job_registers_every_series(backend: Backend) {
     let job = wait_for(&app, job["job_id"].as_str().unwrap(), finished).await;
     assert_eq!(job["result"]["series_total"], 2, "{job}");
     assert_eq!(app.count("SELECT COUNT(*) FROM model_run").await, 8);
+}
+
+fn time(value: &Value) -> chrono::DateTime<chrono::Utc> {
+    value.as_str().unwrap().parse().unwrap()
 }
 
 /// Feature-aware models (here the always-on `regression`) work in every

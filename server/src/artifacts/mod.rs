@@ -104,11 +104,32 @@ impl Area {
     }
 }
 
+/// The one bucket both areas of an S3 store live in, for copies that stay
+/// on the server.
+#[derive(Debug, Clone)]
+struct Bucket {
+    store: Arc<dyn ObjectStore>,
+    /// The path parts of `prefix` in `s3://bucket/prefix`.
+    prefix: Vec<String>,
+}
+
+impl Bucket {
+    /// The bucket path of `parts` inside area `area`.
+    fn path(&self, area: &str, parts: impl IntoIterator<Item = String>) -> ObjectPath {
+        let mut all = self.prefix.clone();
+        all.push(area.to_owned());
+        all.extend(parts);
+        ObjectPath::from_iter(all)
+    }
+}
+
 /// The artifact store every slice reads and writes model artifacts through.
 #[derive(Debug, Clone)]
 pub struct ArtifactStore {
     models: Area,
     registry: Area,
+    /// Set for an object store: both areas are prefixes of this bucket.
+    bucket: Option<Bucket>,
     location: String,
 }
 
@@ -125,6 +146,7 @@ impl ArtifactStore {
                     settings.forecast_model_artifacts_dir.display(),
                     settings.registry_artifact_root.display()
                 ),
+                bucket: None,
             }),
             Some(url) => {
                 let mut builder = AmazonS3Builder::from_env();
@@ -176,6 +198,12 @@ impl ArtifactStore {
                 .build()
                 .with_context(|| format!("cannot configure the artifact store {url}"))?,
         );
+        Ok(Self::in_bucket(base, bucket, prefix, url))
+    }
+
+    /// A store whose two areas are `prefix/models` and `prefix/registry` of
+    /// `base` (the bucket `bucket`); `url` names it in logs and errors.
+    fn in_bucket(base: Arc<dyn ObjectStore>, bucket: &str, prefix: Vec<String>, url: &str) -> Self {
         let base_url = prefix.iter().fold(format!("s3://{bucket}"), |url, part| {
             format!("{url}/{part}")
         });
@@ -190,11 +218,15 @@ impl ArtifactStore {
                 root: Root::Remote(format!("{base_url}/{name}")),
             }
         };
-        Ok(Self {
+        Self {
             models: area("models"),
             registry: area("registry"),
+            bucket: Some(Bucket {
+                store: Arc::clone(&base),
+                prefix,
+            }),
             location: url.to_owned(),
-        })
+        }
     }
 
     /// Checks the store answers (the bucket exists and the credentials are
@@ -291,9 +323,26 @@ impl ArtifactStore {
         key: &str,
         uri: String,
     ) -> Result<(String, String, u64), StorageError> {
-        let bytes = self.get_model(key, key).await?;
         let location = self.registry.resolve(&uri)?;
-        self.registry.put(&location, bytes).await?;
+        match &self.bucket {
+            // Both areas are in one bucket: the server copies the object
+            // (one request, the bytes never travel through this process).
+            Some(bucket) => {
+                let from = bucket.path("models", [artifact::file_name(key)]);
+                let to = bucket.path("registry", location.parts().map(|p| p.as_ref().to_owned()));
+                match bucket.store.copy(&from, &to).await {
+                    Ok(()) => {}
+                    Err(object_store::Error::NotFound { .. }) => {
+                        return Err(StorageError::NotFound(key.to_owned()))
+                    }
+                    Err(error) => return Err(StorageError::Store(error.to_string())),
+                }
+            }
+            None => {
+                let bytes = self.get_model(key, key).await?;
+                self.registry.put(&location, bytes).await?;
+            }
+        }
         let (hash, size) = self.hash_registry(&uri).await?;
         Ok((uri, hash, size))
     }
@@ -393,6 +442,39 @@ mod tests {
             store.model_key("s3://other/models/model_0123456789ab.flmodel"),
             Err(ModelPathError::Outside)
         );
+    }
+
+    #[tokio::test]
+    async fn a_bucket_copies_into_the_registry_on_the_server() {
+        let bucket = Arc::new(object_store::memory::InMemory::new());
+        let base: Arc<dyn ObjectStore> = bucket.clone();
+        let store = ArtifactStore::in_bucket(base, "b", vec!["p".into()], "s3://b/p");
+        let key = "0123456789ab";
+        store
+            .put_model(key, Bytes::from_static(b"hello"))
+            .await
+            .unwrap();
+        let (uri, hash, size) = store.copy_to_registry(key, "r1").await.unwrap();
+        assert_eq!(uri, "runs/r1/model_0123456789ab.flmodel");
+        assert_eq!((hash.as_str(), size), (sha256_hex(b"hello").as_str(), 5));
+        // Both objects sit in the bucket under the prefix.
+        for path in [
+            "p/models/model_0123456789ab.flmodel",
+            "p/registry/runs/r1/model_0123456789ab.flmodel",
+        ] {
+            let stored = bucket.get(&ObjectPath::from(path)).await.unwrap();
+            assert_eq!(stored.bytes().await.unwrap().as_ref(), b"hello", "{path}");
+        }
+        assert!(matches!(
+            store.copy_to_registry("ba9876543210", "r2").await,
+            Err(StorageError::NotFound(_))
+        ));
+        assert!(matches!(
+            store
+                .copy_to_registry_as(key, "../models/x".to_owned())
+                .await,
+            Err(StorageError::Traversal(_))
+        ));
     }
 
     #[tokio::test]

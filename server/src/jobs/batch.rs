@@ -21,7 +21,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
 use forecastlab_core::{taxonomy::InputKind, SeriesKey};
 use futures::{stream, StreamExt, TryStreamExt};
 use serde_json::{json, Map, Value};
@@ -296,20 +296,23 @@ pub async fn run(ctx: JobContext, params: BatchParams, raw: &Value) -> Result<Va
             feature_frame_version: params.feature_frame_version,
             feature_groups: params.feature_groups.clone(),
         };
-        async move { (key, forecasting::train(&state, request).await) }
+        async move {
+            let started_at = Utc::now();
+            (key, started_at, forecasting::train(&state, request).await)
+        }
     }))
     .buffer_unordered(concurrency);
 
     let mut failed = 0usize;
-    while let Some((key, trained)) = trainings.next().await {
+    while let Some((key, started_at, trained)) = trainings.next().await {
         ctx.checkpoint()?;
         let extras = train::run_extras(ctx.job_id(), params.feature_frame_version);
-        let run_id =
-            train::start_run(&state, registration.name, &config, key, start, end, extras).await?;
+        let run =
+            train::prepare_run(&state, registration.name, &config, key, start, end, extras).await?;
         let mut entry = json!({
             "store_id": key.store_id,
             "product_id": key.product_id,
-            "run_id": run_id,
+            "run_id": run.run_id,
         });
         match trained {
             Ok(trained) => {
@@ -320,16 +323,18 @@ pub async fn run(ctx: JobContext, params: BatchParams, raw: &Value) -> Result<Va
                     Some(Err(reason)) => entry["backtest_skipped"] = json!(reason),
                     _ => {}
                 }
-                // A registry copy that fails leaves the run failed; the
-                // shard fails with it (the store, or the database, is gone).
-                if let Err(problem) =
-                    train::finish_run(&state, &run_id, &trained.artifact_key, metrics.clone()).await
-                {
-                    let problem = train::store_outage(&state, &problem)
-                        .await
-                        .unwrap_or(problem);
-                    return Err(problem.into());
-                }
+                // The run is registered `success` only once its registry
+                // copy is written and hashed; a copy that fails registers
+                // it failed and fails the shard (the store, or the
+                // database, is gone).
+                train::record_trained(
+                    &state,
+                    &run,
+                    started_at,
+                    &trained.artifact_key,
+                    metrics.clone(),
+                )
+                .await?;
                 succeeded += 1;
                 entry["status"] = json!("success");
                 entry["artifact_key"] = json!(trained.artifact_key);
@@ -339,10 +344,10 @@ pub async fn run(ctx: JobContext, params: BatchParams, raw: &Value) -> Result<Va
             // batch) rather than every remaining series one by one.
             Err(problem) => {
                 if let Some(outage) = train::store_outage(&state, &problem).await {
-                    train::fail_run(&state, &run_id, &outage.detail).await;
+                    train::record_failed(&state, &run, started_at, &outage.detail).await;
                     return Err(outage.into());
                 }
-                train::fail_run(&state, &run_id, &problem.detail).await;
+                train::record_failed(&state, &run, started_at, &problem.detail).await;
                 failed += 1;
                 entry["status"] = json!("failed");
                 entry["error"] = json!(problem.detail);

@@ -1,8 +1,10 @@
-//! Registering the model runs of jobs through the registry slice
-//! (pending → running → success / failed).
+//! Registering the model runs of jobs through the registry slice: a train
+//! job's run goes pending → running → success / failed; a batch registers
+//! each series' run once its training ended, in its final state (one
+//! insert: [`record_trained`], [`record_failed`]).
 
 use axum::http::StatusCode;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use forecastlab_core::SeriesKey;
 use serde_json::{Map, Value};
 
@@ -10,7 +12,7 @@ use super::context::{JobContext, JobFailure};
 use crate::{
     features::registry::{
         schemas::{RunCreate, RunStatus, RunUpdate},
-        service as registry,
+        service::{self as registry, FinishedRun, PreparedRun},
     },
     problem::Problem,
     state::AppState,
@@ -24,6 +26,28 @@ pub fn run_extras(job_id: &str, feature_frame_version: i64) -> Map<String, Value
     extras
 }
 
+fn run_create(
+    model_type: &str,
+    config: &Value,
+    key: SeriesKey,
+    start: NaiveDate,
+    end: NaiveDate,
+    extras: Map<String, Value>,
+) -> RunCreate {
+    RunCreate {
+        model_type: model_type.to_owned(),
+        model_config: config.as_object().cloned().unwrap_or_default(),
+        feature_config: None,
+        data_window_start: start,
+        data_window_end: end,
+        store_id: key.store_id,
+        product_id: key.product_id,
+        agent_context: None,
+        git_sha: None,
+        runtime_info_extras: Some(extras),
+    }
+}
+
 /// Registers a `pending` run for a training and moves it to `running`.
 pub async fn start_run(
     state: &AppState,
@@ -34,24 +58,87 @@ pub async fn start_run(
     end: NaiveDate,
     extras: Map<String, Value>,
 ) -> Result<String, Problem> {
-    let run = registry::create_run(
-        state,
-        RunCreate {
-            model_type: model_type.to_owned(),
-            model_config: config.as_object().cloned().unwrap_or_default(),
-            feature_config: None,
-            data_window_start: start,
-            data_window_end: end,
-            store_id: key.store_id,
-            product_id: key.product_id,
-            agent_context: None,
-            git_sha: None,
-            runtime_info_extras: Some(extras),
-        },
-    )
-    .await?;
+    let request = run_create(model_type, config, key, start, end, extras);
+    let run = registry::create_run(state, request).await?;
     set_status(state, &run.run_id, RunStatus::Running, None).await?;
     Ok(run.run_id)
+}
+
+/// The run of a batch's series, prepared (id, duplicate policy) but not
+/// yet written: [`record_trained`] or [`record_failed`] registers it.
+pub async fn prepare_run(
+    state: &AppState,
+    model_type: &str,
+    config: &Value,
+    key: SeriesKey,
+    start: NaiveDate,
+    end: NaiveDate,
+    extras: Map<String, Value>,
+) -> Result<PreparedRun, Problem> {
+    registry::prepare_run(
+        state,
+        run_create(model_type, config, key, start, end, extras),
+    )
+    .await
+}
+
+/// Copies the artifact `artifact_key` into the registry under the run's id,
+/// then registers the run `success` with its metrics and the copy's
+/// SHA-256 and size (read back from the store). A copy that fails
+/// registers the run `failed`, naming the store when it is unreachable, and
+/// returns the problem (a 502 `ARTIFACT_STORE_UNAVAILABLE` then). Returns
+/// the registry URI.
+pub async fn record_trained(
+    state: &AppState,
+    run: &PreparedRun,
+    started_at: DateTime<Utc>,
+    artifact_key: &str,
+    metrics: Map<String, Value>,
+) -> Result<String, Problem> {
+    let (uri, hash, size) = match state
+        .artifacts
+        .copy_to_registry(artifact_key, &run.run_id)
+        .await
+    {
+        Ok(copied) => copied,
+        Err(error) => {
+            let problem = Problem::internal(format!(
+                "Cannot store the artifact in the registry: {error}"
+            ));
+            let problem = store_outage(state, &problem).await.unwrap_or(problem);
+            record_failed(state, run, started_at, &problem.detail).await;
+            return Err(problem);
+        }
+    };
+    let outcome = FinishedRun {
+        status: RunStatus::Success,
+        started_at,
+        metrics: Some(metrics),
+        artifact: Some((uri.clone(), hash, i64::try_from(size).unwrap_or(i64::MAX))),
+        error_message: None,
+    };
+    registry::record_finished_run(state, run, &outcome).await?;
+    Ok(uri)
+}
+
+/// Registers the run `failed` with `message` (best effort, as
+/// [`fail_run`]).
+pub async fn record_failed(
+    state: &AppState,
+    run: &PreparedRun,
+    started_at: DateTime<Utc>,
+    message: &str,
+) {
+    let outcome = FinishedRun {
+        status: RunStatus::Failed,
+        started_at,
+        metrics: None,
+        artifact: None,
+        error_message: Some(message.chars().take(2000).collect()),
+    };
+    if let Err(error) = registry::record_finished_run(state, run, &outcome).await {
+        tracing::warn!(run_id = %run.run_id, %error, "could not register the failed model run");
+    }
 }
 
 /// Continues with the run of an earlier attempt when it is still open,

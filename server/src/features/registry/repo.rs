@@ -98,16 +98,35 @@ pub(crate) struct NewRun<'a> {
     pub(crate) runtime_info: &'a Value,
     pub(crate) agent_context: Option<&'a Value>,
     pub(crate) git_sha: Option<&'a str>,
+    /// Set for a run registered in its final state; `None` inserts it
+    /// `pending`.
+    pub(crate) ended: Option<Ended<'a>>,
+}
+
+/// The final state of a run inserted after its work ended.
+#[derive(Debug)]
+pub(crate) struct Ended<'a> {
+    pub(crate) status: RunStatus,
+    pub(crate) started_at: DateTime<Utc>,
+    pub(crate) metrics: Option<&'a Value>,
+    /// `(uri, sha256, size)`.
+    pub(crate) artifact: Option<(&'a str, &'a str, i64)>,
+    pub(crate) error_message: Option<&'a str>,
 }
 
 pub(crate) async fn insert_run(db: &Db, run: &NewRun<'_>) -> Result<(), sqlx::Error> {
     let now = Utc::now();
+    let ended = run.ended.as_ref();
+    let status = ended.map_or(RunStatus::Pending, |e| e.status);
+    let artifact = ended.and_then(|e| e.artifact);
     with_db!(db, pool => {
         sqlx::query(
             "INSERT INTO model_run (run_id, status, model_type, model_config, feature_config, \
              config_hash, data_window_start, data_window_end, store_id, product_id, runtime_info, \
-             agent_context, git_sha, created_at, updated_at) \
-             VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+             agent_context, git_sha, created_at, updated_at, metrics, artifact_uri, artifact_hash, \
+             artifact_size_bytes, error_message, started_at, completed_at) \
+             VALUES ($1, $14, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $15, $16, \
+             $17, $18, $19, $20, $21)",
         )
         .bind(run.run_id)
         .bind(run.model_type)
@@ -122,6 +141,14 @@ pub(crate) async fn insert_run(db: &Db, run: &NewRun<'_>) -> Result<(), sqlx::Er
         .bind(run.agent_context.map(Json))
         .bind(run.git_sha)
         .bind(now)
+        .bind(status.as_str())
+        .bind(ended.and_then(|e| e.metrics).map(Json))
+        .bind(artifact.map(|(uri, _, _)| uri))
+        .bind(artifact.map(|(_, hash, _)| hash))
+        .bind(artifact.map(|(_, _, size)| size))
+        .bind(ended.and_then(|e| e.error_message))
+        .bind(ended.map(|e| e.started_at))
+        .bind(ended.map(|_| now))
         .execute(pool)
         .await
         .map(|_| ())

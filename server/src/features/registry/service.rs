@@ -1,13 +1,16 @@
 //! Registry behaviour: creating runs (config hash, runtime info, duplicate
 //! policy), lifecycle transitions, verification, aliases and comparison.
 //! The jobs slice calls [`create_run`] and [`update_run`] so every trained
-//! model lands here.
+//! model lands here; batch jobs, which register a series' run once it is
+//! trained and copied, use [`prepare_run`] and [`record_finished_run`]
+//! (one insert per run).
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use super::{
     hash,
-    repo::{self, Audit, NewRun, RunChanges, RunFilter},
+    repo::{self, Audit, Ended, NewRun, RunChanges, RunFilter},
     schemas::{
         AliasCreate, AliasHistoryResponse, AliasResponse, CompareResponse, RunCreate, RunListQuery,
         RunListResponse, RunResponse, RunStatus, RunUpdate, VerifyResponse,
@@ -54,12 +57,40 @@ fn frame_version(runtime_info: Option<&Value>) -> i64 {
         .unwrap_or(1)
 }
 
-/// Registers a new `pending` run, applying the duplicate policy.
-pub async fn create_run(state: &AppState, request: RunCreate) -> Result<RunResponse, Problem> {
-    let model_config = Value::Object(request.model_config);
+/// A run about to be registered: its id, canonical config, hash and
+/// runtime info, the duplicate policy already applied.
+#[derive(Debug)]
+pub struct PreparedRun {
+    /// The run id it will be stored under.
+    pub run_id: String,
+    request: RunCreate,
+    model_config: Value,
+    config_hash: String,
+    runtime_info: Value,
+}
+
+/// How a run registered after the fact ended (see [`record_finished_run`]).
+#[derive(Debug)]
+pub struct FinishedRun {
+    /// `success` or `failed`.
+    pub status: RunStatus,
+    /// When its work began.
+    pub started_at: DateTime<Utc>,
+    /// Its metrics.
+    pub metrics: Option<Map<String, Value>>,
+    /// `(uri, sha256, size)` of its registry copy (success).
+    pub artifact: Option<(String, String, i64)>,
+    /// Why it failed.
+    pub error_message: Option<String>,
+}
+
+/// Gives a new run its id, config hash and runtime info and applies the
+/// duplicate policy (`deny` → 409); nothing is written yet.
+pub async fn prepare_run(state: &AppState, mut request: RunCreate) -> Result<PreparedRun, Problem> {
+    let model_config = Value::Object(std::mem::take(&mut request.model_config));
     let config_hash = hash::config_hash(&model_config);
     let mut runtime_info = captured_runtime_info();
-    if let Some(extras) = request.runtime_info_extras {
+    if let Some(extras) = request.runtime_info_extras.take() {
         runtime_info.extend(extras);
     }
     let runtime_info = Value::Object(runtime_info);
@@ -91,30 +122,88 @@ pub async fn create_run(state: &AppState, request: RunCreate) -> Result<RunRespo
             tracing::warn!(existing_run_id = %existing, config_hash, "duplicate model run registered");
         }
     }
-    let run_id = new_id();
-    let feature_config = request.feature_config.map(Value::Object);
+    Ok(PreparedRun {
+        run_id: new_id(),
+        request,
+        model_config,
+        config_hash,
+        runtime_info,
+    })
+}
+
+async fn insert_prepared(
+    state: &AppState,
+    run: &PreparedRun,
+    outcome: Option<&FinishedRun>,
+) -> Result<(), Problem> {
+    let request = &run.request;
+    let feature_config = request.feature_config.clone().map(Value::Object);
     let agent_context = request
         .agent_context
+        .as_ref()
         .map(|context| serde_json::to_value(context).unwrap_or(Value::Null));
+    let metrics = outcome.and_then(|o| o.metrics.clone()).map(Value::Object);
+    let ended = outcome.map(|outcome| Ended {
+        status: outcome.status,
+        started_at: outcome.started_at,
+        metrics: metrics.as_ref(),
+        artifact: outcome
+            .artifact
+            .as_ref()
+            .map(|(uri, hash, size)| (uri.as_str(), hash.as_str(), *size)),
+        error_message: outcome.error_message.as_deref(),
+    });
     repo::insert_run(
         &state.db,
         &NewRun {
-            run_id: &run_id,
+            run_id: &run.run_id,
             model_type: &request.model_type,
-            model_config: &model_config,
+            model_config: &run.model_config,
             feature_config: feature_config.as_ref(),
-            config_hash: &config_hash,
+            config_hash: &run.config_hash,
             data_window_start: request.data_window_start,
             data_window_end: request.data_window_end,
             store_id: request.store_id,
             product_id: request.product_id,
-            runtime_info: &runtime_info,
+            runtime_info: &run.runtime_info,
             agent_context: agent_context.as_ref(),
             git_sha: request.git_sha.as_deref(),
+            ended,
         },
     )
     .await?;
-    get_run(state, &run_id).await
+    Ok(())
+}
+
+/// Registers a new `pending` run, applying the duplicate policy.
+pub async fn create_run(state: &AppState, request: RunCreate) -> Result<RunResponse, Problem> {
+    let run = prepare_run(state, request).await?;
+    insert_prepared(state, &run, None).await?;
+    get_run(state, &run.run_id).await
+}
+
+/// Registers a run whose work is already over, in its final state
+/// (`success` with its registry copy, or `failed`), with one insert and no
+/// read-back: what batch jobs record once a series is trained and its
+/// artifact copied and hashed. A status other than success or failed is
+/// a 400.
+pub async fn record_finished_run(
+    state: &AppState,
+    run: &PreparedRun,
+    outcome: &FinishedRun,
+) -> Result<(), Problem> {
+    let valid = match outcome.status {
+        RunStatus::Success => outcome.artifact.is_some(),
+        RunStatus::Failed => true,
+        _ => false,
+    };
+    if !valid {
+        return Err(Problem::bad_request(format!(
+            "A finished run is success with its artifact or failed, not {}",
+            outcome.status.as_str()
+        )));
+    }
+    insert_prepared(state, run, Some(outcome)).await
 }
 
 /// One run or 404.
