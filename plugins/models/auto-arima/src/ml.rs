@@ -224,64 +224,62 @@ pub fn stationary_covariance(phi: &[f64], theta: &[f64]) -> Option<Vec<f64>> {
 
 /// Runs the Kalman filter of the ARMA `phi`, `theta` over the centred
 /// series `x` from the stationary start (R's `ARIMA_Like`). Once the
-/// filtered covariance vanishes (`|Pᵢⱼ| < 1e-11`) the steady-state steps
-/// need the state only. `None` when `P₀` cannot be computed or an
-/// innovation variance is not positive.
+/// filtered covariance vanishes (every diagonal entry below 1e-11, which
+/// bounds the others as the matrix is positive semi-definite) the
+/// steady-state steps need the state only. `None` when `P₀` cannot be
+/// computed or an innovation variance is not positive.
 pub fn kalman(x: &[f64], phi: &[f64], theta: &[f64]) -> Option<Filtered> {
     let r = state_dimension(phi, theta);
-    let p = phi.len();
     let mut pm = stationary_covariance(phi, theta)?;
-    // R = (1, θ₁ … θ_{r−1}).
-    let rv: Vec<f64> = (0..r)
-        .map(|i| {
-            if i == 0 {
-                1.0
-            } else {
-                theta.get(i - 1).copied().unwrap_or(0.0)
-            }
-        })
-        .collect();
+    // φ padded to r, and R = (1, θ₁ … θ_{r−1}).
+    let mut phi_r = vec![0.0; r];
+    phi_r[..phi.len()].copy_from_slice(phi);
+    let mut rv = vec![0.0; r];
+    rv[0] = 1.0;
+    rv[1..=theta.len()].copy_from_slice(theta);
     let mut a = vec![0.0; r];
     let mut anew = vec![0.0; r];
     let mut pnew = vec![0.0; r * r];
+    let mut c = vec![0.0; r];
     let (mut ssq, mut sumlog) = (0.0, 0.0);
     let mut steady = false;
     for (t, value) in x.iter().enumerate() {
         // Predict: anew = T·a.
+        let first = a[0];
         for i in 0..r {
             let shifted = if i + 1 < r { a[i + 1] } else { 0.0 };
-            anew[i] = shifted + if i < p { phi[i] * a[0] } else { 0.0 };
+            anew[i] = shifted + phi_r[i] * first;
         }
         let v = value - anew[0];
         if steady {
             // P = 0, so Pnew = R·Rᵀ, F = 1 and the gain is R.
             ssq += v * v;
-            for i in 0..r {
-                a[i] = anew[i] + rv[i] * v;
+            for ((ai, ni), ri) in a.iter_mut().zip(&anew).zip(&rv) {
+                *ai = ni + ri * v;
             }
             continue;
         }
         if t == 0 {
             pnew.copy_from_slice(&pm);
         } else {
-            // Pnew = T·P·Tᵀ + R·Rᵀ, using the companion structure of T.
+            // Pnew = T·P·Tᵀ + R·Rᵀ with T = [φ | shift]: the shifted P plus
+            // φ·cᵀ + c·φᵀ + R·Rᵀ, where cⱼ = P[j+1][0] + ½·φⱼ·P[0][0].
             let p00 = pm[0];
+            for j in 0..r {
+                let below = if j + 1 < r { pm[(j + 1) * r] } else { 0.0 };
+                c[j] = below + 0.5 * phi_r[j] * p00;
+            }
             for i in 0..r {
-                let phi_i = if i < p { phi[i] } else { 0.0 };
-                for j in i..r {
-                    let phi_j = if j < p { phi[j] } else { 0.0 };
-                    let mut tmp = rv[i] * rv[j] + phi_i * phi_j * p00;
-                    if i + 1 < r && j + 1 < r {
-                        tmp += pm[(i + 1) * r + j + 1];
-                    }
-                    if j + 1 < r {
-                        tmp += phi_i * pm[j + 1];
-                    }
-                    if i + 1 < r {
-                        tmp += phi_j * pm[i + 1];
-                    }
-                    pnew[i * r + j] = tmp;
-                    pnew[j * r + i] = tmp;
+                let row = &mut pnew[i * r..(i + 1) * r];
+                if i + 1 < r {
+                    row[..r - 1].copy_from_slice(&pm[(i + 1) * r + 1..(i + 2) * r]);
+                    row[r - 1] = 0.0;
+                } else {
+                    row.fill(0.0);
+                }
+                let (fi, ci, ri) = (phi_r[i], c[i], rv[i]);
+                for (((cell, fj), cj), rj) in row.iter_mut().zip(&phi_r).zip(&c).zip(&rv) {
+                    *cell += fi * cj + ci * fj + ri * rj;
                 }
             }
         }
@@ -291,14 +289,17 @@ pub fn kalman(x: &[f64], phi: &[f64], theta: &[f64]) -> Option<Filtered> {
         }
         ssq += v * v / gain;
         sumlog += gain.ln();
+        let step = v / gain;
         let mut largest = 0.0_f64;
         for i in 0..r {
-            a[i] = anew[i] + pnew[i] * v / gain;
-            for j in 0..r {
-                let entry = pnew[i * r + j] - pnew[i] * pnew[j] / gain;
-                pm[i * r + j] = entry;
-                largest = largest.max(entry.abs());
+            let ki = pnew[i];
+            a[i] = anew[i] + ki * step;
+            let factor = ki / gain;
+            let (target, source) = (&mut pm[i * r..(i + 1) * r], &pnew[i * r..(i + 1) * r]);
+            for ((cell, s), k) in target.iter_mut().zip(source).zip(&pnew[..r]) {
+                *cell = s - factor * k;
             }
+            largest = largest.max(pm[i * r + i]);
         }
         steady = largest < STEADY;
     }

@@ -119,28 +119,28 @@ pub struct Pass {
 }
 
 impl Components {
-    /// One-step forecast from `states` at time `t`.
-    fn one_step(&self, smoothing: &Smoothing, states: &States, t: usize) -> (f64, f64, f64) {
-        let base = states.level + smoothing.phi * states.trend;
-        let seasonal = match self.season {
-            SeasonKind::None => 0.0,
-            _ => states.season[t % states.season.len()],
-        };
-        let fitted = match self.season {
-            SeasonKind::None => base,
-            SeasonKind::Additive => base + seasonal,
-            SeasonKind::Multiplicative => base * seasonal,
-        };
-        (base, seasonal, fitted)
-    }
-
-    /// Runs the recursion over `y` from the initial `states`.
+    /// Runs the recursion over `y` from the initial `states` (the seasonal
+    /// slot advances with a wrapping counter rather than `t % m`: this loop
+    /// is the inner loop of every likelihood evaluation).
     pub fn pass(&self, smoothing: &Smoothing, initial: &States, y: &[f64]) -> Pass {
         let mut states = initial.clone();
         let mut sum_squares = 0.0;
         let mut sum_log_fitted = 0.0;
-        for (t, &value) in y.iter().enumerate() {
-            let (base, seasonal, fitted) = self.one_step(smoothing, &states, t);
+        let m = states.season.len();
+        let seasonal_model = self.has_season() && m > 0;
+        let mut slot = 0;
+        for &value in y {
+            let base = states.level + smoothing.phi * states.trend;
+            let seasonal = if seasonal_model {
+                states.season[slot]
+            } else {
+                0.0
+            };
+            let fitted = match self.season {
+                SeasonKind::None => base,
+                SeasonKind::Additive => base + seasonal,
+                SeasonKind::Multiplicative => base * seasonal,
+            };
             let innovation = match self.error {
                 ErrorKind::Additive => value - fitted,
                 ErrorKind::Multiplicative => {
@@ -172,9 +172,12 @@ impl Components {
             if self.has_trend() {
                 states.trend = smoothing.phi * previous_trend + smoothing.beta * level_step;
             }
-            if self.has_season() {
-                let m = states.season.len();
-                states.season[t % m] = seasonal + smoothing.gamma * seasonal_step;
+            if seasonal_model {
+                states.season[slot] = seasonal + smoothing.gamma * seasonal_step;
+                slot += 1;
+                if slot == m {
+                    slot = 0;
+                }
             }
             if !states.level.is_finite() {
                 return Pass::inadmissible(states);
