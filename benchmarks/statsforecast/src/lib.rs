@@ -73,10 +73,7 @@ fn values(v: &Value) -> Vec<f64> {
 impl Reference {
     /// Reads `reference.json` beside this crate's manifest.
     pub fn load() -> anyhow::Result<Self> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/reference.json"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/reference.json");
         let json: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
         let number = |key: &str| {
             json[key]

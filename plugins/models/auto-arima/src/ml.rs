@@ -76,7 +76,8 @@ impl Filtered {
 /// elimination with partial pivoting; `None` when it is singular.
 fn solve(mut a: Vec<f64>, mut b: Vec<f64>, k: usize) -> Option<Vec<f64>> {
     for col in 0..k {
-        let pivot = (col..k).max_by(|i, j| a[i * k + col].abs().total_cmp(&a[j * k + col].abs()))?;
+        let pivot =
+            (col..k).max_by(|i, j| a[i * k + col].abs().total_cmp(&a[j * k + col].abs()))?;
         if a[pivot * k + col].abs() < 1e-12 {
             return None;
         }
@@ -241,7 +242,7 @@ pub fn kalman(x: &[f64], phi: &[f64], theta: &[f64]) -> Option<Filtered> {
     let mut anew = vec![0.0; r];
     let mut pnew = vec![0.0; r * r];
     let mut c = vec![0.0; r];
-    let (mut ssq, mut sumlog) = (0.0, 0.0);
+    let (mut ssq, mut sumlog, mut product) = (0.0, 0.0, 1.0_f64);
     let mut steady = false;
     for (t, value) in x.iter().enumerate() {
         // Predict: anew = T·a.
@@ -288,7 +289,13 @@ pub fn kalman(x: &[f64], phi: &[f64], theta: &[f64]) -> Option<Filtered> {
             return None;
         }
         ssq += v * v / gain;
-        sumlog += gain.ln();
+        // Σ ln Fₜ as the logarithm of a running product (Fₜ ≥ 1 shrinks
+        // towards 1), taken when the product exceeds 1e100 and at the end.
+        product *= gain;
+        if product > 1e100 {
+            sumlog += product.ln();
+            product = 1.0;
+        }
         let step = v / gain;
         let mut largest = 0.0_f64;
         for i in 0..r {
@@ -303,6 +310,7 @@ pub fn kalman(x: &[f64], phi: &[f64], theta: &[f64]) -> Option<Filtered> {
         }
         steady = largest < STEADY;
     }
+    sumlog += product.ln();
     (!x.is_empty() && ssq.is_finite()).then(|| Filtered {
         ssq,
         sumlog,
@@ -408,9 +416,7 @@ impl Series<'_> {
             let centred: Vec<f64> = z.iter().map(|v| v - mu).collect();
             kalman(&centred, &coefficients.phi(m), &theta)
         };
-        let objective = |x: &[f64]| {
-            filter(&read(x)).map_or(f64::INFINITY, |f| f.objective())
-        };
+        let objective = |x: &[f64]| filter(&read(x)).map_or(f64::INFINITY, |f| f.objective());
         let start = &css.coefficients;
         let mut x0 = Vec::with_capacity(dimension);
         x0.extend(inverse_partrans(&start.ar)?);
@@ -501,7 +507,9 @@ mod tests {
         let filtered = kalman(&x, &[phi], &[]).unwrap();
         let n = x.len() as f64;
         let ssq = (1.0 - phi * phi) * x[0] * x[0]
-            + (1..60).map(|t| (x[t] - phi * x[t - 1]).powi(2)).sum::<f64>();
+            + (1..60)
+                .map(|t| (x[t] - phi * x[t - 1]).powi(2))
+                .sum::<f64>();
         let closed = -0.5
             * (n * (2.0 * std::f64::consts::PI * sigma2).ln() - (1.0 - phi * phi).ln()
                 + ssq / sigma2);
@@ -554,10 +562,20 @@ mod tests {
         let r = state_dimension(&phi, &theta);
         let p0 = stationary_covariance(&phi, &theta).unwrap();
         let t = |i: usize, j: usize| {
-            let companion = if j == 0 { phi.get(i).copied().unwrap_or(0.0) } else { 0.0 };
+            let companion = if j == 0 {
+                phi.get(i).copied().unwrap_or(0.0)
+            } else {
+                0.0
+            };
             companion + if j == i + 1 { 1.0 } else { 0.0 }
         };
-        let rv = |i: usize| if i == 0 { 1.0 } else { theta.get(i - 1).copied().unwrap_or(0.0) };
+        let rv = |i: usize| {
+            if i == 0 {
+                1.0
+            } else {
+                theta.get(i - 1).copied().unwrap_or(0.0)
+            }
+        };
         for i in 0..r {
             for j in 0..r {
                 let mut value = rv(i) * rv(j);
@@ -614,8 +632,17 @@ mod tests {
             let filtered = kalman(&x, &f.coefficients.phi(1), &f.coefficients.theta(1)).unwrap();
             filtered.log_likelihood(filtered.sigma2())
         };
-        assert!(loglik(&ml) >= loglik(&css), "{:?} vs {:?}", ml.coefficients, css.coefficients);
-        assert!((ml.coefficients.ma[0] - 0.6).abs() < 0.2, "{:?}", ml.coefficients);
+        assert!(
+            loglik(&ml) >= loglik(&css),
+            "{:?} vs {:?}",
+            ml.coefficients,
+            css.coefficients
+        );
+        assert!(
+            (ml.coefficients.ma[0] - 0.6).abs() < 0.2,
+            "{:?}",
+            ml.coefficients
+        );
         // σ² comes from the ML innovations, and the forecast starts from the
         // filtered state.
         let mu = ml.coefficients.constant.unwrap();

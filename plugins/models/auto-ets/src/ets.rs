@@ -126,6 +126,7 @@ impl Components {
         let mut states = initial.clone();
         let mut sum_squares = 0.0;
         let mut sum_log_fitted = 0.0;
+        let mut product = 1.0_f64;
         let m = states.season.len();
         let seasonal_model = self.has_season() && m > 0;
         let mut slot = 0;
@@ -141,30 +142,36 @@ impl Components {
                 SeasonKind::Additive => base + seasonal,
                 SeasonKind::Multiplicative => base * seasonal,
             };
+            // The error term of each state equation: ε (additive) or ŷ·ε
+            // (multiplicative), both equal to y − ŷ. Computed directly (and
+            // divisions replaced by reciprocals known early) to keep the
+            // step-to-step dependency chain short.
+            let absolute = value - fitted;
             let innovation = match self.error {
-                ErrorKind::Additive => value - fitted,
+                ErrorKind::Additive => absolute,
                 ErrorKind::Multiplicative => {
                     if fitted <= 0.0 {
                         return Pass::inadmissible(states);
                     }
-                    sum_log_fitted += fitted.ln();
-                    (value - fitted) / fitted
+                    // Σ ln ŷ as the logarithm of a running product, taken
+                    // only when the product leaves [1e-100, 1e100]: one
+                    // logarithm per many steps instead of one per step.
+                    product *= fitted;
+                    if !(1e-100..=1e100).contains(&product) {
+                        sum_log_fitted += product.ln();
+                        product = 1.0;
+                    }
+                    absolute / fitted
                 }
             };
             sum_squares += innovation * innovation;
-            // The error term of each state equation: ε (additive) or ŷ·ε
-            // (multiplicative), both equal to y − ŷ.
-            let absolute = match self.error {
-                ErrorKind::Additive => innovation,
-                ErrorKind::Multiplicative => fitted * innovation,
-            };
             let (level_step, seasonal_step) = match self.season {
                 SeasonKind::None | SeasonKind::Additive => (absolute, absolute),
                 SeasonKind::Multiplicative => {
                     if seasonal <= 0.0 || base <= 0.0 {
                         return Pass::inadmissible(states);
                     }
-                    (absolute / seasonal, absolute / base)
+                    (absolute * seasonal.recip(), absolute / base)
                 }
             };
             let previous_trend = states.trend;
@@ -183,6 +190,7 @@ impl Components {
                 return Pass::inadmissible(states);
             }
         }
+        sum_log_fitted += product.ln();
         let n = y.len() as f64;
         let lik = n * sum_squares.max(f64::MIN_POSITIVE).ln() + 2.0 * sum_log_fitted;
         Pass { lik, last: states }
