@@ -311,7 +311,7 @@ pub fn kalman(x: &[f64], phi: &[f64], theta: &[f64]) -> Option<Filtered> {
         steady = largest < STEADY;
     }
     sumlog += product.ln();
-    (!x.is_empty() && ssq.is_finite()).then(|| Filtered {
+    (!x.is_empty() && ssq.is_finite()).then_some(Filtered {
         ssq,
         sumlog,
         nu: x.len(),
