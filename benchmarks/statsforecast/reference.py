@@ -8,7 +8,8 @@ statsforecast model on every fold's training window, and writes the
 series, the folds' forecasts and the wall time of each model to
 reference.json beside this file. The Rust side
 (tests/tests/statsforecast_parity.rs and
-`cargo bench -p forecastlab-server --bench statistical`) reads that file
+`cargo bench -p forecastlab-parity --bench statistical`, the crate beside
+this file) reads that file
 and compares accuracy and speed on exactly the same data.
 
 Usage: python benchmarks/statsforecast/reference.py   (pip install statsforecast)

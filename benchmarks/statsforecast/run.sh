@@ -9,4 +9,4 @@ cd "$(dirname "$0")/../.."
 if [ "${SKIP_PYTHON:-0}" != "1" ]; then
   "${PYTHON:-python3}" benchmarks/statsforecast/reference.py
 fi
-cargo bench -p forecastlab-tests --bench statistical
+cargo bench -p forecastlab-parity --bench statistical

@@ -18,7 +18,6 @@ pub mod browser;
 pub mod fixtures;
 pub mod jobs;
 pub mod json;
-pub mod parity;
 pub mod pgvector;
 #[path = "../../server/tests/support/moto.rs"]
 pub mod s3;

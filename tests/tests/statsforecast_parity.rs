@@ -1,11 +1,11 @@
 //! Accuracy parity with Nixtla's statsforecast: every statistical model is
 //! fitted on the same series and folds as the reference forecasts in
 //! `benchmarks/statsforecast/reference.json` (written by `reference.py`
-//! beside it), both sides are scored by the same code (mean MASE over
+//! beside it; read and scored by the `forecastlab-parity` crate there), both sides are scored by the same code (mean MASE over
 //! series × folds, pooled WAPE), and ours must be within 2 % of
 //! statsforecast's, or better.
 
-use forecastlab_tests::parity::{Reference, MODELS};
+use forecastlab_parity::{Reference, MODELS};
 
 /// Allowed relative accuracy gap.
 const TOLERANCE: f64 = 0.02;
@@ -22,8 +22,9 @@ fn every_statistical_model_is_within_two_percent_of_statsforecast() {
         let ours = reference.run(&series, config).expect("fits and predicts");
         let (our_mase, our_wape) = reference.score(&series, &ours);
         let (their_mase, their_wape) = reference.score(&series, &theirs);
+        let distance = Reference::distance(&ours, &theirs);
         report.push(format!(
-            "{name:16} MASE {our_mase:.4} vs {their_mase:.4}   WAPE {our_wape:.3} vs {their_wape:.3}"
+            "{name:16} MASE {our_mase:.4} vs {their_mase:.4}   WAPE {our_wape:.3} vs {their_wape:.3}   distance {distance:.3} %"
         ));
         assert!(
             our_mase <= their_mase * (1.0 + TOLERANCE),

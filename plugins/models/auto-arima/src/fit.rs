@@ -11,7 +11,10 @@ use forecastlab_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::arima::{self, Coefficients, Order};
+use crate::{
+    arima::{self, Coefficients, Order},
+    ml,
+};
 
 /// Simplex search settings: coefficients start at 0 with a step of 0.1.
 const SEARCH: NelderMead = NelderMead {
@@ -30,8 +33,10 @@ pub struct Fitted {
     pub coefficients: Coefficients,
     /// Innovation variance σ².
     pub sigma2: f64,
-    /// Corrected AIC of the CSS fit (the plain AIC for series of 3 or
-    /// fewer observations, as R does; `None` for a fallback model).
+    /// Corrected AIC of the fit: from the CSS variance during the search
+    /// (the plain AIC for series of 3 or fewer observations, as R does),
+    /// from the exact likelihood after the maximum-likelihood refit;
+    /// `None` for a fallback model.
     pub aicc: Option<f64>,
     /// The last differenced values minus the constant.
     pub x_tail: Vec<f64>,
@@ -39,6 +44,12 @@ pub struct Fitted {
     pub e_tail: Vec<f64>,
     /// The last d + D·m observations (to undo the differencing).
     pub y_tail: Vec<f64>,
+    /// The Kalman-filtered state after the last observation (of the
+    /// differenced series minus the constant) when the model was refitted
+    /// by maximum likelihood: the forecast then starts from it instead of
+    /// `x_tail` and `e_tail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<Vec<f64>>,
 }
 
 impl Fitted {
@@ -46,13 +57,17 @@ impl Fitted {
     pub fn forecast(&self, horizon: usize) -> Vec<f64> {
         let m = self.order.m;
         let constant = self.coefficients.constant.unwrap_or(0.0);
-        let x = arima::forecast_arma(
-            &self.x_tail,
-            &self.e_tail,
-            &self.coefficients.phi(m),
-            &self.coefficients.theta(m),
-            horizon,
-        );
+        let phi = self.coefficients.phi(m);
+        let x = match &self.state {
+            Some(state) => ml::forecast_state(state, &phi, horizon),
+            None => arima::forecast_arma(
+                &self.x_tail,
+                &self.e_tail,
+                &phi,
+                &self.coefficients.theta(m),
+                horizon,
+            ),
+        };
         let w: Vec<f64> = x.iter().map(|v| v + constant).collect();
         arima::integrate(&self.y_tail, &w, &arima::differencing(&self.order))
     }
@@ -128,6 +143,22 @@ impl<'a> Series<'a> {
             x_tail: x[x.len() - keep..].to_vec(),
             e_tail: e[e.len() - keep..].to_vec(),
             y_tail: self.y[self.y.len() - lost..].to_vec(),
+            state: None,
+        }
+    }
+
+    /// [`Series::finish`] with the filtered `state` the forecast starts from.
+    pub(crate) fn finish_exact(
+        &self,
+        order: Order,
+        coefficients: Coefficients,
+        sigma2: f64,
+        aicc: Option<f64>,
+        state: Vec<f64>,
+    ) -> Fitted {
+        Fitted {
+            state: Some(state),
+            ..self.finish(order, coefficients, sigma2, aicc)
         }
     }
 

@@ -6,14 +6,18 @@
 //! when d + D = 0, a drift when d + D = 1) that keeps the smallest AICc.
 //! Every candidate is fitted by conditional sum of squares (R's
 //! approximation for series longer than 150) and rejected when a root of
-//! its AR or MA polynomial lies within 1.01 of the unit circle.
+//! its AR or MA polynomial lies within 1.01 of the unit circle. The chosen
+//! model is then refitted by exact Gaussian maximum likelihood from the CSS
+//! estimates (R's `CSS-ML`, [`ml`]: Kalman filter from the stationary state
+//! covariance), keeping the CSS fit when that refit fails or is no better.
 //!
 //! Prediction intervals are the model's own: normal quantiles of the
-//! forecast-error variance σ²·Σψⱼ² from the ψ-weights of the full
-//! (differenced) model.
+//! forecast-error variance σ²·Σψⱼ² (σ² of the final fit) from the
+//! ψ-weights of the full (differenced) model.
 
 pub mod arima;
 pub mod fit;
+pub mod ml;
 pub mod search;
 pub mod unit_root;
 

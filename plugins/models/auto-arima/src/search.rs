@@ -2,7 +2,8 @@
 //! with `stepwise = TRUE`): the seasonal difference from the seasonal
 //! strength, the plain differences from KPSS tests, then a stepwise walk
 //! over (p, q)(P, Q) and the constant from four starting models, moving to
-//! the first neighbour with a smaller AICc until none improves.
+//! the first neighbour with a smaller AICc until none improves; the chosen
+//! model is then refitted by exact maximum likelihood (`CSS-ML`).
 
 use std::collections::HashMap;
 
@@ -175,7 +176,9 @@ pub fn auto_arima(y: &[f64], limits: &Limits) -> Fitted {
         break;
     }
     match search.best {
-        Some((_, fitted)) => fitted,
+        // As R and statsforecast do after a CSS search: the chosen order
+        // refitted by exact maximum likelihood, unless that fails.
+        Some((_, css)) => series.refit_ml(&css).unwrap_or(css),
         None => series.fallback(base, constant),
     }
 }

@@ -119,52 +119,59 @@ pub struct Pass {
 }
 
 impl Components {
-    /// One-step forecast from `states` at time `t`.
-    fn one_step(&self, smoothing: &Smoothing, states: &States, t: usize) -> (f64, f64, f64) {
-        let base = states.level + smoothing.phi * states.trend;
-        let seasonal = match self.season {
-            SeasonKind::None => 0.0,
-            _ => states.season[t % states.season.len()],
-        };
-        let fitted = match self.season {
-            SeasonKind::None => base,
-            SeasonKind::Additive => base + seasonal,
-            SeasonKind::Multiplicative => base * seasonal,
-        };
-        (base, seasonal, fitted)
-    }
-
-    /// Runs the recursion over `y` from the initial `states`.
+    /// Runs the recursion over `y` from the initial `states` (the seasonal
+    /// slot advances with a wrapping counter rather than `t % m`: this loop
+    /// is the inner loop of every likelihood evaluation).
     pub fn pass(&self, smoothing: &Smoothing, initial: &States, y: &[f64]) -> Pass {
         let mut states = initial.clone();
         let mut sum_squares = 0.0;
         let mut sum_log_fitted = 0.0;
-        for (t, &value) in y.iter().enumerate() {
-            let (base, seasonal, fitted) = self.one_step(smoothing, &states, t);
+        let mut product = 1.0_f64;
+        let m = states.season.len();
+        let seasonal_model = self.has_season() && m > 0;
+        let mut slot = 0;
+        for &value in y {
+            let base = states.level + smoothing.phi * states.trend;
+            let seasonal = if seasonal_model {
+                states.season[slot]
+            } else {
+                0.0
+            };
+            let fitted = match self.season {
+                SeasonKind::None => base,
+                SeasonKind::Additive => base + seasonal,
+                SeasonKind::Multiplicative => base * seasonal,
+            };
+            // The error term of each state equation: ε (additive) or ŷ·ε
+            // (multiplicative), both equal to y − ŷ. Computed directly (and
+            // divisions replaced by reciprocals known early) to keep the
+            // step-to-step dependency chain short.
+            let absolute = value - fitted;
             let innovation = match self.error {
-                ErrorKind::Additive => value - fitted,
+                ErrorKind::Additive => absolute,
                 ErrorKind::Multiplicative => {
                     if fitted <= 0.0 {
                         return Pass::inadmissible(states);
                     }
-                    sum_log_fitted += fitted.ln();
-                    (value - fitted) / fitted
+                    // Σ ln ŷ as the logarithm of a running product, taken
+                    // only when the product leaves [1e-100, 1e100]: one
+                    // logarithm per many steps instead of one per step.
+                    product *= fitted;
+                    if !(1e-100..=1e100).contains(&product) {
+                        sum_log_fitted += product.ln();
+                        product = 1.0;
+                    }
+                    absolute / fitted
                 }
             };
             sum_squares += innovation * innovation;
-            // The error term of each state equation: ε (additive) or ŷ·ε
-            // (multiplicative), both equal to y − ŷ.
-            let absolute = match self.error {
-                ErrorKind::Additive => innovation,
-                ErrorKind::Multiplicative => fitted * innovation,
-            };
             let (level_step, seasonal_step) = match self.season {
                 SeasonKind::None | SeasonKind::Additive => (absolute, absolute),
                 SeasonKind::Multiplicative => {
                     if seasonal <= 0.0 || base <= 0.0 {
                         return Pass::inadmissible(states);
                     }
-                    (absolute / seasonal, absolute / base)
+                    (absolute * seasonal.recip(), absolute / base)
                 }
             };
             let previous_trend = states.trend;
@@ -172,14 +179,18 @@ impl Components {
             if self.has_trend() {
                 states.trend = smoothing.phi * previous_trend + smoothing.beta * level_step;
             }
-            if self.has_season() {
-                let m = states.season.len();
-                states.season[t % m] = seasonal + smoothing.gamma * seasonal_step;
+            if seasonal_model {
+                states.season[slot] = seasonal + smoothing.gamma * seasonal_step;
+                slot += 1;
+                if slot == m {
+                    slot = 0;
+                }
             }
             if !states.level.is_finite() {
                 return Pass::inadmissible(states);
             }
         }
+        sum_log_fitted += product.ln();
         let n = y.len() as f64;
         let lik = n * sum_squares.max(f64::MIN_POSITIVE).ln() + 2.0 * sum_log_fitted;
         Pass { lik, last: states }

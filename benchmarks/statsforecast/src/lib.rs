@@ -3,10 +3,23 @@
 //! `benchmarks/statsforecast/reference.py` (series, folds, statsforecast's
 //! forecasts and wall times), our models run on the same folds, and one
 //! scoring function for both sides (mean MASE over series × folds, pooled
-//! WAPE).
+//! WAPE). The statistical model plugins are linked in here, so whatever
+//! uses this crate finds them in the model registry.
 
 use forecastlab_core::{metrics, PredictRequest, TrainingData};
 use serde_json::Value;
+
+use forecastlab_model_adida as _;
+use forecastlab_model_auto_arima as _;
+use forecastlab_model_auto_ets as _;
+use forecastlab_model_croston as _;
+use forecastlab_model_croston_sba as _;
+use forecastlab_model_imapa as _;
+use forecastlab_model_mstl as _;
+use forecastlab_model_optimized_theta as _;
+use forecastlab_model_seasonal_naive as _;
+use forecastlab_model_theta as _;
+use forecastlab_model_tsb as _;
 
 /// Our models with the config that matches the statsforecast reference.
 pub const MODELS: [(&str, &str); 11] = [
@@ -58,12 +71,9 @@ fn values(v: &Value) -> Vec<f64> {
 }
 
 impl Reference {
-    /// Reads `benchmarks/statsforecast/reference.json` of this repository.
+    /// Reads `reference.json` beside this crate's manifest.
     pub fn load() -> anyhow::Result<Self> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../benchmarks/statsforecast/reference.json"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/reference.json");
         let json: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
         let number = |key: &str| {
             json[key]
@@ -143,6 +153,19 @@ impl Reference {
                     .collect()
             })
             .collect()
+    }
+
+    /// How far `ours` lies from `theirs`: the mean absolute difference of
+    /// the forecasts over the mean absolute value of `theirs`, in percent.
+    pub fn distance(ours: &Forecasts, theirs: &Forecasts) -> f64 {
+        let (mut difference, mut size) = (0.0, 0.0);
+        for (a, b) in ours.iter().flatten().zip(theirs.iter().flatten()) {
+            for (x, y) in a.iter().zip(b) {
+                difference += (x - y).abs();
+                size += y.abs();
+            }
+        }
+        100.0 * difference / size
     }
 
     /// Mean MASE over (series, fold) — folds without a scale skipped — and
