@@ -12,8 +12,8 @@
 //! code (pooled WAPE, mean MASE over series × folds) and printed as a table.
 //!
 //! ```sh
-//! python3 benchmarks/real_data/prepare.py --out /tmp/real-data
-//! REAL_DATA_DIR=/tmp/real-data cargo test -p forecastlab-tests --test real_data -- --nocapture
+//! python3 benchmarks/real_data/prepare.py --out target/real-data
+//! REAL_DATA_DIR=$PWD/target/real-data cargo test -p forecastlab-tests --test real_data -- --nocapture
 //! ```
 //!
 //! Without `REAL_DATA_DIR` the test says so and skips (`.ci/run` prepares
