@@ -18,6 +18,7 @@
 pub mod arima;
 pub mod fit;
 pub mod ml;
+pub mod refit;
 pub mod search;
 pub mod unit_root;
 
