@@ -22,7 +22,7 @@
 use std::{collections::HashMap, path::Path};
 
 use clap::Parser;
-use forecastlab_core::metrics;
+use forecastlab_parity::score_last_folds;
 use forecastlab_server::{import::ImportArgs, Settings};
 use forecastlab_tests::{Backend, TestApp};
 use serde::Deserialize;
@@ -263,35 +263,6 @@ async fn backtest(
         .unzip()
 }
 
-/// Mean MASE over series × folds (scaled by the training window's seasonal
-/// naive error) and pooled WAPE in percent.
-fn score(
-    history: &[Vec<f64>],
-    actuals: &[Vec<Vec<f64>>],
-    forecasts: &[Vec<Vec<f64>>],
-) -> (f64, f64) {
-    let (mut mase, mut count) = (0.0, 0u32);
-    let (mut abs_error, mut abs_actual) = (0.0, 0.0);
-    for ((y, actual_folds), forecast_folds) in history.iter().zip(actuals).zip(forecasts) {
-        let n = y.len();
-        let horizon = actual_folds[0].len();
-        for (k, (actual, forecast)) in actual_folds.iter().zip(forecast_folds).enumerate() {
-            let train_end = n - (actual_folds.len() - k) * horizon;
-            if let Ok(m) = metrics::compute_scaled(&y[..train_end], actual, forecast) {
-                if m.mase.is_finite() {
-                    mase += m.mase;
-                    count += 1;
-                }
-            }
-            for (a, f) in actual.iter().zip(forecast) {
-                abs_error += (a - f).abs();
-                abs_actual += a.abs();
-            }
-        }
-    }
-    (mase / f64::from(count), 100.0 * abs_error / abs_actual)
-}
-
 /// Each series' full history (the actuals of the test windows, glued after
 /// the training rows, come from the database through the sales export).
 async fn histories(app: &TestApp, dataset: &Dataset) -> Vec<Vec<f64>> {
@@ -368,7 +339,22 @@ async fn real_data_from_csv_files_to_backtests_against_statsforecast() {
         let mut wapes: HashMap<&str, f64> = HashMap::new();
         for (name, model, peer, extra) in models() {
             let (ours, actuals) = backtest(&app, dataset, &reference, &model, &extra).await;
-            let (mase, wape) = score(&history, &actuals, &ours);
+            for ((y, series_actuals), series_name) in
+                history.iter().zip(&actuals).zip(&dataset.skus)
+            {
+                for (k, actual) in series_actuals.iter().enumerate() {
+                    let end = dataset.days - (reference.folds - k) * reference.horizon;
+                    assert_eq!(
+                        actual[..],
+                        y[end..end + reference.horizon],
+                        "{series_name} fold {k}"
+                    );
+                }
+            }
+            let score = |forecasts: &Vec<Vec<Vec<f64>>>| {
+                score_last_folds(&history, forecasts, reference.folds, reference.horizon)
+            };
+            let (mase, wape) = score(&ours);
             assert!(wape.is_finite() && mase.is_finite(), "{name}");
             wapes.insert(name, wape);
             let Some(peer) = peer else {
@@ -376,7 +362,7 @@ async fn real_data_from_csv_files_to_backtests_against_statsforecast() {
                 continue;
             };
             let peer = &theirs.models[peer];
-            let (their_mase, their_wape) = score(&history, &actuals, &peer.forecasts);
+            let (their_mase, their_wape) = score(&peer.forecasts);
             println!(
                 "{:<13} {name:<18} {wape:>8.2} {mase:>8.4}   {:<15} {their_wape:>8.2} {their_mase:>8.4}   ({:.2} s)",
                 dataset.name, peer.statsforecast, peer.seconds

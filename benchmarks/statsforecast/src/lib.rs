@@ -171,24 +171,38 @@ impl Reference {
     /// Mean MASE over (series, fold) — folds without a scale skipped — and
     /// pooled WAPE (percent) of `forecasts`.
     pub fn score(&self, series: &[Vec<f64>], forecasts: &Forecasts) -> (f64, f64) {
-        let (mut mase, mut count) = (0.0, 0u32);
-        let (mut abs_error, mut abs_actual) = (0.0, 0.0);
-        for (y, folds) in series.iter().zip(forecasts) {
-            for (k, forecast) in folds.iter().enumerate() {
-                let end = self.train_end(y.len(), k);
-                let actual = &y[end..end + self.horizon];
-                if let Ok(m) = metrics::compute_scaled(&y[..end], actual, forecast) {
-                    if m.mase.is_finite() {
-                        mase += m.mase;
-                        count += 1;
-                    }
-                }
-                for (a, f) in actual.iter().zip(forecast) {
-                    abs_error += (a - f).abs();
-                    abs_actual += a.abs();
+        score_last_folds(series, forecasts, self.folds, self.horizon)
+    }
+}
+
+/// Scores `forecasts[series][fold]` of the last `folds` windows of
+/// `horizon` days of each series (fold `k` trains on all but the last
+/// `(folds − k) · horizon` days): mean MASE over (series, fold), scaled by
+/// the training window's seasonal naive error (folds without a scale
+/// skipped), and pooled WAPE in percent.
+pub fn score_last_folds(
+    series: &[Vec<f64>],
+    forecasts: &Forecasts,
+    folds: usize,
+    horizon: usize,
+) -> (f64, f64) {
+    let (mut mase, mut count) = (0.0, 0u32);
+    let (mut abs_error, mut abs_actual) = (0.0, 0.0);
+    for (y, series_folds) in series.iter().zip(forecasts) {
+        for (k, forecast) in series_folds.iter().enumerate() {
+            let end = y.len() - (folds - k) * horizon;
+            let actual = &y[end..end + horizon];
+            if let Ok(m) = metrics::compute_scaled(&y[..end], actual, forecast) {
+                if m.mase.is_finite() {
+                    mase += m.mase;
+                    count += 1;
                 }
             }
+            for (a, f) in actual.iter().zip(forecast) {
+                abs_error += (a - f).abs();
+                abs_actual += a.abs();
+            }
         }
-        (mase / f64::from(count), 100.0 * abs_error / abs_actual)
     }
+    (mase / f64::from(count), 100.0 * abs_error / abs_actual)
 }
