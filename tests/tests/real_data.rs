@@ -78,6 +78,9 @@ struct ReferenceModel {
     forecasts: Vec<Vec<Vec<f64>>>,
 }
 
+/// One series' values per fold, `[fold][step]`.
+type Folds = Vec<Vec<f64>>;
+
 /// Our models, each with the statsforecast model it is compared with (if
 /// any) and extra backtest config.
 fn models() -> Vec<(&'static str, Value, Option<&'static str>, Value)> {
@@ -183,7 +186,7 @@ async fn backtest(
     reference: &Reference,
     model: &Value,
     extra: &Value,
-) -> (Vec<Vec<Vec<f64>>>, Vec<Vec<Vec<f64>>>) {
+) -> (Vec<Folds>, Vec<Folds>) {
     let mut config = json!({
         "split_config": {
             "strategy": "expanding",
@@ -226,7 +229,7 @@ async fn backtest(
             )
         })
         .collect();
-    let mut by_sku: HashMap<String, (Vec<Vec<f64>>, Vec<Vec<f64>>)> = HashMap::new();
+    let mut by_sku: HashMap<String, (Folds, Folds)> = HashMap::new();
     for series in result["series_results"].as_array().expect("series results") {
         let sku = &product_skus[&series["product_id"].as_i64().unwrap()];
         let folds = series["main_model_results"]["fold_results"]
@@ -351,7 +354,7 @@ async fn real_data_from_csv_files_to_backtests_against_statsforecast() {
                     );
                 }
             }
-            let score = |forecasts: &Vec<Vec<Vec<f64>>>| {
+            let score = |forecasts: &Vec<Folds>| {
                 score_last_folds(&history, forecasts, reference.folds, reference.horizon)
             };
             let (mase, wape) = score(&ours);
