@@ -99,7 +99,7 @@ pub fn config_from_args(
 /// Runs `forecastlab seed`.
 pub async fn run(settings: Settings, args: SeedArgs) -> anyhow::Result<()> {
     let config = config_from_args(&args, &settings, Utc::now().date_naive())?;
-    let db = crate::cli::connect(&settings).await?;
+    let db = crate::db::connect_configured(&settings).await?;
     if args.reset {
         ops::delete(&db, DeleteScope::All, false)
             .await

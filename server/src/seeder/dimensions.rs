@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{
     config::{holidays_in, SeederConfig, BRANDS, CATEGORIES, REGIONS, STORE_TYPES},
-    engine::{round_cents, stream_rng, Stream},
+    random::{round_cents, stream_rng, Stream},
     rows::{CalendarRow, ProductRow, StoreRow},
 };
 

@@ -22,6 +22,7 @@ pub(crate) mod dimensions;
 pub(crate) mod engine;
 pub mod ops;
 pub mod phase2;
+pub(crate) mod random;
 pub(crate) mod rows;
 pub(crate) mod writer;
 

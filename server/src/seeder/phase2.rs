@@ -16,8 +16,8 @@ use sqlx::Row;
 use super::{
     begin,
     config::{ReplenishmentConfig, ReturnsConfig},
-    dimensions,
-    engine::{self, stream_rng, Stream},
+    dimensions, engine,
+    random::{stream_rng, Stream},
     rows::{Dates, ExogenousRow, ReturnRow},
     writer::Landing,
     SeedError,
