@@ -49,7 +49,7 @@ impl RunRow {
             .filter(|groups| groups.is_object())
             .cloned();
         RunResponse {
-            model_family: super::service::model_family(&self.model_type),
+            model_family: model_family(&self.model_type),
             run_id: self.run_id,
             status: RunStatus::parse(&self.status).unwrap_or(RunStatus::Pending),
             model_type: self.model_type,
@@ -478,4 +478,28 @@ pub(crate) async fn alias_history(
             created_at: row.created_at,
         })
         .collect())
+}
+
+/// `baseline`, `tree` or `additive` for a model type (unknown → baseline).
+pub fn model_family(model_type: &str) -> &'static str {
+    if forecastlab_core::taxonomy::lookup(model_type).is_none() {
+        if let Some(registration) = forecastlab_core::model(model_type) {
+            return registration.family.as_str();
+        }
+        tracing::warn!(model_type, "unknown model type; reporting family baseline");
+    }
+    forecastlab_core::taxonomy::family_of(model_type).as_str()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_come_from_the_taxonomy() {
+        assert_eq!(model_family("naive"), "baseline");
+        assert_eq!(model_family("lightgbm"), "tree");
+        assert_eq!(model_family("prophet_like"), "additive");
+        assert_eq!(model_family("something_else"), "baseline");
+    }
 }

@@ -18,17 +18,6 @@ use super::{
 };
 use crate::{artifacts::StorageError, problem::Problem, state::AppState};
 
-/// `baseline`, `tree` or `additive` for a model type (unknown → baseline).
-pub fn model_family(model_type: &str) -> &'static str {
-    if forecastlab_core::taxonomy::lookup(model_type).is_none() {
-        if let Some(registration) = forecastlab_core::model(model_type) {
-            return registration.family.as_str();
-        }
-        tracing::warn!(model_type, "unknown model type; reporting family baseline");
-    }
-    forecastlab_core::taxonomy::family_of(model_type).as_str()
-}
-
 /// A fresh 32-hex id.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
@@ -555,13 +544,5 @@ mod tests {
         assert_eq!(metrics["note"], json!({"a": null, "b": null, "diff": null}));
         assert_eq!(metrics["flag"], json!({"a": 1.0, "b": null, "diff": null}));
         assert_eq!(metrics_diff(None, None), json!({}));
-    }
-
-    #[test]
-    fn families_come_from_the_taxonomy() {
-        assert_eq!(model_family("naive"), "baseline");
-        assert_eq!(model_family("lightgbm"), "tree");
-        assert_eq!(model_family("prophet_like"), "additive");
-        assert_eq!(model_family("something_else"), "baseline");
     }
 }
