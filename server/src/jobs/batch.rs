@@ -38,7 +38,7 @@ use crate::{
             schemas::{BacktestRequest, MAX_LISTED_SERIES},
             service as backtesting,
         },
-        forecasting::{schemas::TrainRequest, service as forecasting},
+        forecasting::{model::build_model, schemas::TrainRequest, service as forecasting},
         jobs::schemas::BatchParams,
     },
     problem::Problem,
@@ -243,7 +243,7 @@ pub async fn run(ctx: JobContext, params: BatchParams, raw: &Value) -> Result<Va
     let started = std::time::Instant::now();
     let state = ctx.state().clone();
     let model_config = params.model().config_value();
-    let (registration, forecaster) = forecasting::build_model(&state, &model_config)?;
+    let (registration, forecaster) = build_model(&state, &model_config)?;
     let config = forecaster.config_json();
     let (start, end) = (params.start_date, params.end_date);
     let mut keys = match ctx.shard() {

@@ -16,8 +16,10 @@ use crate::{
     features::{
         backtesting::{schemas::BacktestRequest, service as backtesting},
         forecasting::{
+            model::build_model,
             schemas::{TrainRequest, TrainResponse},
             service as forecasting,
+            stored::{load_model_from, ArtifactSource},
         },
         jobs::schemas::{
             is_hex, parse_params, BacktestParams, BatchParams, JobType, PredictParams, TrainParams,
@@ -86,7 +88,7 @@ async fn run_train(ctx: JobContext, params: TrainParams) -> Result<Value, JobFai
     let started = Instant::now();
     let state = ctx.state().clone();
     let model_config = params.model().config_value();
-    let (registration, forecaster) = forecasting::build_model(&state, &model_config)?;
+    let (registration, forecaster) = build_model(&state, &model_config)?;
     let config = forecaster.config_json();
     // Submission stored ids: resolving them needs no lookup.
     let key = params.names().resolve(&state.db, "params.").await?;
@@ -184,12 +186,9 @@ impl JobHandler for Predict {
 pub(crate) async fn artifact_location(
     state: &AppState,
     run_id: &str,
-) -> Result<(forecasting::ArtifactSource, String), Problem> {
+) -> Result<(ArtifactSource, String), Problem> {
     if is_hex(run_id, 12) {
-        return Ok((
-            forecasting::ArtifactSource::Model(run_id.to_owned()),
-            run_id.to_owned(),
-        ));
+        return Ok((ArtifactSource::Model(run_id.to_owned()), run_id.to_owned()));
     }
     let run = registry::get_run(state, run_id).await?;
     let uri = run
@@ -202,7 +201,7 @@ pub(crate) async fn artifact_location(
         .filter(|key| artifact::is_key(key))
         .unwrap_or(&run_id[..12])
         .to_owned();
-    Ok((forecasting::ArtifactSource::Registry(uri), key))
+    Ok((ArtifactSource::Registry(uri), key))
 }
 
 /// Forecasts through the forecasting slice, so every model (target-only or
@@ -212,7 +211,7 @@ async fn run_predict(ctx: JobContext, params: PredictParams) -> Result<Value, Jo
     let state = ctx.state().clone();
     ctx.set_total(1);
     let (source, key) = artifact_location(&state, &params.run_id).await?;
-    let loaded = forecasting::load_model_from(&state, source, key, &params.run_id).await?;
+    let loaded = load_model_from(&state, source, key, &params.run_id).await?;
     ctx.checkpoint()?;
     let horizon = usize::try_from(params.horizon).unwrap_or(1);
     let response = forecasting::forecast_loaded(

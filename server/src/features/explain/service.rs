@@ -23,7 +23,8 @@ use crate::{
     features::{
         forecasting::{
             feature_aware::load_future_inputs,
-            service::{load_model_from, model_problem, LoadedModel},
+            model::model_problem,
+            stored::{load_model_from, LoadedModel},
         },
         jobs::{schemas::JobStatus, schemas::JobType, service as jobs},
         registry::service as registry,

@@ -22,8 +22,9 @@ use serde_json::json;
 
 use super::{
     feature_aware::{load_future_inputs, side_tables},
+    model::{build_model, model_problem},
     schemas::{GlobalSkippedSeries, GlobalTrainRequest, GlobalTrainResponse, Strategy},
-    service::{build_model, model_problem, LoadedModel},
+    stored::{store_artifact, LoadedModel},
 };
 use crate::{
     data::{series, series_data, series_names},
@@ -137,7 +138,7 @@ pub async fn train_global(
         metadata,
         payload,
     );
-    let artifact_sha256 = super::service::store_artifact(state, &artifact_key, artifact).await?;
+    let artifact_sha256 = store_artifact(state, &artifact_key, artifact).await?;
     Ok(GlobalTrainResponse {
         model_type: registration.name.to_owned(),
         model_path: state.artifacts.model_path(&artifact_key),

@@ -9,9 +9,11 @@ use crate::state::AppState;
 
 pub mod feature_aware;
 pub mod global;
+pub mod model;
 mod routes;
 pub mod schemas;
 pub mod service;
+pub mod stored;
 
 /// The routes of this slice.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -41,9 +41,9 @@ use crate::{
     data::series_data::{load_series_data, SideTables},
     features::forecasting::{
         feature_aware::load_future_inputs,
-        service::{
-            decode_model, fetch_artifact, load_model, model_key, model_problem, ArtifactSource,
-            LoadedModel,
+        model::model_problem,
+        stored::{
+            decode_model, fetch_artifact, load_model, model_key, ArtifactSource, LoadedModel,
         },
     },
     problem::Problem,
