@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::{build_app, config::Settings, db::Db, state::AppState, telemetry};
+use crate::{build_app, config::Settings, state::AppState, telemetry};
 
 /// ForecastLab: retail demand forecasting as a REST API.
 #[derive(Debug, Parser)]
@@ -114,7 +114,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve(settings, addr).await
         }
         Command::Migrate => {
-            let db = connect(&settings).await?;
+            let db = crate::db::connect_configured(&settings).await?;
             db.close().await;
             Ok(())
         }
@@ -149,7 +149,7 @@ async fn migrate_data(args: &MigrateDataArgs) -> anyhow::Result<()> {
 }
 
 async fn apikey(settings: &Settings, command: ApikeyCommand) -> anyhow::Result<()> {
-    let db = connect(settings).await?;
+    let db = crate::db::connect_configured(settings).await?;
     let outcome = match command {
         ApikeyCommand::Create { name, scope } => {
             let created = crate::apikeys::create(&db, &name, scope).await?;
@@ -188,19 +188,6 @@ async fn apikey(settings: &Settings, command: ApikeyCommand) -> anyhow::Result<(
     outcome
 }
 
-/// Connects to the configured database and applies migrations.
-pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
-    let options = crate::db::PoolOptions {
-        max_connections: settings.database_max_connections,
-        acquire_timeout: std::time::Duration::from_secs(
-            settings.database_acquire_timeout_seconds.max(1),
-        ),
-    };
-    let db = Db::connect_with(&settings.database_url, options).await?;
-    db.migrate().await.context("applying migrations")?;
-    Ok(db)
-}
-
 /// Serves the API on `addr` until SIGTERM or Ctrl-C.
 pub async fn serve(settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
     let listener = TcpListener::bind(addr)
@@ -208,7 +195,7 @@ pub async fn serve(settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {addr}"))?;
     let state = prepare(settings).await?;
     tracing::info!(%addr, database = %state.db.backend_name(), "ForecastLab listening");
-    serve_on(state, listener, shutdown_signal()).await?;
+    serve_on(state, listener, crate::signal::shutdown_signal()).await?;
     tracing::info!("ForecastLab stopped");
     Ok(())
 }
@@ -219,7 +206,7 @@ pub async fn serve(settings: Settings, addr: SocketAddr) -> anyhow::Result<()> {
 pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     let artifacts = crate::artifacts::ArtifactStore::from_settings(&settings)?;
     artifacts.check().await?;
-    let db = connect(&settings).await?;
+    let db = crate::db::connect_configured(&settings).await?;
     let state = AppState::with_artifacts(db, settings, artifacts);
     if let Some(detected) =
         crate::features::rag::pgvector::detect_path(&state.db, &state.settings.rag).await
@@ -254,26 +241,4 @@ pub async fn serve_on(
     served?;
     db.close().await;
     Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }

@@ -5,6 +5,8 @@ use std::{net::SocketAddr, path::PathBuf, str::FromStr};
 
 use anyhow::{bail, Context};
 
+use crate::env::Env;
+
 /// Default address when neither `--addr` nor `FORECASTLAB_ADDR` is given.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8123";
 /// Default database: an SQLite file created on first start.
@@ -313,56 +315,6 @@ impl Settings {
 fn app_env_default_auth(env: &Env<'_>) -> anyhow::Result<bool> {
     let app_env: AppEnv = env.parse("APP_ENV", AppEnv::Development)?;
     Ok(matches!(app_env, AppEnv::Production | AppEnv::Staging))
-}
-
-/// Typed reads of environment-style settings through a lookup function.
-pub(crate) struct Env<'a>(pub(crate) &'a dyn Fn(&str) -> Option<String>);
-
-impl Env<'_> {
-    pub(crate) fn string(&self, name: &str, default: &str) -> String {
-        (self.0)(name)
-            .filter(|value| !value.is_empty())
-            .unwrap_or_else(|| default.to_owned())
-    }
-
-    pub(crate) fn parse<T: FromStr>(&self, name: &str, default: T) -> anyhow::Result<T>
-    where
-        T::Err: std::fmt::Display,
-    {
-        match (self.0)(name).filter(|value| !value.is_empty()) {
-            None => Ok(default),
-            Some(raw) => raw
-                .trim()
-                .parse()
-                .map_err(|error| anyhow::anyhow!("{name}={raw:?} is invalid: {error}")),
-        }
-    }
-
-    pub(crate) fn optional<T: FromStr>(&self, name: &str) -> anyhow::Result<Option<T>>
-    where
-        T::Err: std::fmt::Display,
-    {
-        (self.0)(name)
-            .filter(|value| !value.trim().is_empty())
-            .map(|raw| {
-                raw.trim()
-                    .parse()
-                    .map_err(|error| anyhow::anyhow!("{name}={raw:?} is invalid: {error}"))
-            })
-            .transpose()
-    }
-
-    pub(crate) fn flag(&self, name: &str, default: bool) -> anyhow::Result<bool> {
-        match (self.0)(name).map(|value| value.trim().to_ascii_lowercase()) {
-            None => Ok(default),
-            Some(value) if value.is_empty() => Ok(default),
-            Some(value) => match value.as_str() {
-                "1" | "true" | "yes" | "on" => Ok(true),
-                "0" | "false" | "no" | "off" => Ok(false),
-                _ => bail!("{name}={value:?} is not a boolean (true/false)"),
-            },
-        }
-    }
 }
 
 #[cfg(test)]

@@ -260,3 +260,16 @@ impl BeginWrite for SqlitePool {
 pub async fn execute_script(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
     with_db!(db, pool => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()))
 }
+
+/// Connects to the configured database and applies migrations.
+pub async fn connect_configured(settings: &crate::config::Settings) -> anyhow::Result<Db> {
+    let options = PoolOptions {
+        max_connections: settings.database_max_connections,
+        acquire_timeout: std::time::Duration::from_secs(
+            settings.database_acquire_timeout_seconds.max(1),
+        ),
+    };
+    let db = Db::connect_with(&settings.database_url, options).await?;
+    db.migrate().await.context("applying migrations")?;
+    Ok(db)
+}

@@ -75,7 +75,7 @@ pub async fn run(mut settings: Settings, args: ImportArgs) -> anyhow::Result<()>
     // file fails fast.
     let reader = source::open(&args.file, args.delimiter, &bar)?;
     let reader = columns::prepare(reader, args.table, &mapping)?;
-    let db = crate::cli::connect(&settings).await?;
+    let db = crate::db::connect_configured(&settings).await?;
     let errors_path = args.errors.clone().unwrap_or_else(|| {
         let mut name = args.file.clone().into_os_string();
         name.push(".errors.csv");

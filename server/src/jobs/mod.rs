@@ -104,7 +104,7 @@ pub async fn run_worker_process(state: AppState, workers: usize) -> anyhow::Resu
         database = state.db.backend_name(),
         "ForecastLab worker running"
     );
-    crate::cli::shutdown_signal().await;
+    crate::signal::shutdown_signal().await;
     tracing::info!("worker stopping");
     pool.shutdown().await;
     state.db.close().await;

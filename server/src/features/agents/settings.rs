@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::bail;
 use forecastlab_core::ai::{LlmSettings, ModelId, ModelProvider};
 
-use crate::config::Env;
+use crate::env::Env;
 
 /// Default `AGENT_DEFAULT_MODEL`.
 pub const DEFAULT_MODEL: &str = "anthropic:claude-sonnet-4-5";

@@ -8,7 +8,7 @@ use std::{path::PathBuf, time::Duration};
 use anyhow::bail;
 use forecastlab_core::rag::ChunkSettings;
 
-use crate::config::Env;
+use crate::env::Env;
 
 /// Embedding providers a configuration may name.
 pub const PROVIDERS: [&str; 4] = ["lexical", "openai", "ollama", "local"];
