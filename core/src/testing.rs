@@ -324,3 +324,46 @@ pub fn shap_values_add_up_to_every_step(model_type: &str) {
     assert!(fitted.explain(&request, 0).is_err());
     assert!(fitted.explain(&request, 6).is_err());
 }
+
+/// A boosted model's `objective` is the loss it fits: on a signal with
+/// rare large positive spikes, `absolute_error` follows the median (the
+/// signal) where `squared_error` is pulled up towards the mean, `huber`
+/// lies in between, and every objective's SHAP values add up.
+pub fn objectives_fit_their_statistic(model_type: &str) {
+    let mut rng = Rng(0x0B1E_C71E);
+    let columns = vec!["x0".to_owned(), "x1".to_owned()];
+    let (mut x, mut y, mut signal) = (FeatureMatrix::new(columns), Vec::new(), Vec::new());
+    for _ in 0..600 {
+        let row = [rng.uniform() * 6.0, rng.uniform()];
+        let level = 20.0 + 5.0 * row[0].sin();
+        let spike = if rng.uniform() < 0.15 { 40.0 } else { 0.0 };
+        y.push(level + spike + (rng.uniform() - 0.5));
+        signal.push(level);
+        x.push_row(&row).unwrap();
+    }
+    let bias = |objective: &str| {
+        let config = json!({ "objective": objective });
+        let fitted = fit(model_type, config, &x, &y, 7);
+        let predicted = predict_all(fitted.as_ref(), &x);
+        let request = PredictRequest {
+            horizon: x.n_rows(),
+            features: Some(&x),
+            interval_level: None,
+        };
+        for step in 1..=3 {
+            let explanation = fitted.explain(&request, step).unwrap().expect("explains");
+            explanation.check_additive(1e-6).unwrap();
+        }
+        predicted
+            .iter()
+            .zip(&signal)
+            .map(|(p, s)| p - s)
+            .sum::<f64>()
+            / signal.len() as f64
+    };
+    let (squared, absolute, huber) = (bias("squared_error"), bias("absolute_error"), bias("huber"));
+    // The mean sits 0.15 × 40 = 6 above the signal, the median on it.
+    assert!((squared - 6.0).abs() < 1.5, "squared error bias {squared}");
+    assert!(absolute.abs() < 1.0, "absolute error bias {absolute}");
+    assert!(huber < squared - 1.0, "huber {huber} vs squared {squared}");
+}

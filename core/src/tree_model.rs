@@ -48,6 +48,10 @@ pub struct BoostingConfig<M: TreeModelName> {
     /// Shrinkage (0.1; 0.001–1.0).
     #[serde(default = "default_learning_rate")]
     pub learning_rate: f64,
+    /// Training loss (`squared_error`, the spec's default, is left out of
+    /// the serialised config so that existing configs keep their hash).
+    #[serde(default, skip_serializing_if = "Objective::is_default")]
+    pub objective: Objective,
     /// Hash of the feature config the model was trained with (informational).
     #[serde(default)]
     pub feature_config_hash: Option<String>,
@@ -79,6 +83,7 @@ impl<M: TreeModelName> Default for BoostingConfig<M> {
             n_estimators: default_n_estimators(),
             max_depth: default_max_depth(),
             learning_rate: default_learning_rate(),
+            objective: Objective::default(),
             feature_config_hash: None,
             model: PhantomData,
         }
@@ -99,6 +104,55 @@ impl<M: TreeModelName> BoostingConfig<M> {
         check_range("max_depth", self.max_depth, 1, 20)?;
         check_float_range("learning_rate", self.learning_rate, 0.001, 1.0)?;
         Ok(())
+    }
+}
+
+/// The loss a gradient-boosted tree model minimises.
+///
+/// Squared error (the default) forecasts the conditional mean. Retail
+/// accuracy is mostly scored by WAPE, an absolute error, which the
+/// conditional median minimises: `absolute_error` fits that median, and
+/// `huber` is squared near zero and absolute in the tails (robust to
+/// one-off spikes). All three have an identity link, so SHAP values keep
+/// adding up to the forecast itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    /// Least squares (LightGBM `regression`, XGBoost `reg:squarederror`).
+    #[default]
+    SquaredError,
+    /// Least absolute deviation (`regression_l1`, `reg:absoluteerror`).
+    AbsoluteError,
+    /// Huber loss (`huber`, `reg:pseudohubererror`).
+    Huber,
+}
+
+impl Objective {
+    /// Whether this is the default (left out of the serialised config).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The constant that minimises the loss over `y` (the booster's
+    /// starting prediction): the mean for squared error, the median for
+    /// the others.
+    pub fn base_score(self, y: &[f64]) -> f64 {
+        if y.is_empty() {
+            return 0.0;
+        }
+        match self {
+            Self::AbsoluteError | Self::Huber => {
+                let mut sorted = y.to_vec();
+                sorted.sort_by(f64::total_cmp);
+                let mid = sorted.len() / 2;
+                if sorted.len() % 2 == 0 {
+                    0.5 * (sorted[mid - 1] + sorted[mid])
+                } else {
+                    sorted[mid]
+                }
+            }
+            Self::SquaredError => y.iter().sum::<f64>() / y.len() as f64,
+        }
     }
 }
 
@@ -301,6 +355,31 @@ mod tests {
         }
         let edges = json!({"n_estimators": 1000, "max_depth": 20, "learning_rate": 1.0});
         assert!(ProbeConfig::from_json(&edges).is_ok());
+    }
+
+    #[test]
+    fn objective_defaults_to_squared_error_and_stays_out_of_the_json() {
+        let config = ProbeConfig::from_json(&json!({"objective": "squared_error"})).unwrap();
+        assert_eq!(config, ProbeConfig::default());
+        assert!(!serde_json::to_string(&config)
+            .unwrap()
+            .contains("objective"));
+        let l1 = ProbeConfig::from_json(&json!({"objective": "absolute_error"})).unwrap();
+        assert_eq!(l1.objective, Objective::AbsoluteError);
+        assert!(serde_json::to_string(&l1)
+            .unwrap()
+            .contains(r#""objective":"absolute_error""#));
+        let error = ProbeConfig::from_json(&json!({"objective": "poisson"})).unwrap_err();
+        assert!(error.to_string().contains("unknown variant"), "{error}");
+    }
+
+    #[test]
+    fn objective_base_scores_minimise_their_loss() {
+        let y = [1.0, 2.0, 3.0, 10.0];
+        assert_eq!(Objective::SquaredError.base_score(&y), 4.0);
+        assert_eq!(Objective::AbsoluteError.base_score(&y), 2.5);
+        assert_eq!(Objective::Huber.base_score(&[5.0, 1.0, 9.0]), 5.0);
+        assert_eq!(Objective::SquaredError.base_score(&[]), 0.0);
     }
 
     fn matrix(n: usize) -> FeatureMatrix {

@@ -6,7 +6,7 @@ use forecastlab_core::{
     explain::Explanation,
     inventory,
     taxonomy::{InputKind, ModelFamily},
-    tree_model::{self, RowShap},
+    tree_model::{self, Objective, RowShap},
     CoreError, FeatureMatrix, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest,
     TrainingData,
 };
@@ -39,9 +39,12 @@ pub(crate) struct FittedLightGbm {
 
 /// The LightGBM parameters of the spec: `LGBMRegressor(n_estimators,
 /// learning_rate, max_depth, random_state, n_jobs=1, deterministic=true,
-/// force_col_wise=true, verbosity=-1)`, everything else library defaults.
+/// force_col_wise=true, verbosity=-1)`, everything else library defaults;
+/// the objective is the config's (LightGBM starts every objective from the
+/// constant that minimises it: the mean or the median).
 pub(crate) fn parameters(config: &LightGbmConfig, seed: u64) -> serde_json::Value {
     serde_json::json!({
+        "objective": objective_name(config.objective),
         "num_iterations": config.n_estimators,
         "learning_rate": config.learning_rate,
         "max_depth": config.max_depth,
@@ -51,6 +54,15 @@ pub(crate) fn parameters(config: &LightGbmConfig, seed: u64) -> serde_json::Valu
         "force_col_wise": true,
         "verbosity": -1,
     })
+}
+
+/// LightGBM's name of `objective`.
+fn objective_name(objective: Objective) -> &'static str {
+    match objective {
+        Objective::SquaredError => "regression",
+        Objective::AbsoluteError => "regression_l1",
+        Objective::Huber => "huber",
+    }
 }
 
 fn lgbm_error(error: lightgbm3::Error) -> CoreError {

@@ -6,7 +6,7 @@ use forecastlab_core::{
     explain::Explanation,
     inventory,
     taxonomy::{InputKind, ModelFamily},
-    tree_model::{self, RowShap},
+    tree_model::{self, Objective, RowShap},
     CoreError, FittedModel, Forecast, Forecaster, ModelRegistration, PredictRequest, TrainingData,
 };
 use serde::{Deserialize, Serialize};
@@ -66,24 +66,33 @@ fn dmatrix(x: &[f64], n_rows: usize) -> Result<DMatrix, CoreError> {
 /// random_state, n_jobs = 1, tree_method = "hist", verbosity = 0)`: every
 /// other parameter is the library default (the `xgb` crate writes its own
 /// defaults, so the ones that differ from the library's are set back here;
-/// `base_score` is the target mean, which is what XGBoost ≥ 2 estimates
-/// for squared error).
+/// `base_score` is the constant that minimises the objective — the target
+/// mean for squared error, the median for the absolute losses — which is
+/// what XGBoost ≥ 2 estimates itself). The objective is the config's.
 pub(crate) fn parameters(
     config: &XgboostConfig,
     seed: u64,
     y: &[f64],
 ) -> Vec<(&'static str, String)> {
-    let mean = y.iter().sum::<f64>() / y.len().max(1) as f64;
     vec![
-        ("objective", "reg:squarederror".to_owned()),
+        ("objective", objective_name(config.objective).to_owned()),
         ("eta", config.learning_rate.to_string()),
         ("max_depth", config.max_depth.to_string()),
         ("seed", (seed % (i32::MAX as u64)).to_string()),
         ("nthread", "1".to_owned()),
         ("tree_method", "hist".to_owned()),
         ("verbosity", "0".to_owned()),
-        ("base_score", mean.to_string()),
+        ("base_score", config.objective.base_score(y).to_string()),
     ]
+}
+
+/// XGBoost's name of `objective`.
+fn objective_name(objective: Objective) -> &'static str {
+    match objective {
+        Objective::SquaredError => "reg:squarederror",
+        Objective::AbsoluteError => "reg:absoluteerror",
+        Objective::Huber => "reg:pseudohubererror",
+    }
 }
 
 /// Trains one booster on row-major `x` (`n_rows` rows) and `y`.
