@@ -14,11 +14,13 @@
 //!    (`FOR UPDATE SKIP LOCKED`), the coordination cost of every shard.
 //! 3. **Artifact write+read.** `put` then `get` of one model artifact
 //!    (the median size the regression batch wrote) through the artifact
-//!    store on the local filesystem and on the S3 backend, against two
+//!    store on the local filesystem and on the S3 backend, against three
 //!    S3-compatible servers on this machine: `s3s-fs` (Rust, served in this
 //!    process on a runtime of its own; its handler time per request is
-//!    reported too) and `moto_server` (Python, when on `PATH`): median per
-//!    pair and the S3/local ratio, then S3 writes/s with 16 in flight.
+//!    reported too), an in-memory `s3s` backend (the S3 protocol path alone:
+//!    what the backend costs on top of a server that does no disk work) and
+//!    `moto_server` (Python, when on `PATH`): median per pair and the
+//!    S3/local ratio, then S3 writes/s with 16 in flight.
 //!
 //! ```text
 //! cargo bench -p forecastlab-server --bench capacity
@@ -29,7 +31,11 @@
 //! 365: a year, the shortest history a retail model is trained on),
 //! `BENCH_SHARD_SIZE` (25 series per shard), `BENCH_REPS` (3, the
 //! median is reported), `BENCH_MODELS` (`naive,seasonal_naive,regression`),
-//! `BENCH_WORKERS` (`1,2,3`), `BENCH_BATCH_STORE` (`local`; `s3` runs the
+//! `BENCH_WORKERS` (`1,2,3`), `BENCH_PIN` (`1`: worker process *i* is
+//! bound to core *i* mod the core count with `taskset`, so one process is
+//! one core's worth of work — a one-core worker machine — and the ratio
+//! against one worker measures scale-out rather than one process's own
+//! threads; `0` leaves the scheduler free), `BENCH_BATCH_STORE` (`local`; `s3` runs the
 //! batches on the s3s-fs server, `moto` on moto), `BENCH_ARTIFACTS` (200
 //! pairs per backend), `TEST_POSTGRES_URL` (admin URL of the PostgreSQL
 //! server). The moto figures need `moto_server` (PyPI `moto[server]`) on
@@ -56,6 +62,8 @@ use forecastlab_server::{
 };
 use serde_json::{json, Value};
 
+#[path = "support/memory_s3.rs"]
+mod memory_s3;
 #[path = "../tests/support/moto.rs"]
 pub mod moto;
 #[path = "../tests/support/postgres.rs"]
@@ -240,6 +248,7 @@ async fn batch_run(
     store: &[(String, String)],
     shape: (i64, i64, i64),
     shard_size: usize,
+    pinned: bool,
 ) -> BatchRun {
     let (stores, products, days) = shape;
     let database = TempDatabase::create().await;
@@ -263,9 +272,14 @@ async fn batch_run(
         ("LOG_LEVEL".into(), "error".into()),
     ];
     env.extend(store.iter().cloned());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let processes: Vec<WorkerProcess> = dirs[..workers]
         .iter()
-        .map(|dir| WorkerProcess::spawn(&database.url, dir.path(), 1, &env))
+        .enumerate()
+        .map(|(i, dir)| {
+            let core = pinned.then_some(i % cores);
+            WorkerProcess::spawn(&database.url, dir.path(), 1, &env, core)
+        })
         .collect();
     // Let every process connect before the work arrives.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -486,6 +500,17 @@ async fn artifact_latency(size: usize, pairs: usize, moto: Option<&MotoServer>) 
         get * 1e3
     );
     let rust_writes = writes_per_second(&s3, &bytes, 1000).await;
+
+    let memory = RustS3::start_in_memory("capacity").expect("in-memory S3 server");
+    let s3 = store(&memory.settings("bench"));
+    s3.check().await.expect("in-memory S3 answers");
+    let memory_median = measured(&s3, &bytes, pairs).await;
+    println!(
+        "  s3 protocol only        {:>7.3} ms  {:.2}x local  \
+         (the same client on an in-memory s3s backend: signing, HTTP and the body, no server disk)",
+        memory_median * 1e3,
+        memory_median / local_median
+    );
     let moto_figures = match moto {
         Some(moto) => {
             let s3 = store(&moto.settings("bench"));
@@ -523,6 +548,7 @@ async fn bench() {
         .filter_map(|w| w.parse().ok())
         .collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pinned = env_or("BENCH_PIN", 1) == 1;
     let batch_store_name = std::env::var("BENCH_BATCH_STORE").unwrap_or_else(|_| "local".into());
     let moto = MotoServer::start("capacity").await.ok();
     let rust = (batch_store_name == "s3").then(|| RustS3::start("batch").expect("s3s-fs server"));
@@ -535,8 +561,13 @@ async fn bench() {
     println!(
         "capacity: {} series ({stores} stores x {products} products, {days} days), \
          {shard_size} series/shard, {reps} rep(s), {cores} cores, batch store {batch_store_name}, \
-         load average at start {}",
+         workers {}, load average at start {}",
         stores * products,
+        if pinned {
+            "pinned one per core (taskset)"
+        } else {
+            "unpinned"
+        },
         load_average()
     );
 
@@ -566,6 +597,7 @@ async fn bench() {
                     &batch_store,
                     (stores, products, days),
                     shard_size,
+                    pinned,
                 )
                 .await;
                 rates.push(run.series as f64 / run.seconds);
@@ -579,9 +611,14 @@ async fn bench() {
             }
             let rate = median(&mut rates);
             let base_rate = *base.get_or_insert(rate);
-            // CPU-bound ideal: one process per core at most.
+            // CPU-bound ideal: a pinned process has one core, and the
+            // machine has `cores`; an unpinned one can already use them all.
             let first = worker_counts.first().copied().unwrap_or(1).min(cores);
-            let ideal = workers.min(cores) as f64 / first as f64;
+            let ideal = if pinned {
+                workers.min(cores) as f64 / first as f64
+            } else {
+                1.0
+            };
             println!(
                 "{model:<16} {workers:>7} {rate:>10.1} {:>6.2}x {ideal:>6.2}x {:>12.2} {:>8.2} \
                  {:>13.1} {:>12.0}%",

@@ -123,7 +123,7 @@ async fn three_workers_share_a_sharded_batch_and_survive_a_kill() {
     let env = worker_env(&store);
     let mut workers: Vec<WorkerProcess> = dirs[..3]
         .iter()
-        .map(|dir| WorkerProcess::spawn(&database.url, dir.path(), 1, &env))
+        .map(|dir| WorkerProcess::spawn(&database.url, dir.path(), 1, &env, None))
         .collect();
     let Value::Object(params) = json!({
         "model_type": "seasonal_naive", "season_length": 7,

@@ -1,10 +1,12 @@
-//! An S3-compatible server written in Rust for the capacity benchmark: the
-//! `s3s` project's filesystem backend (`s3s-fs`) served by hyper on a free
+//! S3-compatible servers written in Rust for the capacity benchmark: an
+//! `s3s` backend — the project's filesystem one (`s3s-fs`) or the bench's
+//! in-memory one ([`super::memory_s3`]) — served by hyper on a free
 //! 127.0.0.1 port, on a runtime of its own (as a separate server process
 //! would be), so the S3 figure measures our client path rather than a
 //! Python server. Every request's handler time is recorded, so the report
-//! can tell the server's own work (MD5 of the body, a temporary file
-//! renamed into place, two JSON side files per object) from the rest.
+//! can tell the server's own work (for `s3s-fs`: MD5 of the body, a
+//! temporary file renamed into place, two JSON side files per object, the
+//! body read back in 4 KiB steps) from the rest.
 
 use std::{
     sync::{Arc, Mutex},
@@ -46,14 +48,28 @@ pub(crate) struct RustS3 {
 }
 
 impl RustS3 {
-    /// Starts the server on a free port over a fresh temporary directory
+    /// Starts `s3s-fs` on a free port over a fresh temporary directory
     /// holding `bucket`.
     pub(crate) fn start(bucket: &str) -> anyhow::Result<Self> {
         let root = tempfile::tempdir()?;
         std::fs::create_dir(root.path().join(bucket))?;
         let fs = s3s_fs::FileSystem::new(root.path())
             .map_err(|error| anyhow::anyhow!("s3s-fs root: {error:?}"))?;
-        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+        Self::serve(bucket, fs, root)
+    }
+
+    /// Starts the in-memory backend on a free port (any bucket name works).
+    pub(crate) fn start_in_memory(bucket: &str) -> anyhow::Result<Self> {
+        Self::serve(
+            bucket,
+            super::memory_s3::MemoryS3::default(),
+            tempfile::tempdir()?,
+        )
+    }
+
+    /// Serves `backend` on a free port; `root` lives as long as the server.
+    fn serve(bucket: &str, backend: impl s3s::S3, root: tempfile::TempDir) -> anyhow::Result<Self> {
+        let mut builder = s3s::service::S3ServiceBuilder::new(backend);
         builder.set_auth(s3s::auth::SimpleAuth::from_single(KEY, SECRET));
         let service = builder.build();
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;

@@ -13,9 +13,25 @@ pub(crate) struct WorkerProcess(Child);
 impl WorkerProcess {
     /// Starts `forecastlab worker --workers <workers>` in `dir` on the
     /// database `url`, its local artifact directories inside `dir`, with the
-    /// extra settings `env`.
-    pub(crate) fn spawn(url: &str, dir: &Path, workers: usize, env: &[(String, String)]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_forecastlab"));
+    /// extra settings `env`; bound to CPU `core` when given (through
+    /// util-linux's `taskset`, which execs the worker in place), so that the
+    /// process sees one core, as on a one-core machine.
+    pub(crate) fn spawn(
+        url: &str,
+        dir: &Path,
+        workers: usize,
+        env: &[(String, String)],
+        core: Option<usize>,
+    ) -> Self {
+        let binary = env!("CARGO_BIN_EXE_forecastlab");
+        let mut command = match core {
+            Some(core) => {
+                let mut taskset = Command::new("taskset");
+                taskset.args(["--cpu-list", &core.to_string(), binary]);
+                taskset
+            }
+            None => Command::new(binary),
+        };
         command
             .args(["worker", "--workers", &workers.to_string()])
             .current_dir(dir)
