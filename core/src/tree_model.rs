@@ -145,7 +145,7 @@ impl Objective {
                 let mut sorted = y.to_vec();
                 sorted.sort_by(f64::total_cmp);
                 let mid = sorted.len() / 2;
-                if sorted.len() % 2 == 0 {
+                if sorted.len().is_multiple_of(2) {
                     0.5 * (sorted[mid - 1] + sorted[mid])
                 } else {
                     sorted[mid]
