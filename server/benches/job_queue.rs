@@ -23,7 +23,7 @@ use forecastlab_server::{
     config::Settings,
     db::{execute_script, Db},
     features::{
-        forecasting::{schemas::TrainRequest, service as forecasting},
+        forecasting::{model::build_model, schemas::TrainRequest, service as forecasting},
         jobs::{
             schemas::{JobCreate, JobType},
             service as jobs,
@@ -128,7 +128,7 @@ async fn train_in_process(state: &AppState, params: &Value) {
         NaiveDate::from_ymd_opt(2024, 1, 30).unwrap(),
     );
     let config = json!({"model_type": "naive"});
-    let (registration, model) = forecasting::build_model(state, &config).expect("model");
+    let (registration, model) = build_model(state, &config).expect("model");
     let key = SeriesKey {
         store_id,
         product_id,
