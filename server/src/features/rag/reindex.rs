@@ -32,10 +32,13 @@ async fn info(state: &AppState, config: &EmbeddingConfig) -> Result<GenerationIn
 /// `GET /rag/reindex`: the serving and target generations and how many
 /// sources are ready.
 pub(crate) async fn status(state: &AppState) -> Result<ReindexStatus, Problem> {
+    // The run is read before the database: a run marks itself finished only
+    // after its switch-over committed, so a finished run is never paired
+    // with the generations it read before switching (a spurious `pending`).
+    let run = state.reindex.get();
     let generations = generations::current(state).await?;
     let (label, dimension) = generations.target.generation();
     let (total, ready, stale) = generations::progress(&state.db, &label, dimension as i32).await?;
-    let run = state.reindex.get();
     let pending = generations.switching() || stale > 0;
     let reindex_state = if run.running {
         ReindexState::Running
