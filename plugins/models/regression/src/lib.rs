@@ -6,9 +6,13 @@
 //! config; the rest mirror HistGradientBoosting's defaults: squared error,
 //! leaf-wise (best-first) growth with at most 31 leaves, a minimum hessian
 //! (= sample count for squared error) of 20 per leaf, 255 bins, no L2
-//! penalty, the initial prediction set to the target mean, no early
-//! stopping. Missing values (NaN) are handled natively: each split learns
-//! which side missing values go to.
+//! penalty, the initial prediction set to the target mean, and
+//! HistGradientBoosting's automatic early stopping: above
+//! [`EARLY_STOPPING_ABOVE`] rows (a global frame, never one series' few
+//! years of days) a seeded random tenth of the rows is held out and boosting
+//! stops once ten trees in a row have not improved its loss. Missing values
+//! (NaN) are handled natively: each split learns which side missing values
+//! go to.
 //!
 //! With `seasonal_base` (the default) the trees are fitted on the target
 //! minus a seasonal-naive base read from the frame's own same-weekday lag
@@ -29,6 +33,8 @@ use forust_ml::{
     objective::ObjectiveType,
     GradientBooster, Matrix,
 };
+use rand::{seq::SliceRandom, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 const MODEL_TYPE: &str = "regression";
@@ -38,6 +44,15 @@ pub const MAX_LEAVES: usize = 31;
 pub const MIN_SAMPLES_LEAF: f32 = 20.0;
 /// Histogram bins (`max_bins`).
 pub const MAX_BINS: u16 = 255;
+/// Early stopping is on above this many training rows
+/// (`early_stopping="auto"`).
+pub const EARLY_STOPPING_ABOVE: usize = 10_000;
+/// Share of the rows held out to decide when to stop
+/// (`validation_fraction`).
+const VALIDATION_FRACTION: f64 = 0.1;
+/// Trees in a row that must fail to improve the held-out loss before
+/// boosting stops (`n_iter_no_change`).
+const ROUNDS_WITHOUT_IMPROVEMENT: usize = 10;
 
 /// Configuration of the regression model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,7 +120,8 @@ impl RegressionConfig {
         Ok(booster)
     }
 
-    /// Fits a booster on (x, y).
+    /// Fits a booster on (x, y), holding out a validation tenth to stop
+    /// early when there are more than [`EARLY_STOPPING_ABOVE`] rows.
     fn fit_booster(
         &self,
         x: &FeatureMatrix,
@@ -113,28 +129,74 @@ impl RegressionConfig {
         seed: u64,
     ) -> Result<GradientBooster, CoreError> {
         let mut booster = self.booster(seed)?;
-        let columns = column_major(x);
-        let matrix = Matrix::new(&columns, x.n_rows(), x.n_cols());
-        let weights = vec![1.0; y.len()];
+        let failed = |e| CoreError::input(format!("gradient boosting failed: {e}"));
+        let (train, held_out) = validation_split(x.n_rows(), seed);
+        let train_columns = column_major(x, &train);
+        let train_matrix = Matrix::new(&train_columns, train.len(), x.n_cols());
+        let train_y: Vec<f64> = train.iter().map(|&i| y[i]).collect();
+        let weights = vec![1.0; train.len()];
+        if held_out.is_empty() {
+            booster
+                .fit(&train_matrix, &train_y, &weights, None)
+                .map_err(failed)?;
+            return Ok(booster);
+        }
+        let held_out_columns = column_major(x, &held_out);
+        let held_out_matrix = Matrix::new(&held_out_columns, held_out.len(), x.n_cols());
+        let held_out_y: Vec<f64> = held_out.iter().map(|&i| y[i]).collect();
+        let held_out_weights = vec![1.0; held_out.len()];
+        booster = booster.set_early_stopping_rounds(Some(ROUNDS_WITHOUT_IMPROVEMENT));
         booster
-            .fit(&matrix, y, &weights, None)
-            .map_err(|e| CoreError::input(format!("gradient boosting failed: {e}")))?;
+            .fit(
+                &train_matrix,
+                &train_y,
+                &weights,
+                Some(vec![(held_out_matrix, &held_out_y, &held_out_weights)]),
+            )
+            .map_err(failed)?;
+        // Like HistGradientBoosting, keep every tree grown before stopping
+        // (forust-ml would otherwise predict with the best round's prefix).
+        booster.prediction_iteration = None;
+        booster.best_iteration = None;
+        booster.evaluation_history = None;
         Ok(booster)
     }
 }
 
-fn column_major(x: &FeatureMatrix) -> Vec<f64> {
-    let (rows, cols) = (x.n_rows(), x.n_cols());
+/// The training and held-out row indices (both ascending): every row for
+/// training up to [`EARLY_STOPPING_ABOVE`] rows; above it, a seeded random
+/// tenth (rounded up) held out, as `train_test_split(test_size=0.1)` does.
+fn validation_split(n_rows: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut rows: Vec<usize> = (0..n_rows).collect();
+    if n_rows <= EARLY_STOPPING_ABOVE {
+        return (rows, Vec::new());
+    }
+    rows.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    let held_out_len = (n_rows as f64 * VALIDATION_FRACTION).ceil() as usize;
+    let mut held_out = rows.split_off(n_rows - held_out_len);
+    rows.sort_unstable();
+    held_out.sort_unstable();
+    (rows, held_out)
+}
+
+/// The given rows of `x`, column after column (forust-ml's layout).
+fn column_major(x: &FeatureMatrix, rows: &[usize]) -> Vec<f64> {
+    let cols = x.n_cols();
     let values = x.values();
-    let mut out = Vec::with_capacity(rows * cols);
+    let mut out = Vec::with_capacity(rows.len() * cols);
     for j in 0..cols {
-        out.extend((0..rows).map(|i| values[i * cols + j]));
+        out.extend(rows.iter().map(|&i| values[i * cols + j]));
     }
     out
 }
 
+/// Every row of `x`, column after column.
+fn all_columns(x: &FeatureMatrix) -> Vec<f64> {
+    column_major(x, &(0..x.n_rows()).collect::<Vec<_>>())
+}
+
 fn predict_booster(booster: &GradientBooster, x: &FeatureMatrix) -> Vec<f64> {
-    let columns = column_major(x);
+    let columns = all_columns(x);
     booster.predict(&Matrix::new(&columns, x.n_rows(), x.n_cols()), false)
 }
 
@@ -201,7 +263,7 @@ impl SupervisedMethod for RegressionConfig {
                 (augmented, Some(*level.first()?))
             }
         };
-        let columns = column_major(&explained);
+        let columns = all_columns(&explained);
         let matrix = Matrix::new(&columns, 1, explained.n_cols());
         let contributions =
             booster
@@ -374,6 +436,57 @@ mod tests {
             .iter()
             .zip(&interval.upper)
             .all(|(l, u)| l < u));
+    }
+
+    /// `n` rows of two noise columns and a noise target.
+    fn noise(n: usize) -> (FeatureMatrix, Vec<f64>) {
+        let mut state = 99u64;
+        let mut draw = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / (1u64 << 31) as f64
+        };
+        let mut x = FeatureMatrix::new(vec!["a".into(), "b".into()]);
+        let mut y = Vec::with_capacity(n);
+        for _ in 0..n {
+            x.push_row(&[draw(), draw()]).unwrap();
+            y.push(10.0 + draw());
+        }
+        (x, y)
+    }
+
+    #[test]
+    fn stops_early_above_ten_thousand_rows_only() {
+        let config: RegressionConfig =
+            serde_json::from_value(serde_json::json!({"seasonal_base": false})).unwrap();
+        // On noise no tree keeps improving the held-out loss: a large frame
+        // stops after a few rounds, a frame at the threshold grows them all.
+        let (x, y) = noise(EARLY_STOPPING_ABOVE + 2_000);
+        let stopped = config.fit_booster(&x, &y, 7).unwrap();
+        assert!(stopped.trees.len() < 100, "{} trees", stopped.trees.len());
+        assert!(stopped.trees.len() > ROUNDS_WITHOUT_IMPROVEMENT);
+        let small = supervised::slice_rows(&x, 0..EARLY_STOPPING_ABOVE);
+        let full = config
+            .fit_booster(&small, &y[..EARLY_STOPPING_ABOVE], 7)
+            .unwrap();
+        assert_eq!(full.trees.len(), 200);
+        // Every grown tree predicts, as in HistGradientBoosting.
+        assert_eq!(stopped.prediction_iteration, None);
+    }
+
+    #[test]
+    fn the_held_out_tenth_is_seeded_and_disjoint() {
+        let (train, held_out) = validation_split(12_345, 3);
+        assert_eq!(held_out.len(), 1_235);
+        assert_eq!(train.len() + held_out.len(), 12_345);
+        let mut all: Vec<usize> = train.iter().chain(&held_out).copied().collect();
+        all.sort_unstable();
+        assert!(all.iter().enumerate().all(|(i, &row)| i == row));
+        assert_eq!(validation_split(12_345, 3).1, held_out);
+        assert_ne!(validation_split(12_345, 4).1, held_out);
+        let (train, held_out) = validation_split(EARLY_STOPPING_ABOVE, 3);
+        assert_eq!((train.len(), held_out.len()), (EARLY_STOPPING_ABOVE, 0));
     }
 
     #[test]
