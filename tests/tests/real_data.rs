@@ -31,12 +31,6 @@ use serde_json::{json, Value};
 /// Allowed relative accuracy gap to the statsforecast counterpart.
 const TOLERANCE: f64 = 0.02;
 
-/// (data set, model) pairs measured outside the tolerance, reported in the
-/// table rather than asserted: `auto_arima` on the bike-sharing series
-/// (+4.9 % WAPE; both sides refit by CSS-ML, the stepwise search picks
-/// other orders on some folds).
-const KNOWN_GAPS: &[(&str, &str)] = &[("bike_sharing", "auto_arima")];
-
 /// The import command's arguments, parsed as the command line would be.
 #[derive(Parser)]
 struct ImportCommand {
@@ -374,13 +368,11 @@ async fn real_data_from_csv_files_to_backtests_against_statsforecast() {
                 // The same definition: the same forecasts.
                 assert!((wape - their_wape).abs() < 1e-9, "{wape} vs {their_wape}");
             }
-            if !KNOWN_GAPS.contains(&(dataset.name.as_str(), name)) {
-                assert!(
-                    wape <= their_wape * (1.0 + TOLERANCE) && mase <= their_mase * (1.0 + TOLERANCE),
-                    "{}: {name} WAPE {wape} MASE {mase} vs statsforecast {their_wape} / {their_mase}",
-                    dataset.name
-                );
-            }
+            assert!(
+                wape <= their_wape * (1.0 + TOLERANCE) && mase <= their_mase * (1.0 + TOLERANCE),
+                "{}: {name} WAPE {wape} MASE {mase} vs statsforecast {their_wape} / {their_mase}",
+                dataset.name
+            );
         }
         let (best, best_wape) = wapes
             .iter()

@@ -1,27 +1,17 @@
 //! Fitting one ARIMA model by conditional sum of squares (CSS, R's
 //! `method = "CSS"`): the coefficients (and the constant) minimise
-//! `½·ln(Σeₜ² / n_used)` by a Nelder–Mead search on the differenced series
-//! scaled to unit variance; the fitted model keeps what forecasting needs
+//! `½·ln(Σeₜ² / n_used)` by BFGS ([`crate::bfgs`], the optimiser R and
+//! statsforecast use for it) on the differenced series scaled to unit
+//! variance, starting from zero; the fitted model keeps what forecasting needs
 //! (the last differenced values, residuals and observations) and gives its
 //! forecast and the normal forecast-error half-widths from its ψ-weights.
 
-use forecastlab_core::{
-    interval::normal_quantile,
-    optimize::{nelder_mead, NelderMead},
-};
+use forecastlab_core::interval::normal_quantile;
 use serde::{Deserialize, Serialize};
 
 use crate::{
     arima::{self, Coefficients, Order},
-    ml,
-};
-
-/// Simplex search settings: coefficients start at 0 with a step of 0.1.
-const SEARCH: NelderMead = NelderMead {
-    init_step: 0.1,
-    zero_pert: 0.1,
-    max_iter: 2_000,
-    tol_std: 1e-8,
+    bfgs, ml,
 };
 
 /// A fitted ARIMA model.
@@ -216,16 +206,7 @@ impl<'a> Series<'a> {
             e.iter().map(|v| v * v).sum::<f64>()
         };
         let objective = |x: &[f64]| 0.5 * (sse(&read(x)) / used).ln();
-        let x0 = vec![0.0; dimension];
-        let bounds = (
-            vec![f64::NEG_INFINITY; dimension],
-            vec![f64::INFINITY; dimension],
-        );
-        let best = if dimension == 0 {
-            x0
-        } else {
-            nelder_mead(objective, &x0, &bounds.0, &bounds.1, SEARCH).x
-        };
+        let best = bfgs::minimise(objective, &vec![0.0; dimension]);
         let scaled = read(&best);
         if !scaled.admissible(m) {
             return None;

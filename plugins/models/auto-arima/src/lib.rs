@@ -16,6 +16,7 @@
 //! ψ-weights of the full (differenced) model.
 
 pub mod arima;
+pub mod bfgs;
 pub mod fit;
 pub mod ml;
 pub mod refit;
