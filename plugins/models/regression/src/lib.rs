@@ -30,6 +30,7 @@ use forecastlab_core::{
 };
 use forust_ml::{
     gradientbooster::{ContributionsMethod, GrowPolicy, MissingNodeTreatment},
+    metric::Metric,
     objective::ObjectiveType,
     GradientBooster, Matrix,
 };
@@ -145,7 +146,12 @@ impl RegressionConfig {
         let held_out_matrix = Matrix::new(&held_out_columns, held_out.len(), x.n_cols());
         let held_out_y: Vec<f64> = held_out.iter().map(|&i| y[i]).collect();
         let held_out_weights = vec![1.0; held_out.len()];
-        booster = booster.set_early_stopping_rounds(Some(ROUNDS_WITHOUT_IMPROVEMENT));
+        // The held-out loss is the squared error (forust-ml's default metric
+        // for it is the squared *log* error, undefined on the residuals a
+        // seasonal base leaves, which would stop boosting at once).
+        booster = booster
+            .set_early_stopping_rounds(Some(ROUNDS_WITHOUT_IMPROVEMENT))
+            .set_evaluation_metric(Some(Metric::RootMeanSquaredError));
         booster
             .fit(
                 &train_matrix,
@@ -473,6 +479,23 @@ mod tests {
         assert_eq!(full.trees.len(), 200);
         // Every grown tree predicts, as in HistGradientBoosting.
         assert_eq!(stopped.prediction_iteration, None);
+    }
+
+    #[test]
+    fn keeps_boosting_while_the_held_out_loss_improves() {
+        // A learnable signal around zero (a residual over a seasonal base
+        // has negative values): the held-out loss keeps falling, so
+        // boosting goes on well past the first rounds.
+        let (x, _) = noise(EARLY_STOPPING_ABOVE + 2_000);
+        let y: Vec<f64> = x
+            .values()
+            .chunks_exact(2)
+            .map(|row| 8.0 * (row[0] * 6.0).sin() - 4.0 * row[1])
+            .collect();
+        let config: RegressionConfig =
+            serde_json::from_value(serde_json::json!({"seasonal_base": false})).unwrap();
+        let fitted = config.fit_booster(&x, &y, 7).unwrap();
+        assert!(fitted.trees.len() > 150, "{} trees", fitted.trees.len());
     }
 
     #[test]
