@@ -16,6 +16,8 @@
 //! * `regression/100_trees` — the same with LightGBM's tree count;
 //! * `lightgbm/default` — the registered `lightgbm` model, defaults (100
 //!   trees, learning rate 0.1, one thread);
+//! * `lightgbm/200_trees` — the same with `regression`'s defaults (200
+//!   trees, learning rate 0.05): the same work as `regression/default`;
 //! * `lightgbm/booster_only` — LightGBM's own training call alone.
 
 use chrono::{Datelike, Days, NaiveDate};
@@ -104,6 +106,10 @@ fn fit_side_by_side(c: &mut Criterion) {
             build(json!({"model_type": "regression", "max_iter": 100})),
         ),
         ("lightgbm/default", build(json!({"model_type": "lightgbm"}))),
+        (
+            "lightgbm/200_trees",
+            build(json!({"model_type": "lightgbm", "n_estimators": 200, "learning_rate": 0.05})),
+        ),
     ];
     let booster_config = LightGbmConfig::from_json(&json!({})).expect("config");
     for (matrix, x, y) in matrices() {
