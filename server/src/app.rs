@@ -71,6 +71,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// auth ([`crate::http::around_pages`]); the Swagger UI only the outer
 /// layers.
 pub fn build_app(state: AppState) -> Router {
+    let state = AppState {
+        app_router: Some(build_app),
+        ..state
+    };
     let max_body = state.settings.max_body_bytes;
     let (routes, api) = api_routes();
     let routes = crate::http::around_routes(routes, &state);

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use axum::Router;
+
 use crate::{
     artifacts::ArtifactStore,
     config::Settings,
@@ -37,6 +39,10 @@ pub struct AppState {
     /// The RAG re-index running in this process, if any, and the last
     /// one's outcome.
     pub reindex: Arc<ReindexTracker>,
+    /// Builds the app's router around a state, for requests made in
+    /// process (the demo pipeline's client); the app sets it when it is
+    /// built, so that the routes need not know the app. `None` until then.
+    pub app_router: Option<fn(AppState) -> Router>,
 }
 
 impl AppState {
@@ -59,6 +65,7 @@ impl AppState {
             job_finished: Arc::new(tokio::sync::Notify::new()),
             search: Arc::new(SearchCache::default()),
             reindex: Arc::new(ReindexTracker::default()),
+            app_router: None,
         }
     }
 }

@@ -104,11 +104,14 @@ pub struct PlatformClient {
 }
 
 impl PlatformClient {
-    /// A client of the app built from `state`, sending `authorization`
-    /// (the caller's own credentials) with every request.
+    /// A client of the app built from `state` (by its
+    /// [`AppState::app_router`]; with none, every call answers 404), sending
+    /// `authorization` (the caller's own credentials) with every request.
     pub fn new(state: &AppState, authorization: Option<HeaderValue>) -> Self {
         Self {
-            router: crate::app::build_app(state.clone()),
+            router: state
+                .app_router
+                .map_or_else(Router::new, |build| build(state.clone())),
             authorization,
             spans: Arc::default(),
         }
