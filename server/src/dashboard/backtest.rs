@@ -12,7 +12,8 @@ use chrono::NaiveDate;
 use super::{
     chart::{Chart, Colour, Series, Style, MODEL_COLOURS},
     jobs::{completed_result, JobRef},
-    page::{num, render, Layout, NavItem},
+    nav::{self, NavItem},
+    page::{num, render, Layout},
 };
 use crate::{
     extract::Query,
@@ -27,11 +28,8 @@ use crate::{
     state::AppState,
 };
 
-/// The navigation entry.
-pub(super) const NAV: NavItem = NavItem {
-    path: "/ui/backtest",
-    label: "Backtest",
-};
+/// This page's entry of the navigation.
+const NAV: NavItem = nav::BACKTEST;
 
 /// The page and its fragment.
 pub(super) fn router() -> Router<AppState> {

@@ -11,7 +11,8 @@ use chrono::Duration;
 use super::{
     chart::{Band, Chart, Colour, Series, Style},
     jobs::{completed_result, JobRef},
-    page::{num, render, Layout, NavItem},
+    nav::{self, NavItem},
+    page::{num, render, Layout},
 };
 use crate::{
     extract::Query,
@@ -28,11 +29,8 @@ use crate::{
     state::AppState,
 };
 
-/// The navigation entry.
-pub(super) const NAV: NavItem = NavItem {
-    path: "/ui/forecast",
-    label: "Forecast",
-};
+/// This page's entry of the navigation.
+const NAV: NavItem = nav::FORECAST;
 
 /// Days of actuals drawn before the forecast.
 const HISTORY_DAYS: i64 = 90;

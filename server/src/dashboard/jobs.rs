@@ -7,7 +7,10 @@ use axum::{extract::State, response::Html, routing::get, Router};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::page::{render, Layout, NavItem, Pager};
+use super::{
+    nav::{self, NavItem},
+    page::{render, Layout, Pager},
+};
 use crate::{
     extract::{Query, Validate, Violations},
     features::jobs::{
@@ -19,11 +22,8 @@ use crate::{
     state::AppState,
 };
 
-/// The navigation entry.
-pub(super) const NAV: NavItem = NavItem {
-    path: "/ui/jobs",
-    label: "Jobs",
-};
+/// This page's entry of the navigation.
+const NAV: NavItem = nav::JOBS;
 
 /// The page and its fragment.
 pub(super) fn router() -> Router<AppState> {

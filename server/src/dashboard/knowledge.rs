@@ -17,7 +17,8 @@ use serde_json::Value;
 
 use super::{
     chart::{Chart, Colour, Series, Style},
-    page::{num, render, Layout, NavItem},
+    nav::{self, NavItem},
+    page::{num, render, Layout},
 };
 use crate::{
     extract::{validate, Query, Validate, Violations},
@@ -38,11 +39,8 @@ use crate::{
     state::AppState,
 };
 
-/// The navigation entry.
-pub(super) const NAV: NavItem = NavItem {
-    path: "/ui/knowledge",
-    label: "Knowledge & agents",
-};
+/// This page's entry of the navigation.
+const NAV: NavItem = nav::KNOWLEDGE;
 
 /// The page and its fragments.
 pub(super) fn router() -> Router<AppState> {

@@ -2,7 +2,7 @@
 //! than read JSON, served by the same binary next to the API.
 //!
 //! Shape:
-//! - Every page is a module with a `NAV` entry, a `router()` and its
+//! - Every page is a module with an entry in [`nav`], a `router()` and its
 //!   templates (`templates/<page>*.html`). A page answers `GET` with its
 //!   shell: navigation, forms and labelled controls, but no stored data.
 //! - Data arrives in fragments (`GET /ui/<page>/...`, HTML) that htmx loads
@@ -16,8 +16,8 @@
 //! - Charts are [`chart::Chart`] specs embedded as JSON and drawn by uPlot;
 //!   every chart offers a PNG and a CSV download.
 //!
-//! Adding a page: a module here with `NAV` and `router()`, a template that
-//! extends `base.html`, one line in [`page::NAV`] and one in [`router`].
+//! Adding a page: a module here with a `router()`, a template that
+//! extends `base.html`, its entry in [`nav`] and one line in [`router`].
 
 use axum::Router;
 
@@ -29,6 +29,7 @@ mod chart;
 mod forecast;
 mod jobs;
 mod knowledge;
+mod nav;
 mod overview;
 mod page;
 mod picker;

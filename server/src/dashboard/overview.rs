@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 use super::{
     chart::{Chart, Colour, Series, Style},
-    page::{num, render, Layout, NavItem},
+    nav::{self, NavItem},
+    page::{num, render, Layout},
     picker::data_window,
 };
 use crate::{
@@ -28,11 +29,8 @@ use crate::{
     state::AppState,
 };
 
-/// The navigation entry.
-pub(super) const NAV: NavItem = NavItem {
-    path: "/",
-    label: "Overview",
-};
+/// This page's entry of the navigation.
+const NAV: NavItem = nav::OVERVIEW;
 
 /// Days of the default KPI window (ending on the last day of data).
 const DEFAULT_WINDOW_DAYS: i64 = 28;

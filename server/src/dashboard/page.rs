@@ -5,31 +5,10 @@ use askama::Template;
 use axum::response::Html;
 
 use super::{
-    assets, backtest, forecast, jobs, knowledge, overview, registry, scenarios, series, showcase,
+    assets,
+    nav::{self, NavItem},
 };
 use crate::problem::Problem;
-
-/// One entry of the navigation bar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct NavItem {
-    /// Path of the page.
-    pub(super) path: &'static str,
-    /// Link text.
-    pub(super) label: &'static str,
-}
-
-/// The navigation, in order. A page that is not listed here does not exist.
-pub(super) const NAV: &[NavItem] = &[
-    overview::NAV,
-    series::NAV,
-    forecast::NAV,
-    backtest::NAV,
-    registry::NAV,
-    jobs::NAV,
-    scenarios::NAV,
-    knowledge::NAV,
-    showcase::NAV,
-];
 
 /// What `base.html` needs: which page is current, the navigation and the
 /// URLs of the static files.
@@ -47,7 +26,7 @@ impl Layout {
 
     /// The navigation entries.
     pub(super) fn nav(&self) -> &'static [NavItem] {
-        NAV
+        nav::ALL
     }
 
     /// Whether `item` is the current page.
@@ -153,10 +132,10 @@ mod tests {
 
     #[test]
     fn navigation_has_one_entry_per_page() {
-        let mut paths: Vec<&str> = NAV.iter().map(|item| item.path).collect();
+        let mut paths: Vec<&str> = nav::ALL.iter().map(|item| item.path).collect();
         paths.sort_unstable();
         paths.dedup();
-        assert_eq!(paths.len(), NAV.len());
-        assert_eq!(NAV[0].path, "/");
+        assert_eq!(paths.len(), nav::ALL.len());
+        assert_eq!(nav::ALL[0].path, "/");
     }
 }

@@ -7,7 +7,10 @@ use axum::{extract::State, response::Html, routing::get, Router};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::page::{num, render, Layout, NavItem, Pager};
+use super::{
+    nav::{self, NavItem},
+    page::{num, render, Layout, Pager},
+};
 use crate::{
     extract::{Path, Query, Validate, Violations},
     features::{
@@ -25,11 +28,8 @@ use crate::{
     state::AppState,
 };
 
-/// The navigation entry.
-pub(super) const NAV: NavItem = NavItem {
-    path: "/ui/registry",
-    label: "Registry",
-};
+/// This page's entry of the navigation.
+const NAV: NavItem = nav::REGISTRY;
 
 /// The page and its fragments.
 pub(super) fn router() -> Router<AppState> {

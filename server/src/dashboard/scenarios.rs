@@ -14,7 +14,8 @@ use serde::Deserialize;
 
 use super::{
     chart::{Chart, Colour, Series, Style, MODEL_COLOURS},
-    page::{num, render, Layout, NavItem},
+    nav::{self, NavItem},
+    page::{num, render, Layout},
 };
 use crate::{
     extract::{Query, Validate, Violations},
@@ -30,11 +31,8 @@ use crate::{
     state::AppState,
 };
 
-/// The navigation entry.
-pub(super) const NAV: NavItem = NavItem {
-    path: "/ui/scenarios",
-    label: "Scenarios",
-};
+/// This page's entry of the navigation.
+const NAV: NavItem = nav::SCENARIOS;
 
 /// Saved plans listed per page.
 const PLANS_PER_PAGE: i64 = 20;

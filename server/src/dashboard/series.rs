@@ -17,7 +17,8 @@ use serde::Deserialize;
 
 use super::{
     chart::{Chart, Colour, Series, Span, Style},
-    page::{render, Layout, NavItem},
+    nav::{self, NavItem},
+    page::{render, Layout},
     picker::{data_window, SeriesChoice},
 };
 use crate::{
@@ -37,11 +38,8 @@ use crate::{
     state::AppState,
 };
 
-/// The navigation entry.
-pub(super) const NAV: NavItem = NavItem {
-    path: "/ui/series",
-    label: "Series explorer",
-};
+/// This page's entry of the navigation.
+const NAV: NavItem = nav::SERIES;
 
 /// Days shown by default (ending on the last day of data).
 const DEFAULT_WINDOW_DAYS: i64 = 365;

@@ -22,7 +22,8 @@ use serde_json::{json, Map, Value};
 
 use super::{
     chart::{Chart, Colour, Series, Style},
-    page::{num, render, Layout, NavItem},
+    nav::{self, NavItem},
+    page::{num, render, Layout},
 };
 use crate::{
     extract::{Query, Validate, Violations},
@@ -40,11 +41,8 @@ use crate::{
     state::AppState,
 };
 
-/// The navigation entry.
-pub(super) const NAV: NavItem = NavItem {
-    path: "/ui/showcase",
-    label: "Showcase",
-};
+/// This page's entry of the navigation.
+const NAV: NavItem = nav::SHOWCASE;
 
 /// The page and its fragments.
 pub(super) fn router() -> Router<AppState> {
