@@ -11,7 +11,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::{
-    pipeline::{Outcome, Run, StepResult},
+    run::{Outcome, Run, StepResult},
     runtime::RelayedDecision,
     schemas::{EventType, HitlDecision, StepStatus},
     steps::{agent_chat, agent_provider},

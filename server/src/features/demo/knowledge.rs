@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::{
     client::CallError,
-    pipeline::{Outcome, Run, StepResult},
+    run::{Outcome, Run, StepResult},
     schemas::StepStatus,
 };
 

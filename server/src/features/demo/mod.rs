@@ -17,6 +17,7 @@ pub mod pipeline;
 pub mod planning;
 pub mod repo;
 mod routes;
+pub mod run;
 pub mod runtime;
 pub mod schemas;
 pub mod showcase;

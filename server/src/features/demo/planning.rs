@@ -5,7 +5,7 @@ use chrono::Days;
 use serde_json::{json, Value};
 
 use super::{
-    pipeline::{Outcome, Run, StepResult},
+    run::{Outcome, Run, StepResult},
     schemas::StepStatus,
 };
 

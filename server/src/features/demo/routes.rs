@@ -15,7 +15,8 @@ use tokio::sync::{mpsc, OwnedMutexGuard};
 
 use super::{
     client::PlatformClient,
-    pipeline::{self, bare_event, Run},
+    pipeline,
+    run::{bare_event, Run},
     runtime::{self, DemoRuntime, RelayOutcome, RelayedDecision},
     schemas::{
         DemoRunRequest, DemoRunResult, EventType, HitlDecisionRequest, OverallStatus, StepEvent,

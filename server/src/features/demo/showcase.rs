@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::{
     client::CallError,
-    pipeline::{Outcome, Run, StepError, StepResult, DEMO_ALIAS},
+    run::{Outcome, Run, StepError, StepResult, DEMO_ALIAS},
     schemas::StepStatus,
     steps::{self, model_config_of, pick_winner, register_success, set_alias, train_end},
 };
@@ -554,37 +554,5 @@ fn record_job_lifetime(run: &Run, job: &Value) {
         now.checked_sub(ago(completed)),
     ) {
         run.client.record_platform_work(start, end);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::features::demo::pipeline::phases;
-
-    #[test]
-    fn showcase_table_has_24_steps_in_10_phases() {
-        assert_eq!(SHOWCASE_FLOW.len(), 24);
-        assert_eq!(
-            phases(&SHOWCASE_FLOW),
-            [
-                "data",
-                "modeling",
-                "decision",
-                "portfolio",
-                "planning",
-                "knowledge",
-                "verify",
-                "agents",
-                "ops",
-                "cleanup"
-            ]
-        );
-        for name in OWN_STEPS {
-            assert!(
-                SHOWCASE_FLOW.iter().any(|(_, step)| *step == name),
-                "{name}"
-            );
-        }
     }
 }

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::{
     client::CallError,
-    pipeline::{Outcome, Run, StepError, StepResult, Trained, Winner, DEMO_ALIAS},
+    run::{Outcome, Run, StepError, StepResult, Trained, Winner, DEMO_ALIAS},
     schemas::{DemoBacktestConfig, DemoStrategy, ScenarioPreset, StepStatus},
 };
 
@@ -20,13 +20,8 @@ pub const DEFAULT_MODELS: [&str; 3] = ["naive", "seasonal_naive", "moving_averag
 /// The agent step's message.
 const AGENT_PROMPT: &str = "List the latest model runs.";
 
-/// Runs the step called `name`.
+/// Runs the legacy flow's step called `name`.
 pub async fn run_step(name: &str, run: &mut Run) -> StepResult {
-    if run.request.scenario == ScenarioPreset::ShowcaseRich
-        && super::showcase::OWN_STEPS.contains(&name)
-    {
-        return super::showcase::run_step(name, run).await;
-    }
     match name {
         "precheck" => precheck(run).await,
         "reset" => reset(run).await,

@@ -6,8 +6,8 @@
 use serde_json::{json, Map, Value};
 
 use super::{
-    pipeline::{run_config, Run, Summary, DEMO_ALIAS},
     repo::{self, NewWorkspace, WorkspaceFinal},
+    run::{run_config, Run, Summary, DEMO_ALIAS},
     schemas::Preservation,
 };
 
