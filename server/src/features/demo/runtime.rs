@@ -89,9 +89,18 @@ impl DemoRuntime {
         }
     }
 
-    /// Clears the slot (after the step, whatever happened).
+    /// Ends the wait (after the step, whatever happened): an undecided
+    /// action is no longer pending; a decided one stays known as decided
+    /// (a repeated decision is a conflict, not a missing action) until the
+    /// next registration replaces it.
     pub fn clear(&self) {
-        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        if slot
+            .as_ref()
+            .is_some_and(|pending| pending.sender.is_some())
+        {
+            *slot = None;
+        }
     }
 }
 
@@ -129,5 +138,11 @@ mod tests {
         assert_eq!(runtime.decide("a", approve()), RelayOutcome::NotPending);
         runtime.clear();
         assert_eq!(runtime.decide("c", approve()), RelayOutcome::NotPending);
+        // Once the step that waited has ended, a decided action is still a
+        // conflict (the operator's repeat races the step's end).
+        let _receiver = runtime.register("d");
+        assert_eq!(runtime.decide("d", approve()), RelayOutcome::Applied);
+        runtime.clear();
+        assert_eq!(runtime.decide("d", approve()), RelayOutcome::AlreadyDecided);
     }
 }
