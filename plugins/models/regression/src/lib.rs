@@ -131,18 +131,19 @@ impl RegressionConfig {
     ) -> Result<GradientBooster, CoreError> {
         let mut booster = self.booster(seed)?;
         let failed = |e| CoreError::input(format!("gradient boosting failed: {e}"));
-        let (train, held_out) = validation_split(x.n_rows(), seed);
-        let train_columns = column_major(x, &train);
+        let Some((train, held_out)) = validation_split(x.n_rows(), seed) else {
+            let columns = column_major(x);
+            let matrix = Matrix::new(&columns, x.n_rows(), x.n_cols());
+            booster
+                .fit(&matrix, y, &vec![1.0; y.len()], None)
+                .map_err(failed)?;
+            return Ok(booster);
+        };
+        let train_columns = column_major_rows(x, &train);
         let train_matrix = Matrix::new(&train_columns, train.len(), x.n_cols());
         let train_y: Vec<f64> = train.iter().map(|&i| y[i]).collect();
         let weights = vec![1.0; train.len()];
-        if held_out.is_empty() {
-            booster
-                .fit(&train_matrix, &train_y, &weights, None)
-                .map_err(failed)?;
-            return Ok(booster);
-        }
-        let held_out_columns = column_major(x, &held_out);
+        let held_out_columns = column_major_rows(x, &held_out);
         let held_out_matrix = Matrix::new(&held_out_columns, held_out.len(), x.n_cols());
         let held_out_y: Vec<f64> = held_out.iter().map(|&i| y[i]).collect();
         let held_out_weights = vec![1.0; held_out.len()];
@@ -169,24 +170,36 @@ impl RegressionConfig {
     }
 }
 
-/// The training and held-out row indices (both ascending): every row for
-/// training up to [`EARLY_STOPPING_ABOVE`] rows; above it, a seeded random
-/// tenth (rounded up) held out, as `train_test_split(test_size=0.1)` does.
-fn validation_split(n_rows: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
-    let mut rows: Vec<usize> = (0..n_rows).collect();
+/// The training and held-out row indices (both ascending) when there are
+/// more than [`EARLY_STOPPING_ABOVE`] rows: a seeded random tenth (rounded
+/// up) held out, as `train_test_split(test_size=0.1)` does; `None` (train
+/// on every row, no early stopping) otherwise.
+fn validation_split(n_rows: usize, seed: u64) -> Option<(Vec<usize>, Vec<usize>)> {
     if n_rows <= EARLY_STOPPING_ABOVE {
-        return (rows, Vec::new());
+        return None;
     }
+    let mut rows: Vec<usize> = (0..n_rows).collect();
     rows.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
     let held_out_len = (n_rows as f64 * VALIDATION_FRACTION).ceil() as usize;
     let mut held_out = rows.split_off(n_rows - held_out_len);
     rows.sort_unstable();
     held_out.sort_unstable();
-    (rows, held_out)
+    Some((rows, held_out))
 }
 
-/// The given rows of `x`, column after column (forust-ml's layout).
-fn column_major(x: &FeatureMatrix, rows: &[usize]) -> Vec<f64> {
+/// Every row of `x`, column after column (forust-ml's layout).
+fn column_major(x: &FeatureMatrix) -> Vec<f64> {
+    let (rows, cols) = (x.n_rows(), x.n_cols());
+    let values = x.values();
+    let mut out = Vec::with_capacity(rows * cols);
+    for j in 0..cols {
+        out.extend((0..rows).map(|i| values[i * cols + j]));
+    }
+    out
+}
+
+/// The given rows of `x`, column after column.
+fn column_major_rows(x: &FeatureMatrix, rows: &[usize]) -> Vec<f64> {
     let cols = x.n_cols();
     let values = x.values();
     let mut out = Vec::with_capacity(rows.len() * cols);
@@ -196,13 +209,8 @@ fn column_major(x: &FeatureMatrix, rows: &[usize]) -> Vec<f64> {
     out
 }
 
-/// Every row of `x`, column after column.
-fn all_columns(x: &FeatureMatrix) -> Vec<f64> {
-    column_major(x, &(0..x.n_rows()).collect::<Vec<_>>())
-}
-
 fn predict_booster(booster: &GradientBooster, x: &FeatureMatrix) -> Vec<f64> {
-    let columns = all_columns(x);
+    let columns = column_major(x);
     booster.predict(&Matrix::new(&columns, x.n_rows(), x.n_cols()), false)
 }
 
@@ -269,7 +277,7 @@ impl SupervisedMethod for RegressionConfig {
                 (augmented, Some(*level.first()?))
             }
         };
-        let columns = all_columns(&explained);
+        let columns = column_major(&explained);
         let matrix = Matrix::new(&columns, 1, explained.n_cols());
         let contributions =
             booster
@@ -500,16 +508,16 @@ mod tests {
 
     #[test]
     fn the_held_out_tenth_is_seeded_and_disjoint() {
-        let (train, held_out) = validation_split(12_345, 3);
+        let (train, held_out) = validation_split(12_345, 3).unwrap();
         assert_eq!(held_out.len(), 1_235);
         assert_eq!(train.len() + held_out.len(), 12_345);
         let mut all: Vec<usize> = train.iter().chain(&held_out).copied().collect();
         all.sort_unstable();
         assert!(all.iter().enumerate().all(|(i, &row)| i == row));
-        assert_eq!(validation_split(12_345, 3).1, held_out);
-        assert_ne!(validation_split(12_345, 4).1, held_out);
-        let (train, held_out) = validation_split(EARLY_STOPPING_ABOVE, 3);
-        assert_eq!((train.len(), held_out.len()), (EARLY_STOPPING_ABOVE, 0));
+        assert_eq!(validation_split(12_345, 3).unwrap().1, held_out);
+        assert_ne!(validation_split(12_345, 4).unwrap().1, held_out);
+        // At the threshold every row trains and nothing is held out.
+        assert_eq!(validation_split(EARLY_STOPPING_ABOVE, 3), None);
     }
 
     #[test]
