@@ -2,10 +2,10 @@
 //! working directory with no disk in common, share one PostgreSQL database
 //! and one S3-compatible artifact store (moto, started locally). A batch of
 //! 300 series is split into shards that all three claim; one worker is
-//! SIGKILLed mid-batch and its shard is finished by the others. Every
-//! series is trained exactly once, and every run's registry artifact is
-//! read back and verified (SHA-256, decodable, the right series) from this,
-//! a fourth, process.
+//! SIGKILLed while it holds a shard, and that shard is finished by the
+//! others. Every series is trained exactly once, and every run's registry
+//! artifact is read back and verified (SHA-256, decodable, the right
+//! series) from this, a fourth, process.
 //!
 //! It lives beside the `forecastlab` binary's own package so that the
 //! binary it starts is the one just built.
@@ -107,6 +107,15 @@ async fn wait_until(what: &str, timeout: Duration, mut check: impl AsyncFnMut() 
     }
 }
 
+/// Sends the signal `name` (`STOP`, `CONT`) to the process `pid`.
+fn signal(pid: &str, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), pid])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{name} {pid}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_workers_share_a_sharded_batch_and_survive_a_kill() {
     let database = TempDatabase::create().await;
@@ -151,15 +160,27 @@ async fn three_workers_share_a_sharded_batch_and_survive_a_kill() {
         )
     };
     let victim_running = format!("{} AND worker_id LIKE '{victim}-%'", shards_of("running"));
-    wait_until(
-        "the first worker to run a shard mid-batch",
-        Duration::from_secs(120),
-        async || {
-            scalar(&state.db, &victim_running).await > 0
-                && scalar(&state.db, &shards_of("completed")).await > 0
-        },
-    )
-    .await;
+    // Between seeing the shard running and the kill the victim may finish
+    // it, so it is frozen first (SIGSTOP) and killed only if, frozen, it
+    // still holds a running shard; otherwise it is thawed and watched again.
+    loop {
+        wait_until(
+            "the first worker to run a shard mid-batch",
+            Duration::from_secs(120),
+            async || {
+                scalar(&state.db, &victim_running).await > 0
+                    && scalar(&state.db, &shards_of("completed")).await > 0
+            },
+        )
+        .await;
+        signal(&victim, "STOP");
+        // A commit the victim sent just before it froze lands meanwhile.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if scalar(&state.db, &victim_running).await > 0 {
+            break;
+        }
+        signal(&victim, "CONT");
+    }
     workers[0].kill();
 
     wait_until(

@@ -10,7 +10,6 @@
 use std::{
     collections::HashSet,
     path::Path,
-    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -31,49 +30,11 @@ mod synthetic_sales;
 
 #[path = "support/postgres.rs"]
 mod postgres;
+#[path = "support/worker.rs"]
+mod worker;
 
 use postgres::TempDatabase;
-
-/// A `forecastlab worker` child process, killed when dropped.
-struct WorkerProcess(Child);
-
-impl WorkerProcess {
-    fn spawn(url: &str, dir: &Path, workers: usize, extra: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_forecastlab"));
-        command
-            .arg("worker")
-            .arg("--workers")
-            .arg(workers.to_string())
-            .env("DATABASE_URL", url)
-            .env("APP_ENV", "testing")
-            .env("LOG_LEVEL", "warn")
-            .env("JOBS_POLL_INTERVAL_MS", "50")
-            .env("FORECAST_MODEL_ARTIFACTS_DIR", dir.join("models"))
-            .env("REGISTRY_ARTIFACT_ROOT", dir.join("registry"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
-        for (key, value) in extra {
-            command.env(key, value);
-        }
-        Self(command.spawn().expect("spawn forecastlab worker"))
-    }
-
-    fn pid(&self) -> u32 {
-        self.0.id()
-    }
-
-    /// SIGKILL: the process gets no chance to clean up.
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
+use worker::WorkerProcess;
 
 fn settings(url: &str, dir: &Path) -> Settings {
     let vars = [
@@ -144,8 +105,8 @@ async fn two_worker_processes_drain_200_jobs_exactly_once() {
         });
         job_ids.push(submit(&state, JobType::Train, params).await);
     }
-    let a = WorkerProcess::spawn(&database.url, dir.path(), 2, &[]);
-    let b = WorkerProcess::spawn(&database.url, dir.path(), 2, &[]);
+    let a = WorkerProcess::spawn(&database.url, dir.path(), 2, &[], None);
+    let b = WorkerProcess::spawn(&database.url, dir.path(), 2, &[], None);
     wait_until("200 finished jobs", Duration::from_secs(180), async || {
         scalar(
             &state.db,
@@ -201,8 +162,8 @@ async fn two_worker_processes_drain_200_jobs_exactly_once() {
         Db::Sqlite(_) => unreachable!(),
     };
     let pids: HashSet<&str> = workers.iter().filter_map(|w| w.split('-').next()).collect();
-    assert!(pids.contains(a.pid().to_string().as_str()), "{workers:?}");
-    assert!(pids.contains(b.pid().to_string().as_str()), "{workers:?}");
+    assert!(pids.contains(a.pid().as_str()), "{workers:?}");
+    assert!(pids.contains(b.pid().as_str()), "{workers:?}");
     assert_eq!(job_ids.iter().collect::<HashSet<_>>().len(), 200);
     drop((a, b));
     state.db.close().await;
@@ -224,15 +185,16 @@ async fn killed_worker_job_is_recovered_by_the_other_worker() {
         ("JOBS_STALE_AFTER_SECONDS", "3"),
         ("JOBS_MAX_ATTEMPTS", "3"),
         ("JOBS_BATCH_SHARD_SIZE", "0"),
-    ];
-    let mut first = WorkerProcess::spawn(&database.url, dir.path(), 1, &timing);
+    ]
+    .map(|(key, value)| (key.to_owned(), value.to_owned()));
+    let mut first = WorkerProcess::spawn(&database.url, dir.path(), 1, &timing, None);
     let job_id = submit(
         &state,
         JobType::Batch,
         json!({"model_type": "naive", "start_date": "2024-01-01", "end_date": "2024-01-30"}),
     )
     .await;
-    let first_pid = first.pid().to_string();
+    let first_pid = first.pid();
     let job_sql =
         format!("SELECT worker_id FROM job WHERE job_id = '{job_id}' AND status = 'running'");
     let owner = |state: AppState, sql: String| async move {
@@ -255,7 +217,7 @@ async fn killed_worker_job_is_recovered_by_the_other_worker() {
         },
     )
     .await;
-    let second = WorkerProcess::spawn(&database.url, dir.path(), 1, &timing);
+    let second = WorkerProcess::spawn(&database.url, dir.path(), 1, &timing, None);
     let killed_at = Instant::now();
     first.kill();
 
