@@ -16,10 +16,12 @@
 //! per series and as a global model, once per objective in
 //! `ACCURACY_OBJECTIVES` (default `squared_error,absolute_error`), and the
 //! best global LightGBM must beat the best per-series model (LightGBM per
-//! series included) by at least 5 % WAPE. WAPE is in percent.
+//! series included) by at least 5 % WAPE. `ACCURACY_LIGHTGBM` (a JSON
+//! object, e.g. `{"n_estimators": 300, "learning_rate": 0.05}`) sets the
+//! other LightGBM settings of both. WAPE is in percent.
 
 use forecastlab_tests::{Backend, TestApp};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 fn env_list(name: &str, default: &str) -> Vec<String> {
     std::env::var(name)
@@ -107,8 +109,14 @@ fn models() -> Vec<(String, Value, Value)> {
         models.push((name.to_owned(), model(name), json!({})));
     }
     if cfg!(feature = "lightgbm") {
+        let settings: Map<String, Value> = std::env::var("ACCURACY_LIGHTGBM")
+            .map(|text| serde_json::from_str(&text).expect("ACCURACY_LIGHTGBM is a JSON object"))
+            .unwrap_or_default();
         for objective in env_list("ACCURACY_OBJECTIVES", "squared_error,absolute_error") {
-            let config = json!({"model_type": "lightgbm", "objective": objective});
+            let mut config = json!({"model_type": "lightgbm", "objective": objective});
+            if let Some(config) = config.as_object_mut() {
+                config.extend(settings.clone());
+            }
             let label = format!("lightgbm {objective}");
             models.push((label.clone(), config.clone(), json!({})));
             models.push((format!("{GLOBAL}{label}"), config, global.clone()));
