@@ -10,59 +10,39 @@ pub(super) struct NavItem {
     pub(super) label: &'static str,
 }
 
+impl NavItem {
+    /// The entry linking `path` as `label`.
+    const fn new(path: &'static str, label: &'static str) -> Self {
+        Self { path, label }
+    }
+}
+
 /// The overview page.
-pub(super) const OVERVIEW: NavItem = NavItem {
-    path: "/",
-    label: "Overview",
-};
+pub(super) const OVERVIEW: NavItem = NavItem::new("/", "Overview");
 
 /// The series page.
-pub(super) const SERIES: NavItem = NavItem {
-    path: "/ui/series",
-    label: "Series explorer",
-};
+pub(super) const SERIES: NavItem = NavItem::new("/ui/series", "Series explorer");
 
 /// The forecast page.
-pub(super) const FORECAST: NavItem = NavItem {
-    path: "/ui/forecast",
-    label: "Forecast",
-};
+pub(super) const FORECAST: NavItem = NavItem::new("/ui/forecast", "Forecast");
 
 /// The backtest page.
-pub(super) const BACKTEST: NavItem = NavItem {
-    path: "/ui/backtest",
-    label: "Backtest",
-};
+pub(super) const BACKTEST: NavItem = NavItem::new("/ui/backtest", "Backtest");
 
 /// The registry page.
-pub(super) const REGISTRY: NavItem = NavItem {
-    path: "/ui/registry",
-    label: "Registry",
-};
+pub(super) const REGISTRY: NavItem = NavItem::new("/ui/registry", "Registry");
 
 /// The jobs page.
-pub(super) const JOBS: NavItem = NavItem {
-    path: "/ui/jobs",
-    label: "Jobs",
-};
+pub(super) const JOBS: NavItem = NavItem::new("/ui/jobs", "Jobs");
 
 /// The scenarios page.
-pub(super) const SCENARIOS: NavItem = NavItem {
-    path: "/ui/scenarios",
-    label: "Scenarios",
-};
+pub(super) const SCENARIOS: NavItem = NavItem::new("/ui/scenarios", "Scenarios");
 
 /// The knowledge page.
-pub(super) const KNOWLEDGE: NavItem = NavItem {
-    path: "/ui/knowledge",
-    label: "Knowledge & agents",
-};
+pub(super) const KNOWLEDGE: NavItem = NavItem::new("/ui/knowledge", "Knowledge & agents");
 
 /// The showcase page.
-pub(super) const SHOWCASE: NavItem = NavItem {
-    path: "/ui/showcase",
-    label: "Showcase",
-};
+pub(super) const SHOWCASE: NavItem = NavItem::new("/ui/showcase", "Showcase");
 
 /// Every entry, in the bar's order.
 pub(super) const ALL: &[NavItem] = &[
