@@ -104,4 +104,60 @@ async fn batch_registers_finished_runs(backend: Backend) {
     assert!(time(&failed["started_at"]) <= time(&failed["completed_at"]));
 }
 
-both_backends!(batch_registers_finished_runs);
+/// Runs a `seasonal_naive` batch over the seeded series and waits for it.
+async fn batch(app: &TestApp) -> Value {
+    let job = submit(
+        app,
+        "batch",
+        json!({"model_type": "seasonal_naive", "start_date": "2024-01-01",
+               "end_date": "2024-03-10"}),
+    )
+    .await;
+    wait_for(app, job["job_id"].as_str().unwrap(), finished).await
+}
+
+/// Under `REGISTRY_DUPLICATE_POLICY=deny` a batch that would register a
+/// run again (same config, series and window) fails with the 409 naming
+/// the earlier run, before training anything: no run is added.
+async fn batch_rerun_denied_as_duplicate(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("REGISTRY_DUPLICATE_POLICY", "deny")]).await;
+    seed(&app).await;
+    let first = batch(&app).await;
+    assert_eq!(first["status"], "completed", "{first}");
+    assert_eq!(first["result"]["series_succeeded"], 2, "{first}");
+    let existing: Vec<&str> = first["result"]["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["run_id"].as_str().unwrap())
+        .collect();
+
+    let again = batch(&app).await;
+    assert_eq!(again["status"], "failed", "{again}");
+    assert_eq!(again["error"]["status"], 409, "{again}");
+    let message = again["error_message"].as_str().unwrap_or_default();
+    assert!(message.contains("Duplicate run detected"), "{again}");
+    assert!(
+        existing.iter().any(|run_id| message.contains(run_id)),
+        "{again}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM model_run").await, 2);
+}
+
+/// Under the default policy (`detect`) the same rerun registers new runs
+/// beside the earlier ones.
+async fn batch_rerun_detected_registers_again(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    seed(&app).await;
+    assert_eq!(batch(&app).await["status"], "completed");
+    let again = batch(&app).await;
+    assert_eq!(again["status"], "completed", "{again}");
+    assert_eq!(again["result"]["series_succeeded"], 2, "{again}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM model_run").await, 4);
+}
+
+both_backends!(
+    batch_registers_finished_runs,
+    batch_rerun_denied_as_duplicate,
+    batch_rerun_detected_registers_again
+);

@@ -4,6 +4,7 @@
 //! several slices read lives here.
 
 pub mod keys;
+pub mod many_series;
 pub mod series;
 pub mod series_data;
 pub mod series_names;

@@ -5,8 +5,11 @@
 //! Every series is trained through the forecasting slice, exactly as
 //! `POST /forecasting/train` trains it (target-only and feature-aware models
 //! alike, with the same artifact metadata, so predict jobs and
-//! `/forecasting/predict` read batch artifacts). Trainings run concurrently
-//! (each fit on the blocking pool). With `backtest`, one many-series
+//! `/forecasting/predict` read batch artifacts), on data read for up to
+//! [`MAX_SERIES_PER_LOAD`] series at a time (one query per table,
+//! [`crate::data::many_series`]; the runs' duplicate check likewise).
+//! Trainings run concurrently (each fit on the blocking pool). With
+//! `backtest`, one many-series
 //! backtest through the backtesting slice scores every series first, and
 //! each run's metrics carry its series' aggregated fold metrics.
 //!
@@ -22,7 +25,7 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
-use forecastlab_core::{taxonomy::InputKind, SeriesKey};
+use forecastlab_core::{frame::SeriesData, taxonomy::InputKind, SeriesKey};
 use futures::{stream, StreamExt, TryStreamExt};
 use serde_json::{json, Map, Value};
 use sqlx::{types::Json, Row};
@@ -32,14 +35,21 @@ use super::{
     shards, train,
 };
 use crate::{
+    data::{
+        many_series::{load_many_series_data, MAX_SERIES_PER_LOAD},
+        series_data::SideTables,
+    },
     db::Db,
     features::{
         backtesting::{
             schemas::{BacktestRequest, MAX_LISTED_SERIES},
             service as backtesting,
         },
-        forecasting::{model::build_model, schemas::TrainRequest, service as forecasting},
+        forecasting::{
+            feature_aware, model::build_model, schemas::TrainRequest, service as forecasting,
+        },
         jobs::schemas::BatchParams,
+        registry::service::PreparedRun,
     },
     problem::Problem,
     state::AppState,
@@ -235,6 +245,20 @@ async fn backtest_all(
     Ok(outcomes)
 }
 
+/// The side tables the batch's model reads, loaded for many series at a
+/// time: none for a target-only model (its sales alone), the frame's for a
+/// feature-aware one; `None` when the frame selection is invalid (each
+/// series' training then reports it).
+fn preload_tables(input: InputKind, params: &BatchParams) -> Option<SideTables> {
+    match input {
+        InputKind::TargetOnly => Some(SideTables::none()),
+        InputKind::FeatureAware => {
+            let version = u8::try_from(params.feature_frame_version).ok()?;
+            feature_aware::training_tables(version, params.feature_groups.as_deref()).ok()
+        }
+    }
+}
+
 /// Runs a batch job (`raw` holds its params as submitted): a shard trains
 /// its own series; a batch over more than `JOBS_BATCH_SHARD_SIZE` series is
 /// split into shard jobs ([`shards::split`]); any other trains its
@@ -283,78 +307,101 @@ pub async fn run(ctx: JobContext, params: BatchParams, raw: &Value) -> Result<Va
     ctx.checkpoint()?;
 
     let concurrency = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
-    let mut trainings = stream::iter(keys.into_iter().map(|key| {
-        let state = state.clone();
-        let request = TrainRequest {
-            store_id: Some(key.store_id),
-            store_code: None,
-            product_id: Some(key.product_id),
-            sku: None,
-            train_start_date: start,
-            train_end_date: end,
-            config: model_config.clone(),
-            feature_frame_version: params.feature_frame_version,
-            feature_groups: params.feature_groups.clone(),
-        };
-        async move {
-            let started_at = Utc::now();
-            (key, started_at, forecasting::train(&state, request).await)
-        }
-    }))
-    .buffer_unordered(concurrency);
-
+    let tables = preload_tables(registration.input, &params);
+    let extras = train::run_extras(ctx.job_id(), params.feature_frame_version);
     let mut failed = 0usize;
-    while let Some((key, started_at, trained)) = trainings.next().await {
-        ctx.checkpoint()?;
-        let extras = train::run_extras(ctx.job_id(), params.feature_frame_version);
-        let run =
-            train::prepare_run(&state, registration.name, &config, key, start, end, extras).await?;
-        let mut entry = json!({
-            "store_id": key.store_id,
-            "product_id": key.product_id,
-            "run_id": run.run_id,
-        });
-        match trained {
-            Ok(trained) => {
-                let mut metrics = Map::new();
-                metrics.insert("n_observations".into(), trained.n_observations.into());
-                match backtests.remove(&key) {
-                    Some(Ok(Value::Object(values))) => metrics.extend(values),
-                    Some(Err(reason)) => entry["backtest_skipped"] = json!(reason),
-                    _ => {}
-                }
-                // The run is registered `success` only once its registry
-                // copy is written and hashed; a copy that fails registers
-                // it failed and fails the shard (the store, or the
-                // database, is gone).
-                train::record_trained(
-                    &state,
-                    &run,
-                    started_at,
-                    &trained.artifact_key,
-                    metrics.clone(),
-                )
-                .await?;
-                succeeded += 1;
-                entry["status"] = json!("success");
-                entry["artifact_key"] = json!(trained.artifact_key);
-                entry["metrics"] = Value::Object(metrics);
+    // A group of series at a time: their data and their runs' duplicate
+    // check come from one query per table, not one per series.
+    for group in keys.chunks(MAX_SERIES_PER_LOAD) {
+        let window = (start, end);
+        let prepared =
+            train::prepare_runs(&state, registration.name, &config, group, window, &extras).await?;
+        let mut loaded: HashMap<SeriesKey, SeriesData> = match tables {
+            Some(tables) => load_many_series_data(&state.db, group, start, end, tables)
+                .await?
+                .into_iter()
+                .map(|data| (data.key, data))
+                .collect(),
+            None => HashMap::new(),
+        };
+        let series: Vec<(SeriesKey, PreparedRun, Option<SeriesData>)> = group
+            .iter()
+            .zip(prepared)
+            .map(|(key, run)| (*key, run, loaded.remove(key)))
+            .collect();
+        let mut trainings = stream::iter(series.into_iter().map(|(key, run, data)| {
+            let state = state.clone();
+            let request = TrainRequest {
+                store_id: Some(key.store_id),
+                store_code: None,
+                product_id: Some(key.product_id),
+                sku: None,
+                train_start_date: start,
+                train_end_date: end,
+                config: model_config.clone(),
+                feature_frame_version: params.feature_frame_version,
+                feature_groups: params.feature_groups.clone(),
+            };
+            async move {
+                let started_at = Utc::now();
+                let trained = match data {
+                    Some(data) => forecasting::train_loaded(&state, request, data).await,
+                    None => forecasting::train(&state, request).await,
+                };
+                (key, run, started_at, trained)
             }
-            // A store that no longer answers fails the shard (and so its
-            // batch) rather than every remaining series one by one.
-            Err(problem) => {
-                if let Some(outage) = train::store_outage(&state, &problem).await {
-                    train::record_failed(&state, &run, started_at, &outage.detail).await;
-                    return Err(outage.into());
+        }))
+        .buffer_unordered(concurrency);
+
+        while let Some((key, run, started_at, trained)) = trainings.next().await {
+            ctx.checkpoint()?;
+            let mut entry = json!({
+                "store_id": key.store_id,
+                "product_id": key.product_id,
+                "run_id": run.run_id,
+            });
+            match trained {
+                Ok(trained) => {
+                    let mut metrics = Map::new();
+                    metrics.insert("n_observations".into(), trained.n_observations.into());
+                    match backtests.remove(&key) {
+                        Some(Ok(Value::Object(values))) => metrics.extend(values),
+                        Some(Err(reason)) => entry["backtest_skipped"] = json!(reason),
+                        _ => {}
+                    }
+                    // The run is registered `success` only once its registry
+                    // copy is written and hashed; a copy that fails registers
+                    // it failed and fails the shard (the store, or the
+                    // database, is gone).
+                    train::record_trained(
+                        &state,
+                        &run,
+                        started_at,
+                        &trained.artifact_key,
+                        metrics.clone(),
+                    )
+                    .await?;
+                    succeeded += 1;
+                    entry["status"] = json!("success");
+                    entry["artifact_key"] = json!(trained.artifact_key);
+                    entry["metrics"] = Value::Object(metrics);
                 }
-                train::record_failed(&state, &run, started_at, &problem.detail).await;
-                failed += 1;
-                entry["status"] = json!("failed");
-                entry["error"] = json!(problem.detail);
+                // A store that no longer answers fails the shard (and so its
+                // batch) rather than every remaining series one by one.
+                Err(problem) => {
+                    if let Some(outage) = train::store_outage(&state, &problem).await {
+                        train::record_failed(&state, &run, started_at, &outage.detail).await;
+                        return Err(outage.into());
+                    }
+                    train::record_failed(&state, &run, started_at, &problem.detail).await;
+                    failed += 1;
+                    entry["status"] = json!("failed");
+                    entry["error"] = json!(problem.detail);
+                }
             }
+            runs.push(entry);
+            ctx.add_done(1);
         }
-        runs.push(entry);
-        ctx.add_done(1);
     }
     runs.sort_by_key(|entry| {
         (

@@ -64,22 +64,21 @@ pub async fn start_run(
     Ok(run.run_id)
 }
 
-/// The run of a batch's series, prepared (id, duplicate policy) but not
-/// yet written: [`record_trained`] or [`record_failed`] registers it.
-pub async fn prepare_run(
+/// The runs of a batch's series, prepared (ids, duplicate policy) but not
+/// yet written: [`record_trained`] or [`record_failed`] registers each.
+pub async fn prepare_runs(
     state: &AppState,
     model_type: &str,
     config: &Value,
-    key: SeriesKey,
-    start: NaiveDate,
-    end: NaiveDate,
-    extras: Map<String, Value>,
-) -> Result<PreparedRun, Problem> {
-    registry::prepare_run(
-        state,
-        run_create(model_type, config, key, start, end, extras),
-    )
-    .await
+    keys: &[SeriesKey],
+    (start, end): (NaiveDate, NaiveDate),
+    extras: &Map<String, Value>,
+) -> Result<Vec<PreparedRun>, Problem> {
+    let requests = keys
+        .iter()
+        .map(|key| run_create(model_type, config, *key, start, end, extras.clone()))
+        .collect();
+    registry::prepare_runs(state, requests).await
 }
 
 /// Copies the artifact `artifact_key` into the registry under the run's id,

@@ -77,14 +77,46 @@ pub async fn build_training_set(
 ) -> Result<TrainingFrame, Problem> {
     let spec = FrameSpec::from_request(version, groups).map_err(core_problem)?;
     let data = load_series_data(db, key, start, end, end, side_tables(&spec)).await?;
+    build_checked(spec, data, start, end).await
+}
+
+/// The side tables [`build_training_set`] loads for a frame version and
+/// groups, or the 422 of a frame selection that does not exist.
+pub fn training_tables(version: u8, groups: Option<&[String]>) -> Result<SideTables, Problem> {
+    FrameSpec::from_request(version, groups)
+        .map(|spec| side_tables(&spec))
+        .map_err(core_problem)
+}
+
+/// [`build_training_set`] on a series loaded by the caller over
+/// `[start, end]` with the [`training_tables`] of the frame.
+pub async fn build_training_set_loaded(
+    data: SeriesData,
+    start: NaiveDate,
+    end: NaiveDate,
+    version: u8,
+    groups: Option<&[String]>,
+) -> Result<TrainingFrame, Problem> {
+    let spec = FrameSpec::from_request(version, groups).map_err(core_problem)?;
+    build_checked(spec, data, start, end).await
+}
+
+/// Builds the training frame when the series has enough rows, else the
+/// 400 naming the series and its window.
+async fn build_checked(
+    spec: FrameSpec,
+    data: SeriesData,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<TrainingFrame, Problem> {
     if data.len() < frame::MIN_TRAINING_ROWS {
         return Err(Problem::bad_request(format!(
             "Need at least {} observations for a feature-aware model, got {} \
              (store_id={}, product_id={}, {start}..{end})",
             frame::MIN_TRAINING_ROWS,
             data.len(),
-            key.store_id,
-            key.product_id
+            data.key.store_id,
+            data.key.product_id
         )));
     }
     build_training_set_from(spec, data).await

@@ -13,7 +13,7 @@ use std::{sync::Arc, time::Instant};
 use chrono::{Days, NaiveDate, Utc};
 use forecastlab_core::{
     artifact::{self, Artifact},
-    frame::{FeatureAwareMetadata, MultiStepStrategy},
+    frame::{FeatureAwareMetadata, MultiStepStrategy, SeriesData},
     model_config,
     taxonomy::InputKind,
     FeatureMatrix, FittedModel, Forecast, SeriesKey, TrainingData,
@@ -33,6 +33,26 @@ use crate::{data::series::load_series, problem::Problem, state::AppState};
 
 /// Trains a model on one series and writes its artifact.
 pub async fn train(state: &AppState, request: TrainRequest) -> Result<TrainResponse, Problem> {
+    train_series(state, request, None).await
+}
+
+/// [`train`] on data the caller loaded already (a batch loads its series'
+/// data many at a time): `data` must be the request's series over its
+/// training window with the side tables its model reads
+/// ([`feature_aware::training_tables`]).
+pub async fn train_loaded(
+    state: &AppState,
+    request: TrainRequest,
+    data: SeriesData,
+) -> Result<TrainResponse, Problem> {
+    train_series(state, request, Some(data)).await
+}
+
+async fn train_series(
+    state: &AppState,
+    request: TrainRequest,
+    loaded: Option<SeriesData>,
+) -> Result<TrainResponse, Problem> {
     let started = Instant::now();
     crate::extract::validate(&request, None)?;
     let key = request.names().resolve(&state.db, "").await?;
@@ -52,24 +72,30 @@ pub async fn train(state: &AppState, request: TrainRequest) -> Result<TrainRespo
 
     let (fitted, n_observations): (Box<dyn FittedModel>, usize) = match registration.input {
         InputKind::TargetOnly => {
-            let series = load_series(
-                &state.db,
-                key,
-                request.train_start_date,
-                request.train_end_date,
-            )
-            .await?;
-            if series.is_empty() {
+            let target = match loaded {
+                Some(data) => data.target,
+                None => {
+                    load_series(
+                        &state.db,
+                        key,
+                        request.train_start_date,
+                        request.train_end_date,
+                    )
+                    .await?
+                    .quantity
+                }
+            };
+            if target.is_empty() {
                 return Err(Problem::bad_request(format!(
                     "No training data found for store {} product {} between {} and {}",
                     key.store_id, key.product_id, request.train_start_date, request.train_end_date
                 )));
             }
-            let n = series.len();
+            let n = target.len();
             let name = registration.name;
             let fitted = tokio::task::spawn_blocking(move || {
                 let started = Instant::now();
-                let fitted = model.fit(&TrainingData::target_only(&series.quantity, seed));
+                let fitted = model.fit(&TrainingData::target_only(&target, seed));
                 crate::http::metrics::record_fit(name, started.elapsed().as_secs_f64());
                 fitted
             })
@@ -78,7 +104,8 @@ pub async fn train(state: &AppState, request: TrainRequest) -> Result<TrainRespo
             (fitted, n)
         }
         InputKind::FeatureAware => {
-            let (fitted, n, extra) = train_feature_aware(state, &request, key, model, seed).await?;
+            let (fitted, n, extra) =
+                train_feature_aware(state, &request, key, model, seed, loaded).await?;
             if let (Some(target), serde_json::Value::Object(extra)) =
                 (metadata.as_object_mut(), extra)
             {
@@ -129,17 +156,27 @@ async fn train_feature_aware(
     key: SeriesKey,
     model: Box<dyn forecastlab_core::Forecaster>,
     seed: u64,
+    loaded: Option<SeriesData>,
 ) -> Result<(Box<dyn FittedModel>, usize, serde_json::Value), Problem> {
     let version = u8::try_from(request.feature_frame_version).unwrap_or(1);
-    let training = feature_aware::build_training_set(
-        &state.db,
-        key,
-        request.train_start_date,
-        request.train_end_date,
-        version,
-        request.feature_groups.as_deref(),
-    )
-    .await?;
+    let groups = request.feature_groups.as_deref();
+    let training = match loaded {
+        Some(data) => {
+            let (start, end) = (request.train_start_date, request.train_end_date);
+            feature_aware::build_training_set_loaded(data, start, end, version, groups).await?
+        }
+        None => {
+            feature_aware::build_training_set(
+                &state.db,
+                key,
+                request.train_start_date,
+                request.train_end_date,
+                version,
+                groups,
+            )
+            .await?
+        }
+    };
     let n = training.y.len();
     let metadata = serde_json::to_value(&training.metadata).map_err(Problem::internal)?;
     let name = request.model_type().unwrap_or("unknown").to_owned();

@@ -1,13 +1,17 @@
 //! SQL of the registry: `model_run`, `deployment_alias`, `alias_history`.
 //! Every statement is written once for both dialects.
 
-use crate::db::BeginWrite;
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 use sqlx::types::Json;
 
 use super::schemas::{AliasHistoryEntry, AliasResponse, RunResponse, RunStatus};
-use crate::{db::Db, with_db};
+use crate::{
+    db::{BeginWrite, Db},
+    with_db,
+};
 
 /// A `model_run` row as stored.
 #[derive(Debug, sqlx::FromRow)]
@@ -163,6 +167,13 @@ pub(crate) async fn find_run(db: &Db, run_id: &str) -> Result<Option<RunResponse
     Ok(row.map(RunRow::into_response))
 }
 
+/// How many of a series' newest runs of a config and window the
+/// duplicate check reads.
+pub(crate) const DUPLICATE_CANDIDATES: usize = 20;
+
+/// Series whose duplicate candidates one query reads.
+const DUPLICATE_KEYS_PER_QUERY: usize = 200;
+
 /// Non-archived runs with the same config hash, series and window, newest
 /// first, with their runtime_info (for the feature frame version).
 pub(crate) async fn duplicate_candidates(
@@ -177,13 +188,14 @@ pub(crate) async fn duplicate_candidates(
         sqlx::query_as(
             "SELECT run_id, runtime_info FROM model_run WHERE config_hash = $1 AND store_id = $2 \
              AND product_id = $3 AND data_window_start = $4 AND data_window_end = $5 \
-             AND status <> 'archived' ORDER BY created_at DESC, id DESC LIMIT 20",
+             AND status <> 'archived' ORDER BY created_at DESC, id DESC LIMIT $6",
         )
         .bind(config_hash)
         .bind(store_id)
         .bind(product_id)
         .bind(start)
         .bind(end)
+        .bind(DUPLICATE_CANDIDATES as i64)
         .fetch_all(pool)
         .await
     })?;
@@ -191,6 +203,53 @@ pub(crate) async fn duplicate_candidates(
         .into_iter()
         .map(|(id, info)| (id, info.map(|json| json.0)))
         .collect())
+}
+
+/// [`duplicate_candidates`] of many series (`(store_id, product_id)`) of
+/// one config hash and window: each series' newest
+/// [`DUPLICATE_CANDIDATES`] runs, newest first.
+pub(crate) async fn duplicate_candidates_many(
+    db: &Db,
+    config_hash: &str,
+    keys: &[(i64, i64)],
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<HashMap<(i64, i64), Vec<(String, Option<Value>)>>, sqlx::Error> {
+    type CandidateRow = (i32, i32, String, Option<Json<Value>>);
+    let mut found: HashMap<(i64, i64), Vec<(String, Option<Value>)>> = HashMap::new();
+    for group in keys.chunks(DUPLICATE_KEYS_PER_QUERY) {
+        let series = (0..group.len())
+            .map(|i| format!("(${}, ${})", 5 + 2 * i, 6 + 2 * i))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT store_id, product_id, run_id, runtime_info FROM (\
+             SELECT store_id, product_id, run_id, runtime_info, created_at, id, ROW_NUMBER() \
+             OVER (PARTITION BY store_id, product_id ORDER BY created_at DESC, id DESC) AS newest_rank \
+             FROM model_run WHERE config_hash = $1 AND data_window_start = $2 \
+             AND data_window_end = $3 AND status <> 'archived' \
+             AND (store_id, product_id) IN (VALUES {series})) AS newest \
+             WHERE newest_rank <= $4 ORDER BY store_id, product_id, created_at DESC, id DESC"
+        );
+        let rows: Vec<CandidateRow> = with_db!(db, pool => {
+            let mut query = sqlx::query_as(&sql)
+                .bind(config_hash)
+                .bind(start)
+                .bind(end)
+                .bind(DUPLICATE_CANDIDATES as i64);
+            for (store_id, product_id) in group {
+                query = query.bind(*store_id).bind(*product_id);
+            }
+            query.fetch_all(pool).await
+        })?;
+        for (store_id, product_id, run_id, info) in rows {
+            found
+                .entry((i64::from(store_id), i64::from(product_id)))
+                .or_default()
+                .push((run_id, info.map(|json| json.0)));
+        }
+    }
+    Ok(found)
 }
 
 /// Filters and ordering of a run listing; `order_by` is an allow-listed

@@ -2,8 +2,8 @@
 //! policy), lifecycle transitions, verification, aliases and comparison.
 //! The jobs slice calls [`create_run`] and [`update_run`] so every trained
 //! model lands here; batch jobs, which register a series' run once it is
-//! trained and copied, use [`prepare_run`] and [`record_finished_run`]
-//! (one insert per run).
+//! trained and copied, use [`prepare_runs`] (one duplicate query for many
+//! series) and [`record_finished_run`] (one insert per run).
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
@@ -75,49 +75,137 @@ pub struct FinishedRun {
 
 /// Gives a new run its id, config hash and runtime info and applies the
 /// duplicate policy (`deny` → 409); nothing is written yet.
-pub async fn prepare_run(state: &AppState, mut request: RunCreate) -> Result<PreparedRun, Problem> {
-    let model_config = Value::Object(std::mem::take(&mut request.model_config));
-    let config_hash = hash::config_hash(&model_config);
-    let mut runtime_info = captured_runtime_info();
-    if let Some(extras) = request.runtime_info_extras.take() {
-        runtime_info.extend(extras);
-    }
-    let runtime_info = Value::Object(runtime_info);
-    let policy = state
-        .settings
-        .registry_duplicate_policy
-        .to_ascii_lowercase();
-    if policy != "allow" {
-        let version = frame_version(Some(&runtime_info));
+pub async fn prepare_run(state: &AppState, request: RunCreate) -> Result<PreparedRun, Problem> {
+    let run = PreparedRun::new(request);
+    if let Some(policy) = duplicate_policy(state) {
+        let request = &run.request;
         let candidates = repo::duplicate_candidates(
             &state.db,
-            &config_hash,
+            &run.config_hash,
             request.store_id,
             request.product_id,
             request.data_window_start,
             request.data_window_end,
         )
         .await?;
+        policy.apply(&run, candidates)?;
+    }
+    Ok(run)
+}
+
+/// [`prepare_run`] for many runs of one config and data window (a batch
+/// job's series): one duplicate query for all of them. `requests` must
+/// share `model_config`, `data_window_start` and `data_window_end`; the
+/// first duplicate under `deny` is the 409.
+pub async fn prepare_runs(
+    state: &AppState,
+    requests: Vec<RunCreate>,
+) -> Result<Vec<PreparedRun>, Problem> {
+    let runs: Vec<PreparedRun> = requests.into_iter().map(PreparedRun::new).collect();
+    let (Some(policy), Some(first)) = (duplicate_policy(state), runs.first()) else {
+        return Ok(runs);
+    };
+    if let Some(other) = runs.iter().find(|run| {
+        run.config_hash != first.config_hash
+            || run.request.data_window_start != first.request.data_window_start
+            || run.request.data_window_end != first.request.data_window_end
+    }) {
+        return Err(Problem::internal(format!(
+            "Runs prepared together must share their config and window (run {} differs)",
+            other.run_id
+        )));
+    }
+    let keys: Vec<(i64, i64)> = runs
+        .iter()
+        .map(|run| (run.request.store_id, run.request.product_id))
+        .collect();
+    let mut candidates = repo::duplicate_candidates_many(
+        &state.db,
+        &first.config_hash,
+        &keys,
+        first.request.data_window_start,
+        first.request.data_window_end,
+    )
+    .await?;
+    for (run, key) in runs.iter().zip(&keys) {
+        policy.apply(run, candidates.remove(key).unwrap_or_default())?;
+    }
+    Ok(runs)
+}
+
+/// The registry's duplicate policy, `None` when duplicates are allowed
+/// (not looked for).
+fn duplicate_policy(state: &AppState) -> Option<DuplicatePolicy> {
+    match state
+        .settings
+        .registry_duplicate_policy
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "allow" => None,
+        "deny" => Some(DuplicatePolicy::Deny),
+        _ => Some(DuplicatePolicy::Detect),
+    }
+}
+
+/// What a run that duplicates an earlier one (same config hash, series,
+/// window and frame version) gets.
+#[derive(Debug, Clone, Copy)]
+enum DuplicatePolicy {
+    /// Registered, with a warning in the log.
+    Detect,
+    /// Refused with a 409 naming the earlier run.
+    Deny,
+}
+
+impl DuplicatePolicy {
+    /// Applies the policy to `run` given the newest-first runs of its
+    /// config, series and window (`(run_id, runtime_info)`).
+    fn apply(
+        self,
+        run: &PreparedRun,
+        candidates: Vec<(String, Option<Value>)>,
+    ) -> Result<(), Problem> {
+        let version = frame_version(Some(&run.runtime_info));
         let duplicate = candidates
             .into_iter()
+            .take(repo::DUPLICATE_CANDIDATES)
             .find(|(_, info)| frame_version(info.as_ref()) == version);
-        if let Some((existing, _)) = duplicate {
-            if policy == "deny" {
-                return Err(
-                    Problem::conflict(format!("Duplicate run detected: {existing}"))
-                        .with_extension("existing_run_id", existing),
+        match (duplicate, self) {
+            (Some((existing, _)), Self::Deny) => Err(Problem::conflict(format!(
+                "Duplicate run detected: {existing}"
+            ))
+            .with_extension("existing_run_id", existing)),
+            (Some((existing, _)), Self::Detect) => {
+                tracing::warn!(
+                    existing_run_id = %existing,
+                    config_hash = %run.config_hash,
+                    "duplicate model run registered"
                 );
+                Ok(())
             }
-            tracing::warn!(existing_run_id = %existing, config_hash, "duplicate model run registered");
+            (None, _) => Ok(()),
         }
     }
-    Ok(PreparedRun {
-        run_id: new_id(),
-        request,
-        model_config,
-        config_hash,
-        runtime_info,
-    })
+}
+
+impl PreparedRun {
+    /// The run's id, canonical config, hash and runtime info.
+    fn new(mut request: RunCreate) -> Self {
+        let model_config = Value::Object(std::mem::take(&mut request.model_config));
+        let config_hash = hash::config_hash(&model_config);
+        let mut runtime_info = captured_runtime_info();
+        if let Some(extras) = request.runtime_info_extras.take() {
+            runtime_info.extend(extras);
+        }
+        Self {
+            run_id: new_id(),
+            request,
+            model_config,
+            config_hash,
+            runtime_info: Value::Object(runtime_info),
+        }
+    }
 }
 
 async fn insert_prepared(
