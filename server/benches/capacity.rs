@@ -8,11 +8,15 @@
 //!    counted from the batch's first claim to its completion (the database's
 //!    clock); the CPU time the worker processes and the PostgreSQL
 //!    processes of the batch's database used and the machine's busy share
-//!    over the same span tell whether the cores were the limit.
+//!    over the same span tell whether the cores were the limit, and the
+//!    database's transactions per series (PostgreSQL's own statistics;
+//!    every statement outside a transaction is one) what each series
+//!    costs it.
 //! 2. **PostgreSQL claims/s.** Trivial jobs claimed and finished by 8
 //!    concurrent claimers with the queue's own statements
 //!    (`FOR UPDATE SKIP LOCKED`), the coordination cost of every shard.
-//! 3. **Artifact write+read.** `put` then `get` of one model artifact
+//! 3. **Artifact write+read.** Once the batches' writes are flushed
+//!    (`sync`), `put` then `get` of one model artifact
 //!    (the median size the regression batch wrote) through the artifact
 //!    store on the local filesystem and on the S3 backend, against three
 //!    S3-compatible servers on this machine: `s3s-fs` (Rust, served in this
@@ -233,12 +237,31 @@ fn state_vars(url: &str, dir: &Path, store: &[(String, String)]) -> Vec<(String,
     vars
 }
 
+/// Transactions committed or rolled back in `database` so far (every
+/// statement outside an explicit transaction is one), as PostgreSQL's
+/// statistics count them.
+async fn transactions(db: &Db, database: &str) -> i64 {
+    sqlx::query("SELECT pg_stat_clear_snapshot()")
+        .execute(pg(db))
+        .await
+        .expect("clear the statistics snapshot");
+    sqlx::query_scalar(
+        "SELECT CAST(xact_commit + xact_rollback AS BIGINT) FROM pg_stat_database \
+         WHERE datname = $1",
+    )
+    .bind(database)
+    .fetch_one(pg(db))
+    .await
+    .expect("database statistics")
+}
+
 /// One measured batch.
 struct BatchRun {
     series: i64,
     seconds: f64,
     worker_cpu_seconds: f64,
     postgres_cpu_seconds: f64,
+    postgres_transactions: i64,
     machine_busy: f64,
     artifact_bytes: Option<i64>,
 }
@@ -292,6 +315,7 @@ async fn batch_run(
     let database_name = database.url.rsplit('/').next().unwrap_or_default();
     let database_name = database_name.split('?').next().unwrap_or_default();
     let postgres_before = postgres_cpu_seconds(database_name);
+    let transactions_before = transactions(&state.db, database_name).await;
 
     let end = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).expect("date")
         + chrono::Days::new(u64::try_from(days - 1).unwrap_or(0));
@@ -329,6 +353,10 @@ async fn batch_run(
     let machine_after = machine_jiffies();
     let postgres_after = postgres_cpu_seconds(database_name);
     drop(processes);
+    // A backend's statistics reach the shared counters when it exits; the
+    // workers' connections are closed by now, give them a moment.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let transactions_after = transactions(&state.db, database_name).await;
     let result = job.result.clone().unwrap_or(Value::Null);
     assert_eq!(
         job.status.as_str(),
@@ -360,6 +388,7 @@ async fn batch_run(
         seconds,
         worker_cpu_seconds: cpu_after - cpu_before,
         postgres_cpu_seconds: postgres_cpu_between(&postgres_before, &postgres_after),
+        postgres_transactions: transactions_after - transactions_before,
         machine_busy: if total > 0.0 { busy / total } else { 0.0 },
         artifact_bytes,
     }
@@ -577,7 +606,7 @@ async fn bench() {
 
     // 1. Batch throughput.
     println!(
-        "\n{:<16} {:>7} {:>10} {:>7} {:>7} {:>12} {:>8} {:>13} {:>13}",
+        "\n{:<16} {:>7} {:>10} {:>7} {:>7} {:>12} {:>8} {:>13} {:>10} {:>13}",
         "model",
         "workers",
         "series/s",
@@ -586,6 +615,7 @@ async fn bench() {
         "worker cores",
         "pg cores",
         "worker ms/s.",
+        "pg xact/s.",
         "machine busy"
     );
     let mut artifact_bytes = None;
@@ -594,6 +624,7 @@ async fn bench() {
         for &workers in &worker_counts {
             let (mut rates, mut worker_cores, mut pg_cores, mut machine, mut per_series) =
                 (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let mut transactions = Vec::new();
             for _ in 0..reps {
                 let run = batch_run(
                     model,
@@ -608,6 +639,7 @@ async fn bench() {
                 worker_cores.push(run.worker_cpu_seconds / run.seconds);
                 pg_cores.push(run.postgres_cpu_seconds / run.seconds);
                 per_series.push(run.worker_cpu_seconds / run.series as f64);
+                transactions.push(run.postgres_transactions as f64 / run.series as f64);
                 machine.push(run.machine_busy);
                 if model == "regression" || artifact_bytes.is_none() {
                     artifact_bytes = run.artifact_bytes.or(artifact_bytes);
@@ -625,11 +657,12 @@ async fn bench() {
             };
             println!(
                 "{model:<16} {workers:>7} {rate:>10.1} {:>6.2}x {ideal:>6.2}x {:>12.2} {:>8.2} \
-                 {:>13.1} {:>12.0}%",
+                 {:>13.1} {:>10.2} {:>12.0}%",
                 rate / base_rate,
                 median(&mut worker_cores),
                 median(&mut pg_cores),
                 median(&mut per_series) * 1e3,
+                median(&mut transactions),
                 median(&mut machine) * 100.0
             );
         }
@@ -639,7 +672,11 @@ async fn bench() {
     let claims = claims_per_second(3000, 8).await;
     println!("\npostgresql claims/s (claim + finish, 8 claimers, 3000 jobs): {claims:.0}");
 
-    // 3. Artifact write+read, local vs S3.
+    // 3. Artifact write+read, local vs S3. The batches above left hundreds
+    // of megabytes of artifacts for the kernel to write back; flush them
+    // first, or the local figure depends on how much of that is left.
+    let flushed = std::process::Command::new("sync").status();
+    assert!(flushed.is_ok_and(|status| status.success()), "sync");
     let size = usize::try_from(artifact_bytes.unwrap_or(16_384)).unwrap_or(16_384);
     artifact_latency(size, pairs, moto.as_ref()).await;
     println!("load average at end {}", load_average());

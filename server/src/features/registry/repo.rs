@@ -171,6 +171,9 @@ pub(crate) async fn find_run(db: &Db, run_id: &str) -> Result<Option<RunResponse
 /// duplicate check reads.
 pub(crate) const DUPLICATE_CANDIDATES: usize = 20;
 
+/// A series' duplicate candidates: `(run_id, runtime_info)`, newest first.
+pub(crate) type Candidates = Vec<(String, Option<Value>)>;
+
 /// Series whose duplicate candidates one query reads.
 const DUPLICATE_KEYS_PER_QUERY: usize = 200;
 
@@ -183,7 +186,7 @@ pub(crate) async fn duplicate_candidates(
     product_id: i64,
     start: NaiveDate,
     end: NaiveDate,
-) -> Result<Vec<(String, Option<Value>)>, sqlx::Error> {
+) -> Result<Candidates, sqlx::Error> {
     let rows: Vec<(String, Option<Json<Value>>)> = with_db!(db, pool => {
         sqlx::query_as(
             "SELECT run_id, runtime_info FROM model_run WHERE config_hash = $1 AND store_id = $2 \
@@ -214,9 +217,9 @@ pub(crate) async fn duplicate_candidates_many(
     keys: &[(i64, i64)],
     start: NaiveDate,
     end: NaiveDate,
-) -> Result<HashMap<(i64, i64), Vec<(String, Option<Value>)>>, sqlx::Error> {
+) -> Result<HashMap<(i64, i64), Candidates>, sqlx::Error> {
     type CandidateRow = (i32, i32, String, Option<Json<Value>>);
-    let mut found: HashMap<(i64, i64), Vec<(String, Option<Value>)>> = HashMap::new();
+    let mut found: HashMap<(i64, i64), Candidates> = HashMap::new();
     for group in keys.chunks(DUPLICATE_KEYS_PER_QUERY) {
         let series = (0..group.len())
             .map(|i| format!("(${}, ${})", 5 + 2 * i, 6 + 2 * i))

@@ -161,11 +161,7 @@ enum DuplicatePolicy {
 impl DuplicatePolicy {
     /// Applies the policy to `run` given the newest-first runs of its
     /// config, series and window (`(run_id, runtime_info)`).
-    fn apply(
-        self,
-        run: &PreparedRun,
-        candidates: Vec<(String, Option<Value>)>,
-    ) -> Result<(), Problem> {
+    fn apply(self, run: &PreparedRun, candidates: repo::Candidates) -> Result<(), Problem> {
         let version = frame_version(Some(&run.runtime_info));
         let duplicate = candidates
             .into_iter()
