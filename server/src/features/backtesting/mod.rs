@@ -2,6 +2,7 @@
 
 mod feature_aware;
 mod global;
+mod pooled;
 pub mod routes;
 pub mod schemas;
 pub mod service;
