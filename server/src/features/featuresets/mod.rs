@@ -5,6 +5,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::state::AppState;
 
+mod groups;
 mod routes;
 pub mod schemas;
 mod service;
