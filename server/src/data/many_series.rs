@@ -17,9 +17,9 @@ use forecastlab_core::{
     SeriesKey,
 };
 use futures::TryStreamExt;
-use sqlx::{postgres::PgRow, sqlite::SqliteRow, FromRow, Row};
+use sqlx::Row;
 
-use super::series_data::{load_holidays, load_side_tables, SideTables};
+use super::series_data::{fetch_window, load_holidays, load_side_tables, SideTables};
 use crate::{db::Db, with_db};
 
 /// Series per query: the bound parameters stay far below every database's
@@ -49,27 +49,6 @@ fn product_ids(keys: &[SeriesKey]) -> Vec<i64> {
     ids.sort_unstable();
     ids.dedup();
     ids
-}
-
-/// Runs `sql` bound to `from`, `to` and then `ids`, decoding each row as
-/// the tuple `T` (columns by position).
-async fn fetch_for<T>(
-    db: &Db,
-    sql: &str,
-    from: NaiveDate,
-    to: NaiveDate,
-    ids: &[i64],
-) -> Result<Vec<T>, sqlx::Error>
-where
-    T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
-{
-    with_db!(db, pool => {
-        let mut query = sqlx::query_as::<_, T>(sql).bind(from).bind(to);
-        for id in ids {
-            query = query.bind(*id);
-        }
-        query.fetch_all(pool).await
-    })
 }
 
 /// The sales rows over `[start, end]` of every series in `keys` (at most
@@ -155,15 +134,18 @@ async fn fill_promotions(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<(), sqlx::Error> {
+    let n = products.len();
     let sql = format!(
         "SELECT product_id, store_id, start_date, end_date, kind, \
          CAST(discount_pct AS DOUBLE PRECISION) AS discount_pct \
-         FROM promotion WHERE start_date <= $2 AND end_date >= $1 AND product_id IN ({}) \
+         FROM promotion WHERE product_id IN ({}) AND start_date <= ${} AND end_date >= ${} \
          ORDER BY start_date, id",
-        params(3, products.len())
+        params(1, n),
+        n + 2,
+        n + 1
     );
     type PromotionRow = (i32, Option<i32>, NaiveDate, NaiveDate, String, Option<f64>);
-    let rows: Vec<PromotionRow> = fetch_for(db, &sql, from, to, products).await?;
+    let rows: Vec<PromotionRow> = fetch_window(db, &sql, products, from, to).await?;
     for series in data.iter_mut() {
         series.promotions = rows
             .iter()
@@ -191,15 +173,18 @@ async fn fill_price_history(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<(), sqlx::Error> {
+    let n = products.len();
     let sql = format!(
         "SELECT product_id, store_id, valid_from, valid_to, \
          CAST(price AS DOUBLE PRECISION) AS price FROM price_history \
-         WHERE valid_from <= $2 AND (valid_to IS NULL OR valid_to >= $1) \
-         AND product_id IN ({}) ORDER BY valid_from, id",
-        params(3, products.len())
+         WHERE product_id IN ({}) AND valid_from <= ${} \
+         AND (valid_to IS NULL OR valid_to >= ${}) ORDER BY valid_from, id",
+        params(1, n),
+        n + 2,
+        n + 1
     );
     type PriceRow = (i32, Option<i32>, NaiveDate, Option<NaiveDate>, f64);
-    let rows: Vec<PriceRow> = fetch_for(db, &sql, from, to, products).await?;
+    let rows: Vec<PriceRow> = fetch_window(db, &sql, products, from, to).await?;
     for series in data.iter_mut() {
         series.price_history = rows
             .iter()

@@ -324,7 +324,7 @@ pub async fn load_exogenous(
 
 /// Runs `sql` bound to `ids` then `from` and `to`, decoding each row as the
 /// tuple `T` (columns by position).
-async fn fetch_window<T>(
+pub(super) async fn fetch_window<T>(
     db: &Db,
     sql: &str,
     ids: &[i64],

@@ -5,7 +5,9 @@
 //! trained and copied, use [`prepare_runs`] (one duplicate query for many
 //! series) and [`record_finished_run`] (one insert per run).
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
 
 use super::{
@@ -93,42 +95,49 @@ pub async fn prepare_run(state: &AppState, request: RunCreate) -> Result<Prepare
     Ok(run)
 }
 
-/// [`prepare_run`] for many runs of one config and data window (a batch
-/// job's series): one duplicate query for all of them. `requests` must
-/// share `model_config`, `data_window_start` and `data_window_end`; the
-/// first duplicate under `deny` is the 409.
+/// A config hash and a data window (start, end).
+type ConfigWindow<'a> = (&'a str, NaiveDate, NaiveDate);
+
+/// [`prepare_run`] for many runs (a batch job's series): one duplicate
+/// query per config and data window among them, not one per run. Under
+/// `deny` the first duplicate in `requests`' order is the 409.
 pub async fn prepare_runs(
     state: &AppState,
     requests: Vec<RunCreate>,
 ) -> Result<Vec<PreparedRun>, Problem> {
     let runs: Vec<PreparedRun> = requests.into_iter().map(PreparedRun::new).collect();
-    let (Some(policy), Some(first)) = (duplicate_policy(state), runs.first()) else {
+    let Some(policy) = duplicate_policy(state) else {
         return Ok(runs);
     };
-    if let Some(other) = runs.iter().find(|run| {
-        run.config_hash != first.config_hash
-            || run.request.data_window_start != first.request.data_window_start
-            || run.request.data_window_end != first.request.data_window_end
-    }) {
-        return Err(Problem::internal(format!(
-            "Runs prepared together must share their config and window (run {} differs)",
-            other.run_id
-        )));
+    // The series of each (config hash, window) among the runs.
+    let mut windows: HashMap<ConfigWindow<'_>, Vec<(i64, i64)>> = HashMap::new();
+    for run in &runs {
+        let request = &run.request;
+        windows
+            .entry((
+                run.config_hash.as_str(),
+                request.data_window_start,
+                request.data_window_end,
+            ))
+            .or_default()
+            .push((request.store_id, request.product_id));
     }
-    let keys: Vec<(i64, i64)> = runs
-        .iter()
-        .map(|run| (run.request.store_id, run.request.product_id))
-        .collect();
-    let mut candidates = repo::duplicate_candidates_many(
-        &state.db,
-        &first.config_hash,
-        &keys,
-        first.request.data_window_start,
-        first.request.data_window_end,
-    )
-    .await?;
-    for (run, key) in runs.iter().zip(&keys) {
-        policy.apply(run, candidates.remove(key).unwrap_or_default())?;
+    let mut candidates = HashMap::new();
+    for ((hash, start, end), keys) in windows {
+        let found = repo::duplicate_candidates_many(&state.db, hash, &keys, start, end).await?;
+        for (series, runs) in found {
+            candidates.insert((hash, start, end, series), runs);
+        }
+    }
+    for run in &runs {
+        let request = &run.request;
+        let key = (
+            run.config_hash.as_str(),
+            request.data_window_start,
+            request.data_window_end,
+            (request.store_id, request.product_id),
+        );
+        policy.apply(run, candidates.remove(&key).unwrap_or_default())?;
     }
     Ok(runs)
 }
