@@ -331,17 +331,13 @@ pub async fn run(ctx: JobContext, params: BatchParams, raw: &Value) -> Result<Va
             .collect();
         let mut trainings = stream::iter(series.into_iter().map(|(key, run, data)| {
             let state = state.clone();
-            let request = TrainRequest {
-                store_id: Some(key.store_id),
-                store_code: None,
-                product_id: Some(key.product_id),
-                sku: None,
-                train_start_date: start,
-                train_end_date: end,
-                config: model_config.clone(),
-                feature_frame_version: params.feature_frame_version,
-                feature_groups: params.feature_groups.clone(),
-            };
+            let request = TrainRequest::for_series(
+                key,
+                (start, end),
+                model_config.clone(),
+                params.feature_frame_version,
+                params.feature_groups.clone(),
+            );
             async move {
                 let started_at = Utc::now();
                 let trained = match data {

@@ -108,17 +108,13 @@ async fn run_train(ctx: JobContext, params: TrainParams) -> Result<Value, JobFai
         ctx.checkpoint()?;
         let trained = forecasting::train(
             &state,
-            TrainRequest {
-                store_id: Some(key.store_id),
-                store_code: None,
-                product_id: Some(key.product_id),
-                sku: None,
-                train_start_date: start,
-                train_end_date: end,
-                config: model_config,
-                feature_frame_version: params.feature_frame_version,
-                feature_groups: params.feature_groups.clone(),
-            },
+            TrainRequest::for_series(
+                key,
+                (start, end),
+                model_config,
+                params.feature_frame_version,
+                params.feature_groups.clone(),
+            ),
         )
         .await?;
         ctx.checkpoint()?;

@@ -81,7 +81,7 @@ pub async fn build_training_set(
 }
 
 /// The side tables [`build_training_set`] loads for a frame version and
-/// groups, or the 422 of a frame selection that does not exist.
+/// groups, or the 400 of a frame selection that does not exist.
 pub fn training_tables(version: u8, groups: Option<&[String]>) -> Result<SideTables, Problem> {
     FrameSpec::from_request(version, groups)
         .map(|spec| side_tables(&spec))

@@ -2,8 +2,9 @@
 //! `/forecasting/predict`.
 
 use chrono::NaiveDate;
-use forecastlab_core::frame::FrameGroup;
+use forecastlab_core::{frame::FrameGroup, SeriesKey};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::{
     data::series_names::SeriesNames,
@@ -59,6 +60,28 @@ fn default_frame_version() -> i64 {
 }
 
 impl TrainRequest {
+    /// The request a job trains `key` with over `[start, end]`: named by
+    /// ids, `config` and the frame selection as given.
+    pub fn for_series(
+        key: SeriesKey,
+        (start, end): (NaiveDate, NaiveDate),
+        config: Value,
+        feature_frame_version: i64,
+        feature_groups: Option<Vec<String>>,
+    ) -> Self {
+        Self {
+            store_id: Some(key.store_id),
+            store_code: None,
+            product_id: Some(key.product_id),
+            sku: None,
+            train_start_date: start,
+            train_end_date: end,
+            config,
+            feature_frame_version,
+            feature_groups,
+        }
+    }
+
     /// The series' names.
     pub fn names(&self) -> SeriesNames<'_> {
         SeriesNames {
