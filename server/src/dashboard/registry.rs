@@ -14,7 +14,7 @@ use super::{
 use crate::{
     extract::{Path, Query, Validate, Violations},
     features::{
-        jobs::schemas::is_hex,
+        jobs::params::is_hex,
         registry::{
             schemas::{
                 AliasHistoryResponse, AliasResponse, CompareResponse, RunListQuery, RunResponse,

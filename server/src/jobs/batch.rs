@@ -48,7 +48,7 @@ use crate::{
         forecasting::{
             feature_aware, model::build_model, schemas::TrainRequest, service as forecasting,
         },
-        jobs::schemas::BatchParams,
+        jobs::params::BatchParams,
         registry::service::PreparedRun,
     },
     problem::Problem,

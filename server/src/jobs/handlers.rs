@@ -21,8 +21,11 @@ use crate::{
             service as forecasting,
             stored::{load_model_from, ArtifactSource},
         },
-        jobs::schemas::{
-            is_hex, parse_params, BacktestParams, BatchParams, JobType, PredictParams, TrainParams,
+        jobs::{
+            params::{
+                is_hex, parse_params, BacktestParams, BatchParams, PredictParams, TrainParams,
+            },
+            schemas::JobType,
         },
         registry::service as registry,
         seeder::{job as seeder_job, schemas::GenerateParams},

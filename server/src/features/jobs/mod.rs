@@ -5,6 +5,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::state::AppState;
 
+pub mod params;
 pub mod repo;
 mod routes;
 pub mod schemas;

@@ -5,11 +5,9 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 
 use super::{
+    params::{parse_params, BacktestParams, BatchParams, ModelChoice, PredictParams, TrainParams},
     repo::{self, JobFilter},
-    schemas::{
-        parse_params, BacktestParams, BatchParams, JobCreate, JobListQuery, JobListResponse,
-        JobResponse, JobStatus, JobType, ModelChoice, PredictParams, TrainParams,
-    },
+    schemas::{JobCreate, JobListQuery, JobListResponse, JobResponse, JobStatus, JobType},
 };
 use crate::{
     data::{
