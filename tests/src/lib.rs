@@ -19,7 +19,7 @@ pub mod fixtures;
 pub mod jobs;
 pub mod json;
 pub mod pgvector;
-#[path = "../../server/tests/support/moto.rs"]
+#[path = "../../server/tests/support/s3_servers.rs"]
 pub mod s3;
 
 /// Which database a test runs against.

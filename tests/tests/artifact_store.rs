@@ -1,8 +1,8 @@
 //! Artifacts on an S3-compatible store (`ARTIFACT_STORE_URL=s3://…`), tested
-//! against a real local S3 server (moto): train, predict, registry copies,
-//! verify with SHA-256, the path rules, a store that goes away (also in
-//! the middle of a sharded batch), and a store that cannot be reached at
-//! start — on SQLite and PostgreSQL.
+//! against real local S3 servers (moto, and SeaweedFS for the main flow):
+//! train, predict, registry copies, verify with SHA-256, the path rules, a
+//! store that goes away (also in the middle of a sharded batch), and a store
+//! that cannot be reached at start — on SQLite and PostgreSQL.
 
 use std::sync::Arc;
 
@@ -16,7 +16,7 @@ use forecastlab_server::{
 use forecastlab_tests::{
     both_backends, fixtures,
     jobs::{finished, run, submit, wait_for},
-    s3::MotoServer,
+    s3::S3Server,
     Backend, TestApp,
 };
 use futures::future::BoxFuture;
@@ -24,8 +24,8 @@ use object_store::{path::Path as ObjectPath, ObjectStore};
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
-async fn spawn_on(backend: Backend, moto: &MotoServer, prefix: &str) -> TestApp {
-    let vars = moto.settings(prefix);
+async fn spawn_on(backend: Backend, store: &S3Server, prefix: &str) -> TestApp {
+    let vars = store.settings(prefix);
     let overrides: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     TestApp::spawn_with(backend, &overrides).await
 }
@@ -50,10 +50,11 @@ async fn object(client: &impl ObjectStore, path: &str) -> Option<Vec<u8>> {
     }
 }
 
-async fn train_predict_and_verify_on_s3(backend: Backend) {
-    let moto = MotoServer::start("forecastlab").await.expect("moto");
-    let client = moto.client().unwrap();
-    let app = spawn_on(backend, &moto, "team/a").await;
+/// Train, predict, registry copy, verify, the path rules and a store that
+/// goes away, on `store` (a bucket named `forecastlab`).
+async fn train_predict_and_verify(backend: Backend, store: S3Server) {
+    let client = store.client().unwrap();
+    let app = spawn_on(backend, &store, "team/a").await;
     fixtures::weekly_sales(&app, 1, 1, 91).await;
 
     let trained = app
@@ -160,7 +161,7 @@ async fn train_predict_and_verify_on_s3(backend: Backend) {
 
     // The store goes away: a training fails with a problem and its run is
     // never marked success without its artifact.
-    drop(moto);
+    drop(store);
     let queued = submit(
         &app,
         "train",
@@ -180,6 +181,18 @@ async fn train_predict_and_verify_on_s3(backend: Backend) {
         1,
         "only the run trained while the store was up succeeded"
     );
+}
+
+async fn train_predict_and_verify_on_moto(backend: Backend) {
+    let store = S3Server::moto("forecastlab").await.expect("moto");
+    train_predict_and_verify(backend, store).await;
+}
+
+/// The same on SeaweedFS, a production object store (disk-backed, Go):
+/// what runs on moto's in-memory emulation runs on a real server too.
+async fn train_predict_and_verify_on_seaweedfs(backend: Backend) {
+    let store = S3Server::seaweedfs("forecastlab").await.expect("SeaweedFS");
+    train_predict_and_verify(backend, store).await;
 }
 
 async fn run_job_predict(app: &TestApp, run_id: &str) -> Value {
@@ -228,7 +241,7 @@ async fn wait_for_shards(app: &TestApp, batch_id: &str, status: &str, count: i64
 /// store, no run is marked success without its artifact, and the batch
 /// ends failed.
 async fn a_bucket_that_vanishes_fails_the_batch(backend: Backend) {
-    let moto = MotoServer::start("vanishing").await.expect("moto");
+    let moto = S3Server::moto("vanishing").await.expect("moto");
     let mut vars = moto.settings("fleet");
     vars.push(("JOBS_BATCH_SHARD_SIZE".into(), "2".into()));
     vars.push(("JOBS_WORKERS".into(), "0".into()));
@@ -334,7 +347,8 @@ async fn a_bucket_that_vanishes_fails_the_batch(backend: Backend) {
 }
 
 both_backends!(
-    train_predict_and_verify_on_s3,
+    train_predict_and_verify_on_moto,
+    train_predict_and_verify_on_seaweedfs,
     a_bucket_that_vanishes_fails_the_batch
 );
 
@@ -380,7 +394,7 @@ async fn an_unusable_store_stops_the_start() {
         "the server stopped before touching the database"
     );
 
-    let moto = MotoServer::start("present").await.expect("moto");
+    let moto = S3Server::moto("present").await.expect("moto");
     let mut vars = moto.settings("p");
     vars.retain(|(key, _)| key != "ARTIFACT_STORE_URL");
     let mut pairs: Vec<(&str, String)> =
