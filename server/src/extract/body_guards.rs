@@ -10,7 +10,7 @@ use crate::problem::Problem;
 /// (`158`): JSON Schema counts them as integers, serde's integer types do
 /// not. The value is the same for every numeric field. Borrows `bytes`
 /// unchanged when there is nothing to rewrite.
-pub fn integral_numbers_as_integers(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+pub(super) fn integral_numbers_as_integers(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     let mut out: Option<Vec<u8>> = None;
     let mut in_string = false;
     let mut escaped = false;
@@ -64,24 +64,24 @@ pub fn integral_numbers_as_integers(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> 
 
 /// Shape limits of a JSON body, checked before it is deserialized.
 #[derive(Debug, Clone, Copy)]
-pub struct JsonLimits {
+pub(super) struct JsonLimits {
     /// Most JSON values (scalars, arrays and objects, each counted once).
-    pub max_values: usize,
+    pub(super) max_values: usize,
     /// Deepest nesting of arrays and objects.
-    pub max_depth: usize,
+    pub(super) max_depth: usize,
 }
 
 impl JsonLimits {
     /// The limits of every JSON body: room for an ingest batch of 25,000
     /// rows, nothing like the millions of values a 16 MiB body can hold.
-    pub const DEFAULT: Self = Self {
+    pub(super) const DEFAULT: Self = Self {
         max_values: 250_000,
         max_depth: 64,
     };
 
     /// Counts values and depth in one pass over `bytes`; the 413/422 when a
     /// limit is exceeded. Malformed JSON passes (the parser reports it).
-    pub fn check(&self, bytes: &[u8]) -> Result<(), Problem> {
+    pub(super) fn check(&self, bytes: &[u8]) -> Result<(), Problem> {
         let mut values = 0usize;
         let mut depth = 0usize;
         let mut in_string = false;
@@ -145,7 +145,7 @@ impl JsonLimits {
 
 /// A 422 naming the first string (key or value) of `bytes` that holds a
 /// NUL character. Only bodies that contain the escape at all are walked.
-pub fn reject_nul_in_json(bytes: &[u8]) -> Result<(), Problem> {
+pub(super) fn reject_nul_in_json(bytes: &[u8]) -> Result<(), Problem> {
     if !contains_nul_escape(bytes) {
         return Ok(());
     }

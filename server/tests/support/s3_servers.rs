@@ -54,7 +54,7 @@ impl S3Server {
     /// Starts SeaweedFS with its S3 gateway on free ports and creates
     /// `bucket`. Every HTTP and gRPC port is named: SeaweedFS would
     /// otherwise put each gRPC port at its HTTP port + 10,000, and its
-    /// Iceberg and Lance endpoints on fixed ports.
+    /// Iceberg and Lance endpoints (disabled here) on fixed ports.
     pub async fn seaweedfs(bucket: &str) -> anyhow::Result<Self> {
         let data = tempfile::tempdir()?;
         let ports = free_ports(8)?;
@@ -74,12 +74,11 @@ impl S3Server {
         let child = Command::new("weed")
             .arg("server")
             .arg(format!("-dir={}", data.path().display()))
-            .args([
-                "-ip=127.0.0.1",
-                "-ip.bind=127.0.0.1",
-                "-s3",
-                "-volume.max=0",
-            ])
+            .args(["-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-s3"])
+            // Small volumes, a fixed number of them: by default the count
+            // follows the free disk (free space / 30 GB), which leaves a
+            // fuller disk without a volume to write to.
+            .args(["-master.volumeSizeLimitMB=256", "-volume.max=32"])
             .args(["-s3.port.iceberg=0", "-s3.port.lance=0"])
             .args(port_flags)
             .stdin(Stdio::null())
