@@ -1,5 +1,6 @@
 //! POST /backtesting/run: time-series cross-validation.
 
+mod candidates;
 mod feature_aware;
 mod global;
 mod pooled;

@@ -12,9 +12,9 @@ use forecastlab_core::{
 use serde_json::{json, Map, Value};
 
 use super::{
+    candidates::Candidate,
     feature_aware,
     schemas::{finite, BucketMetricsBody, PooledModelResult, PooledResults},
-    service::Candidate,
 };
 
 /// `{metric: {main, <baseline>, <vs key>, …}}` for every metric (§5.7):

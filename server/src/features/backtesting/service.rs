@@ -18,14 +18,13 @@ use chrono::NaiveDate;
 use forecastlab_core::{
     backtest::{self, Fold, ModelOutcome, SplitSpec},
     metrics::Metrics,
-    model_config,
-    taxonomy::InputKind,
-    CoreError, Forecaster, SeriesKey,
+    model_config, CoreError, SeriesKey,
 };
 use rayon::prelude::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{
+    candidates::{build_baselines, build_main, Candidate},
     feature_aware, global,
     pooled::{comparison_summary, Pool},
     schemas::{
@@ -48,13 +47,6 @@ use crate::{
 /// `total` times: throttle any expensive work inside.
 pub type ProgressHook = Arc<dyn Fn(usize, usize) -> bool + Send + Sync>;
 
-/// The baselines of §5.7, in order: model config and the key of the
-/// improvement percentage in `comparison_summary`.
-const BASELINES: [(&str, &str); 2] = [
-    ("naive", "vs_naive_pct"),
-    ("seasonal_naive", "vs_seasonal_pct"),
-];
-
 /// Minimum training rows of a feature-aware main model.
 pub const FEATURE_AWARE_MIN_TRAIN: usize = 30;
 
@@ -64,17 +56,6 @@ pub async fn run(state: &AppState, request: BacktestRequest) -> Result<BacktestR
 }
 
 pub use super::schemas::BacktestResponse;
-
-/// A model taking part in a backtest.
-#[derive(Debug)]
-pub(crate) struct Candidate {
-    pub(crate) model_type: String,
-    pub(crate) config_hash: String,
-    pub(crate) forecaster: Box<dyn Forecaster>,
-    pub(crate) feature_aware: bool,
-    /// Key of the improvement percentage (baselines only).
-    pub(crate) comparison_key: Option<&'static str>,
-}
 
 /// Runs a backtest, reporting progress to `progress` (which may cancel).
 pub async fn run_with_progress(
@@ -296,62 +277,6 @@ fn check_limits(settings: &Settings, spec: &SplitSpec) -> Result<(), Problem> {
         );
     }
     Ok(())
-}
-
-/// Resolves and builds the main model; config errors become 422s naming
-/// the field under `config.model_config_main`.
-fn build_main(settings: &Settings, config: &Value) -> Result<Candidate, Problem> {
-    let model_type = config
-        .get("model_type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let registration = crate::models::resolve(settings, model_type)?;
-    let forecaster = (registration.build)(config).map_err(|error| match error {
-        CoreError::InvalidConfig(message) => match model_config::field_of(&message) {
-            Some((field, detail)) => Problem::invalid_field(
-                format!("config.model_config_main.{field}"),
-                detail,
-                "value_error",
-            ),
-            None => Problem::invalid_field("config.model_config_main", message, "value_error"),
-        },
-        other => Problem::bad_request(other.to_string()),
-    })?;
-    Ok(Candidate {
-        model_type: registration.name.to_owned(),
-        config_hash: model_config::config_hash(&forecaster.config_json()),
-        forecaster,
-        feature_aware: registration.input == InputKind::FeatureAware,
-        comparison_key: None,
-    })
-}
-
-/// The baselines that are linked in (a missing or failing one is skipped).
-fn build_baselines() -> Vec<Candidate> {
-    BASELINES
-        .iter()
-        .filter_map(|(name, key)| {
-            let registration = forecastlab_core::model(name)?;
-            let config = if *name == "seasonal_naive" {
-                json!({"model_type": name, "season_length": 7})
-            } else {
-                json!({"model_type": name})
-            };
-            match (registration.build)(&config) {
-                Ok(forecaster) => Some(Candidate {
-                    model_type: registration.name.to_owned(),
-                    config_hash: model_config::config_hash(&forecaster.config_json()),
-                    forecaster,
-                    feature_aware: false,
-                    comparison_key: Some(key),
-                }),
-                Err(error) => {
-                    tracing::warn!(baseline = name, %error, "baseline cannot be built; skipped");
-                    None
-                }
-            }
-        })
-        .collect()
 }
 
 /// Progress counting and cooperative cancellation.
