@@ -8,37 +8,37 @@ use chrono::{Days, NaiveDate};
 use serde_json::Value;
 
 /// Stores of the generated data.
-pub const STORES: usize = 50;
+pub(crate) const STORES: usize = 50;
 /// Products of the generated data.
-pub const PRODUCTS: usize = 200;
+pub(crate) const PRODUCTS: usize = 200;
 /// Rows per ingest request.
-pub const BATCH: usize = 10_000;
+pub(crate) const BATCH: usize = 10_000;
 /// The first generated day.
-pub const FIRST_DAY: (i32, u32, u32) = (2023, 1, 1);
+pub(crate) const FIRST_DAY: (i32, u32, u32) = (2023, 1, 1);
 
 /// The `index`-th day from [`FIRST_DAY`].
-pub fn day(index: usize) -> NaiveDate {
+pub(crate) fn day(index: usize) -> NaiveDate {
     let (y, m, d) = FIRST_DAY;
     NaiveDate::from_ymd_opt(y, m, d).expect("valid") + Days::new(index as u64)
 }
 
 /// The unit price of `product`, in cents.
-pub fn price_cents(product: usize) -> i64 {
+pub(crate) fn price_cents(product: usize) -> i64 {
     99 + (product as i64 * 37) % 2_000
 }
 
 /// The units sold of one series on one day.
-pub fn quantity(store: usize, product: usize, day_index: usize) -> i64 {
+pub(crate) fn quantity(store: usize, product: usize, day_index: usize) -> i64 {
     ((store * 7 + product * 13 + day_index * 3) % 20) as i64
 }
 
 /// Cents as a decimal amount (`12.34`).
-pub fn money(cents: i64) -> String {
+pub(crate) fn money(cents: i64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
 
 /// The `i`-th generated row: (day index, store, product, quantity, price cents).
-pub fn row(i: usize) -> (usize, usize, usize, i64, i64) {
+pub(crate) fn row(i: usize) -> (usize, usize, usize, i64, i64) {
     let day_index = i / (STORES * PRODUCTS);
     let pair = i % (STORES * PRODUCTS);
     let (store, product) = (pair / PRODUCTS, pair % PRODUCTS);
@@ -52,7 +52,7 @@ pub fn row(i: usize) -> (usize, usize, usize, i64, i64) {
 }
 
 /// JSON bodies of `POST /ingest/sales-daily`, 10,000 rows each.
-pub fn ingest_bodies(rows: usize) -> Vec<Vec<u8>> {
+pub(crate) fn ingest_bodies(rows: usize) -> Vec<Vec<u8>> {
     (0..rows)
         .collect::<Vec<_>>()
         .chunks(BATCH)
@@ -79,7 +79,7 @@ pub fn ingest_bodies(rows: usize) -> Vec<Vec<u8>> {
 /// The same rows as CSV with resolved ids: `date,store_id,product_id,quantity,unit_price,total_amount`,
 /// optionally prefixed by an explicit id and suffixed by channel and timestamps
 /// (the `sqlite3 .import` form, which needs every column).
-pub fn csv(
+pub(crate) fn csv(
     rows: usize,
     stores: &HashMap<String, i64>,
     products: &HashMap<String, i64>,

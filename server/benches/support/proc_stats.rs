@@ -16,7 +16,7 @@ fn clock_ticks() -> f64 {
 }
 
 /// User + system CPU seconds process `pid` used so far.
-pub fn process_cpu_seconds(pid: &str) -> f64 {
+pub(crate) fn process_cpu_seconds(pid: &str) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which ends with ')').
     let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
@@ -36,7 +36,7 @@ pub fn process_cpu_seconds(pid: &str) -> f64 {
 /// connect before the measured span, so they exist at both ends) and the
 /// server's own background processes (WAL writer, checkpointer, …), not
 /// the backends of other databases on the same server.
-pub fn postgres_cpu_seconds(database: &str) -> HashMap<String, f64> {
+pub(crate) fn postgres_cpu_seconds(database: &str) -> HashMap<String, f64> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return HashMap::new();
     };
@@ -63,7 +63,10 @@ pub fn postgres_cpu_seconds(database: &str) -> HashMap<String, f64> {
 
 /// CPU seconds the `postgres` processes used between two snapshots
 /// (processes born in between count from zero).
-pub fn postgres_cpu_between(before: &HashMap<String, f64>, after: &HashMap<String, f64>) -> f64 {
+pub(crate) fn postgres_cpu_between(
+    before: &HashMap<String, f64>,
+    after: &HashMap<String, f64>,
+) -> f64 {
     after
         .iter()
         .map(|(pid, seconds)| seconds - before.get(pid).copied().unwrap_or(0.0))
@@ -72,7 +75,7 @@ pub fn postgres_cpu_between(before: &HashMap<String, f64>, after: &HashMap<Strin
 }
 
 /// (busy, total) jiffies of the whole machine.
-pub fn machine_jiffies() -> (f64, f64) {
+pub(crate) fn machine_jiffies() -> (f64, f64) {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
     let values: Vec<f64> = stat
         .lines()
@@ -88,7 +91,7 @@ pub fn machine_jiffies() -> (f64, f64) {
 }
 
 /// The 1, 5 and 15 minute load averages, as `/proc/loadavg` gives them.
-pub fn load_average() -> String {
+pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .unwrap_or_default()
         .split_whitespace()
