@@ -461,48 +461,33 @@ async fn artifact_latency(
         memory_median * 1e3,
         memory_median / local_median
     );
-    let seaweed_figures = match seaweed {
-        Some(seaweed) => {
-            let s3 = store(&seaweed.settings("bench"));
-            s3.check().await.expect("SeaweedFS answers");
-            let median = measured(&s3, &bytes, pairs).await;
-            println!(
-                "  s3 on SeaweedFS (Go)    {:>7.3} ms  {:.2}x local",
-                median * 1e3,
-                median / local_median
-            );
-            Some(writes_per_second(&s3, &bytes, 1000).await)
-        }
-        None => {
-            println!("  s3 on SeaweedFS: skipped (weed is not on PATH)");
-            None
-        }
-    };
-    let moto_figures = match moto {
-        Some(moto) => {
-            let s3 = store(&moto.settings("bench"));
-            s3.check().await.expect("moto answers");
-            let median = measured(&s3, &bytes, pairs).await;
-            println!(
-                "  s3 on moto_server (Py)  {:>7.3} ms  {:.2}x local",
-                median * 1e3,
-                median / local_median
-            );
-            Some(writes_per_second(&s3, &bytes, 1000).await)
-        }
-        None => {
-            println!("  s3 on moto_server: skipped (moto_server is not on PATH)");
-            None
-        }
-    };
-    print!("s3 writes/s, 16 in flight: s3s-fs {rust_writes:.0}");
-    if let Some(writes) = seaweed_figures {
-        print!(", SeaweedFS {writes:.0}");
+    let mut writes = vec![("s3s-fs", rust_writes)];
+    let optional = [
+        ("SeaweedFS", "SeaweedFS (Go)", "weed", seaweed),
+        ("moto", "moto_server (Py)", "moto_server", moto),
+    ];
+    for (name, label, binary, server) in optional {
+        let Some(server) = server else {
+            println!("  s3 on {name}: skipped ({binary} is not on PATH)");
+            continue;
+        };
+        let s3 = store(&server.settings("bench"));
+        s3.check()
+            .await
+            .unwrap_or_else(|error| panic!("{name} does not answer: {error:?}"));
+        let median = measured(&s3, &bytes, pairs).await;
+        println!(
+            "  s3 on {label:<18}{:>7.3} ms  {:.2}x local",
+            median * 1e3,
+            median / local_median
+        );
+        writes.push((name, writes_per_second(&s3, &bytes, 1000).await));
     }
-    match moto_figures {
-        Some(writes) => println!(", moto {writes:.0}"),
-        None => println!(),
-    }
+    let writes: Vec<String> = writes
+        .iter()
+        .map(|(name, rate)| format!("{name} {rate:.0}"))
+        .collect();
+    println!("s3 writes/s, 16 in flight: {}", writes.join(", "));
 }
 
 async fn bench() {
