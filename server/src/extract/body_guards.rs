@@ -6,28 +6,51 @@ use axum::http::StatusCode;
 
 use crate::problem::Problem;
 
+/// Where a scan over JSON bytes stands with respect to string literals, so
+/// that quotes, brackets and digits inside a string are not read as syntax.
+#[derive(Debug, Default)]
+struct StringScan {
+    open: bool,
+    escaped: bool,
+}
+
+impl StringScan {
+    /// True when `byte` belongs to an open string (its closing quote
+    /// included), following backslash escapes.
+    fn within(&mut self, byte: u8) -> bool {
+        if !self.open {
+            return false;
+        }
+        if self.escaped {
+            self.escaped = false;
+        } else if byte == b'\\' {
+            self.escaped = true;
+        } else if byte == b'"' {
+            self.open = false;
+        }
+        true
+    }
+
+    /// A `"` outside a string opens one.
+    fn open(&mut self) {
+        self.open = true;
+    }
+}
+
 /// Rewrites numbers written with an all-zero fraction (`158.0`) as integers
 /// (`158`): JSON Schema counts them as integers, serde's integer types do
 /// not. The value is the same for every numeric field. Borrows `bytes`
 /// unchanged when there is nothing to rewrite.
 pub(super) fn integral_numbers_as_integers(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     let mut out: Option<Vec<u8>> = None;
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut string = StringScan::default();
     let mut i = 0;
     while i < bytes.len() {
         let byte = bytes[i];
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if byte == b'\\' {
-                escaped = true;
-            } else if byte == b'"' {
-                in_string = false;
-            }
-        } else if byte == b'"' {
-            in_string = true;
-        } else if byte == b'-' || byte.is_ascii_digit() {
+        let inside = string.within(byte);
+        if !inside && byte == b'"' {
+            string.open();
+        } else if !inside && (byte == b'-' || byte.is_ascii_digit()) {
             let start = i;
             while i < bytes.len()
                 && matches!(bytes[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
@@ -84,23 +107,15 @@ impl JsonLimits {
     pub(super) fn check(&self, bytes: &[u8]) -> Result<(), Problem> {
         let mut values = 0usize;
         let mut depth = 0usize;
-        let mut in_string = false;
-        let mut escaped = false;
+        let mut string = StringScan::default();
         let mut in_scalar = false;
         for &byte in bytes {
-            if in_string {
-                if escaped {
-                    escaped = false;
-                } else if byte == b'\\' {
-                    escaped = true;
-                } else if byte == b'"' {
-                    in_string = false;
-                }
+            if string.within(byte) {
                 continue;
             }
             match byte {
                 b'"' => {
-                    in_string = true;
+                    string.open();
                     in_scalar = false;
                     values += 1;
                 }
