@@ -62,11 +62,4 @@ mod tests {
             assert_eq!(registration.provider, provider);
         }
     }
-
-    #[cfg(feature = "local-embedder")]
-    #[test]
-    fn the_local_embedder_is_linked() {
-        let registration = forecastlab_core::ai::embedder("local").expect("`local` is linked");
-        assert_eq!(registration.name, "local");
-    }
 }

@@ -614,3 +614,12 @@ mod global_lightgbm {
 
     both_backends!(fits_once_across_series);
 }
+
+/// The server built with `local-embedder` links the `local` embedder: its
+/// registration is visible to the same lookup the RAG routes use.
+#[cfg(feature = "local-embedder")]
+#[test]
+fn the_local_embedder_is_linked() {
+    let registration = forecastlab_core::ai::embedder("local").expect("`local` is linked");
+    assert_eq!(registration.name, "local");
+}
