@@ -90,7 +90,7 @@ def features(rows, lags):
     return x
 
 
-def fold_forecast(df, wide, cutoff, lags, log_target):
+def fold_forecast(df, wide, cutoff, lags, log_target, objective):
     """Fits on days before `cutoff` and forecasts the next HORIZON days."""
     n = wide.shape[1]
     scale = df[df.t < cutoff].groupby("sid").y.mean().clip(lower=1e-9)
@@ -107,7 +107,7 @@ def fold_forecast(df, wide, cutoff, lags, log_target):
     to_model = np.log1p if log_target else (lambda v: v)
     from_model = np.expm1 if log_target else (lambda v: v)
     train = d[(d.t < cutoff) & (d.t >= max(LAGS))]
-    params = dict(objective=ARGS.objective, learning_rate=0.1, max_depth=6, seed=1, num_threads=1, verbose=-1)
+    params = dict(objective=objective, learning_rate=0.1, max_depth=6, seed=1, num_threads=1, verbose=-1)
     booster = lgb.train(params, lgb.Dataset(features(train, lags), to_model(train.y / train.scale)), 100)
     test = d[(d.t >= cutoff) & (d.t < cutoff + HORIZON)].sort_values(["t", "sid"])
     if not lags:
@@ -125,14 +125,14 @@ def fold_forecast(df, wide, cutoff, lags, log_target):
     return test, np.concatenate(out)
 
 
-def main():
-    df, n = load(ARGS.db)
+def main(args):
+    df, n = load(args.db)
     wide = df.pivot(index="sid", columns="t", values="y").fillna(0.0).values
-    lags = () if ARGS.no_lags else LAGS
+    lags = () if args.no_lags else LAGS
     cutoffs = [n - HORIZON * (FOLDS - i) for i in range(FOLDS)]
     error = total = holiday_error = holiday_total = naive_error = 0.0
     for cutoff in cutoffs:
-        test, point = fold_forecast(df, wide, cutoff, lags, ARGS.log_target)
+        test, point = fold_forecast(df, wide, cutoff, lags, args.log_target, args.objective)
         miss = np.abs(test.y.values - point)
         error += miss.sum()
         holiday = test.is_holiday.values.astype(bool)
@@ -141,7 +141,7 @@ def main():
         total += test.y.sum()
         for t in range(cutoff, cutoff + HORIZON):
             naive_error += np.abs(wide[:, t] - wide[:, cutoff - 7 + (t - cutoff) % 7]).sum()
-    print(f"global LightGBM ({ARGS.objective}) WAPE {100 * error / total:.2f} %")
+    print(f"global LightGBM ({args.objective}) WAPE {100 * error / total:.2f} %")
     ordinary_rate = (error - holiday_error) / (total - holiday_total)
     excess = holiday_error - ordinary_rate * holiday_total
     print(
@@ -157,5 +157,4 @@ if __name__ == "__main__":
     parser.add_argument("--objective", default="regression_l1", help="LightGBM objective")
     parser.add_argument("--no-lags", action="store_true", help="no lag columns (no recursion)")
     parser.add_argument("--log-target", action="store_true", help="fit log1p of the scaled target")
-    ARGS = parser.parse_args()
-    main()
+    main(parser.parse_args())

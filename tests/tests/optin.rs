@@ -7,6 +7,7 @@
 //! while its runtime flag is off (400 naming the flag), and with the flag on
 //! it must train, predict with intervals, backtest — beating
 //! `seasonal_naive` on seeded retail data — and be listed as enabled.
+//! Built with `local-embedder`, the server must link the `local` embedder.
 
 use chrono::{Datelike, Days, NaiveDate};
 use forecastlab_tests::{
