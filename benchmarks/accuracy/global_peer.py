@@ -8,7 +8,9 @@ its own predictions, weekday and month encodings, weekend, month end,
 holiday, price factor, promotion) plus store, product and category codes,
 the series' log scale and its expanding mean, on the target divided by the
 series' mean (local scaling), and prints the pooled WAPE beside seasonal
-naive's. `--no-lags` drops the lags (no recursion) and `--log-target` fits
+naive's. Prices of the forecast days are the sold unit prices, which on
+seeded data are the planned shelf and promotion prices the platform reads
+from the price history. `--no-lags` drops the lags (no recursion) and `--log-target` fits
 `log1p` of the scaled target. It also prints how much of the error falls on
 the holidays of the test windows beyond the error rate of ordinary days:
 no model fitted on one year of history can know their effect (Thanksgiving
@@ -59,6 +61,8 @@ def load(path):
     df["sid"] = df.store * (df["product"].max() + 1) + df["product"]
     df["y"] = df.y.astype(float)
     dates = np.sort(df.date.unique())
+    if len(df) != df.sid.nunique() * len(dates):
+        raise SystemExit("expects one sales row per series and day, as `forecastlab seed` writes")
     df["t"] = df.date.map({d: i for i, d in enumerate(dates)})
     return df, len(dates)
 
