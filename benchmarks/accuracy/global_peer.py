@@ -8,14 +8,13 @@ its own predictions, weekday and month encodings, weekend, month end,
 holiday, price factor, promotion) plus store, product and category codes,
 the series' log scale and its expanding mean, on the target divided by the
 series' mean (local scaling), and prints the pooled WAPE beside seasonal
-naive's. Prices of the forecast days are the sold unit prices, which on
-seeded data are the planned shelf and promotion prices the platform reads
-from the price history. `--no-lags` drops the lags (no recursion) and `--log-target` fits
-`log1p` of the scaled target. It also prints how much of the error falls on
-the holidays of the test windows beyond the error rate of ordinary days:
-no model fitted on one year of history can know their effect (Thanksgiving
-and Christmas Day sell below an ordinary day; of the earlier holidays only
-New Year's Day does).
+naive's. The price factor of a forecast day is its sold unit price (on
+seeded data, that day's shelf or promotion price). `--no-lags` drops the
+lags (no recursion) and `--log-target` fits `log1p` of the scaled target.
+It also prints how much of the error falls on the holidays of the test
+windows beyond the error rate of ordinary days: no model fitted on one year
+of history can know their effect (Thanksgiving and Christmas Day sell below
+an ordinary day; of the earlier holidays only New Year's Day does).
 
     pip install lightgbm pandas
     forecastlab seed --preset high_variance --seed 1 --stores 5 --products 20 \\
