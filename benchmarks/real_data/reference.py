@@ -1,5 +1,5 @@
 """statsforecast's forecasts on the real data sets of prepare.py, for the
-side-by-side accuracy benchmark (tests/tests/real_data.rs).
+side-by-side accuracy benchmark (tests/tests/http/real_data.rs).
 
 Cuts the folds ForecastLab's splitter cuts for `n_splits` 5, horizon 28,
 expanding, `min_train_size` = days - 5 x 28 (the last five 28-day windows),

@@ -7,7 +7,7 @@ folds the Rust side uses (the last FOLDS windows of H days), fits each
 statsforecast model on every fold's training window, and writes the
 series, the folds' forecasts and the wall time of each model to
 reference.json beside this file. The Rust side
-(tests/tests/statsforecast_parity.rs and
+(tests/tests/http/statsforecast_parity.rs and
 `cargo bench -p forecastlab-parity --bench statistical`, the crate beside
 this file) reads that file
 and compares accuracy and speed on exactly the same data.
