@@ -28,8 +28,9 @@
 //!    S3/local ratio, then S3 writes/s with 16 in flight.
 //!
 //! ```text
-//! cargo bench -p forecastlab-server --bench capacity
-//! BENCH_REPS=1 BENCH_MODELS=naive,regression cargo bench -p forecastlab-server --bench capacity
+//! cargo bench -p forecastlab-server --features capacity-bench --bench capacity
+//! BENCH_REPS=1 BENCH_MODELS=naive,regression \
+//!     cargo bench -p forecastlab-server --features capacity-bench --bench capacity
 //! ```
 //!
 //! Settings: `BENCH_STORES` / `BENCH_PRODUCTS` / `BENCH_DAYS` (20 / 30 /
