@@ -189,6 +189,59 @@ async fn openapi_and_docs_are_served(backend: Backend) {
     assert!(bundle.bytes().await.unwrap().len() > 100_000);
 }
 
+/// Every operation has an `operationId` of its own, and every response link
+/// names an existing operation and only parameters that operation takes.
+async fn openapi_operations_are_uniquely_named_and_linked(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let spec = app.get("/openapi.json").await.assert_ok().clone();
+    let mut operations = std::collections::BTreeMap::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            let parameters: Vec<&str> = operation["parameters"]
+                .as_array()
+                .map(|list| list.iter().filter_map(|p| p["name"].as_str()).collect())
+                .unwrap_or_default();
+            let previous =
+                operations.insert(id.to_owned(), (format!("{method} {path}"), parameters));
+            assert!(
+                previous.is_none(),
+                "operationId {id} names both {method} {path} and {}",
+                previous.unwrap().0
+            );
+        }
+    }
+    let mut links = 0;
+    for item in spec["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            for response in operation["responses"].as_object().unwrap().values() {
+                let Some(response_links) = response["links"].as_object() else {
+                    continue;
+                };
+                for (name, link) in response_links {
+                    links += 1;
+                    let target = link["operationId"].as_str().unwrap();
+                    let (_, parameters) = operations
+                        .get(target)
+                        .unwrap_or_else(|| panic!("link {name} names no operation: {target}"));
+                    for parameter in link["parameters"].as_object().unwrap().keys() {
+                        assert!(
+                            parameters.contains(&parameter.as_str()),
+                            "link {name}: {target} takes no parameter {parameter}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        links >= 13,
+        "the create and list operations link onward ({links} links)"
+    );
+}
+
 async fn plugin_registered_elsewhere_is_listed(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let catalog = app.get("/forecasting/models").await;
@@ -245,6 +298,7 @@ both_backends!(
     malformed_requests_are_problems,
     schema_is_migrated,
     openapi_and_docs_are_served,
+    openapi_operations_are_uniquely_named_and_linked,
     plugin_registered_elsewhere_is_listed,
     gzip_is_offered,
 );

@@ -20,7 +20,14 @@ use crate::{
 /// is linked in), naming the setting to configure.
 #[utoipa::path(post, path = "/agents/sessions", tag = "agents", request_body = SessionCreate,
     responses(
-        (status = 201, description = "Session created", body = SessionResponse),
+        (status = 201, description = "Session created", body = SessionResponse,
+            links(
+                ("GetSession" = (operation_id = "get_session", parameters(("session_id" = "$response.body#/session_id")))),
+                ("Chat" = (operation_id = "chat", parameters(("session_id" = "$response.body#/session_id")))),
+                ("Approve" = (operation_id = "approve", parameters(("session_id" = "$response.body#/session_id")))),
+                ("ToolCalls" = (operation_id = "tool_calls", parameters(("session_id" = "$response.body#/session_id")))),
+                ("DeleteSession" = (operation_id = "delete_session", parameters(("session_id" = "$response.body#/session_id")))),
+            )),
         (status = 400, description = "The agent cannot be built", body = ProblemBody),
         (status = 422, description = "Invalid body (including an unknown agent_type)",
             body = ProblemBody)))]

@@ -47,7 +47,7 @@ async fn load(state: &AppState, id: &str) -> Result<WorkspaceRow, Problem> {
 /// and `sort_order`. Archived rows are hidden unless `include_archived`;
 /// `q` searches names case-insensitively; repeated `tags` must all match.
 /// `total` counts the filtered set.
-#[utoipa::path(get, path = "/demo/workspaces", tag = "demo", params(WorkspaceListQuery),
+#[utoipa::path(get, path = "/demo/workspaces", tag = "demo", operation_id = "list_demo_workspaces", params(WorkspaceListQuery),
     responses(
         (status = 200, description = "A page of workspaces", body = WorkspaceList),
         (status = 422, description = "Invalid query", body = ProblemBody)))]
@@ -65,7 +65,7 @@ pub(crate) async fn list(
 }
 
 /// One workspace with every slot.
-#[utoipa::path(get, path = "/demo/workspaces/{workspace_id}", tag = "demo",
+#[utoipa::path(get, path = "/demo/workspaces/{workspace_id}", tag = "demo", operation_id = "get_demo_workspace",
     params(("workspace_id" = String, Path, description = "32-hex workspace id")),
     responses(
         (status = 200, description = "The workspace", body = WorkspaceDetail),
@@ -116,7 +116,7 @@ pub(crate) async fn update(
 
 /// Deletes the workspace row only: the runs, aliases, plans, jobs and
 /// sessions it references stay.
-#[utoipa::path(delete, path = "/demo/workspaces/{workspace_id}", tag = "demo",
+#[utoipa::path(delete, path = "/demo/workspaces/{workspace_id}", tag = "demo", operation_id = "delete_demo_workspace",
     params(("workspace_id" = String, Path, description = "32-hex workspace id")),
     responses(
         (status = 204, description = "Deleted"),

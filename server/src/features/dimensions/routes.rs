@@ -51,7 +51,8 @@ fn product_missing(id: i64) -> Problem {
 #[utoipa::path(get, path = "/dimensions/stores", tag = "dimensions",
     params(StoreListQuery),
     responses(
-        (status = 200, description = "A page of stores", body = StoreListResponse),
+        (status = 200, description = "A page of stores", body = StoreListResponse,
+            links(("GetStore" = (operation_id = "get_store", parameters(("store_id" = "$response.body#/stores/0/id")))))),
         (status = 422, description = "Invalid query", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn list_stores(
@@ -104,7 +105,11 @@ pub(crate) async fn get_store(
 #[utoipa::path(get, path = "/dimensions/products", tag = "dimensions",
     params(ProductListQuery),
     responses(
-        (status = 200, description = "A page of products", body = ProductListResponse),
+        (status = 200, description = "A page of products", body = ProductListResponse,
+            links(
+                ("GetProduct" = (operation_id = "get_product", parameters(("product_id" = "$response.body#/products/0/id")))),
+                ("GetLifecycleCurve" = (operation_id = "lifecycle_curve", parameters(("product_id" = "$response.body#/products/0/id")))),
+            )),
         (status = 422, description = "Invalid query", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn list_products(

@@ -61,7 +61,11 @@ use crate::{
 ///   generate response.
 #[utoipa::path(post, path = "/jobs", tag = "jobs", request_body = JobCreate,
     responses(
-        (status = 202, description = "Queued", body = JobResponse),
+        (status = 202, description = "Queued", body = JobResponse,
+            links(
+                ("GetJob" = (operation_id = "get_job", parameters(("job_id" = "$response.body#/job_id")))),
+                ("CancelJob" = (operation_id = "cancel", parameters(("job_id" = "$response.body#/job_id")))),
+            )),
         (status = 404, description = "Unknown store code or SKU", body = ProblemBody),
         (status = 422, description = "Invalid job type or params", body = ProblemBody)))]
 pub(crate) async fn submit(
@@ -77,7 +81,7 @@ pub(crate) async fn submit(
 /// desc). A batch split into shard jobs is listed once, its shards counted
 /// by status under `shards`; `include_shards=true` lists the shard jobs
 /// too, `parent_job_id` lists only the shards of one batch.
-#[utoipa::path(get, path = "/jobs", tag = "jobs", params(JobListQuery),
+#[utoipa::path(get, path = "/jobs", tag = "jobs", operation_id = "list_jobs", params(JobListQuery),
     responses(
         (status = 200, description = "A page of jobs", body = JobListResponse),
         (status = 404, description = "No job with that parent_job_id", body = ProblemBody),
@@ -91,7 +95,7 @@ pub(crate) async fn list(
 
 /// One job: status, progress, result or error; a split batch counts its
 /// shards by status (`shards`), a shard names its batch (`parent_job_id`).
-#[utoipa::path(get, path = "/jobs/{job_id}", tag = "jobs",
+#[utoipa::path(get, path = "/jobs/{job_id}", tag = "jobs", operation_id = "get_job",
     params(("job_id" = String, Path, description = "32-hex job id")),
     responses(
         (status = 200, description = "The job", body = JobResponse),

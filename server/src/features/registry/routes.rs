@@ -21,7 +21,8 @@ use crate::{
 /// `deny` answers 409.
 #[utoipa::path(post, path = "/registry/runs", tag = "registry", request_body = RunCreate,
     responses(
-        (status = 201, description = "Run created", body = RunResponse),
+        (status = 201, description = "Run created", body = RunResponse,
+            links(("CompareWithItself" = (operation_id = "compare_runs", parameters(("run_id_a" = "$response.body#/run_id"), ("run_id_b" = "$response.body#/run_id")))))),
         (status = 409, description = "Duplicate run (policy deny)", body = ProblemBody),
         (status = 422, description = "Invalid body", body = ProblemBody)))]
 pub(crate) async fn create_run(
@@ -169,7 +170,7 @@ pub(crate) async fn alias_history(
 
 /// Diff of two runs: config keys that differ, every metric with `b − a`,
 /// and the data window / series fields that differ.
-#[utoipa::path(get, path = "/registry/compare/{run_id_a}/{run_id_b}", tag = "registry",
+#[utoipa::path(get, path = "/registry/compare/{run_id_a}/{run_id_b}", tag = "registry", operation_id = "compare_runs",
     params(("run_id_a" = String, Path, description = "First run"),
            ("run_id_b" = String, Path, description = "Second run")),
     responses(

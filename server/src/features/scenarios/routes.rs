@@ -58,7 +58,11 @@ pub(crate) async fn simulate(
 #[utoipa::path(post, path = "/scenarios", tag = "scenarios",
     request_body = ScenarioCreate,
     responses(
-        (status = 201, description = "Saved", body = ScenarioPlanResponse),
+        (status = 201, description = "Saved", body = ScenarioPlanResponse,
+            links(
+                ("GetScenario" = (operation_id = "get_scenario", parameters(("scenario_id" = "$response.body#/scenario_id")))),
+                ("DeleteScenario" = (operation_id = "delete_scenario", parameters(("scenario_id" = "$response.body#/scenario_id")))),
+            )),
         (status = 400, description = "Invalid artifact path or metadata", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such artifact", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Invalid request", body = ProblemBody, content_type = "application/problem+json")))]
@@ -126,7 +130,7 @@ fn parse_list_query(raw: Option<&str>) -> Result<ScenarioListQuery, Problem> {
 
 /// Saved plans, newest first; repeat `tags` to require several (a plan must
 /// carry every tag given; `total` counts the filtered set).
-#[utoipa::path(get, path = "/scenarios", tag = "scenarios", params(ScenarioListQuery),
+#[utoipa::path(get, path = "/scenarios", tag = "scenarios", operation_id = "list_scenarios", params(ScenarioListQuery),
     responses(
         (status = 200, description = "A page of plans", body = ScenarioListResponse),
         (status = 422, description = "Invalid query", body = ProblemBody, content_type = "application/problem+json")))]
@@ -139,7 +143,7 @@ pub(crate) async fn list(
 }
 
 /// One saved plan with its snapshot (as stored; not recomputed).
-#[utoipa::path(get, path = "/scenarios/{scenario_id}", tag = "scenarios",
+#[utoipa::path(get, path = "/scenarios/{scenario_id}", tag = "scenarios", operation_id = "get_scenario",
     params(("scenario_id" = String, Path, description = "32-hex plan id")),
     responses(
         (status = 200, description = "The plan", body = ScenarioPlanResponse),
@@ -152,7 +156,7 @@ pub(crate) async fn get(
 }
 
 /// Deletes a plan (**204**, no body).
-#[utoipa::path(delete, path = "/scenarios/{scenario_id}", tag = "scenarios",
+#[utoipa::path(delete, path = "/scenarios/{scenario_id}", tag = "scenarios", operation_id = "delete_scenario",
     params(("scenario_id" = String, Path, description = "32-hex plan id")),
     responses(
         (status = 204, description = "Deleted"),
@@ -168,7 +172,7 @@ pub(crate) async fn delete(
 /// Compares 2–5 distinct saved plans: ranked by `rank_by` (descending,
 /// ties keep request order) and merged into one chart series (baseline of
 /// the first plan, one member per plan id). Unknown ids → 404 listing them.
-#[utoipa::path(post, path = "/scenarios/compare", tag = "scenarios",
+#[utoipa::path(post, path = "/scenarios/compare", tag = "scenarios", operation_id = "compare_scenarios",
     request_body = CompareRequest,
     responses(
         (status = 200, description = "Ranked comparison", body = MultiScenarioComparison),
