@@ -49,16 +49,16 @@ struct ApiDoc;
 
 /// Every API route with its OpenAPI document (completed by
 /// [`crate::http::openapi::finalize`]).
-fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+fn api_routes() -> (Router<AppState>, serde_json::Value) {
     let (routes, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::features::router())
         .merge(crate::http::metrics::router())
         .split_for_parts();
-    (routes, crate::http::openapi::finalize(api))
+    (routes, crate::http::openapi::finalize(&api))
 }
 
-/// The OpenAPI document of every route.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+/// The OpenAPI document of every route, as `/openapi.json` serves it.
+pub fn openapi() -> serde_json::Value {
     api_routes().1
 }
 
@@ -87,7 +87,7 @@ pub fn build_app(state: AppState) -> Router {
         ))
         .fallback(unknown_route)
         .with_state(state)
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", api))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))

@@ -85,14 +85,48 @@ fn problem_content() -> Value {
     })
 }
 
-/// Applies the rules above to `document`.
-pub fn finalize(document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    let mut value = match serde_json::to_value(&document) {
-        Ok(value) => value,
-        Err(_) => return document,
-    };
+/// Applies the rules above to `document` and returns the JSON document
+/// `/openapi.json` serves. It stays JSON: utoipa's `Link` serializes its
+/// fields in snake case (`operation_id`), which [`camel_case_links`]
+/// corrects and the typed document could not hold.
+pub fn finalize(document: &utoipa::openapi::OpenApi) -> Value {
+    let mut value = serde_json::to_value(document).unwrap_or_else(|_| json!({}));
     apply(&mut value);
-    serde_json::from_value(value).unwrap_or(document)
+    camel_case_links(&mut value);
+    value
+}
+
+/// Renames the fields of every response link to the OpenAPI names
+/// (`operationId`, `operationRef`, `requestBody`).
+fn camel_case_links(document: &mut Value) {
+    let Some(Value::Object(paths)) = document.get_mut("paths") else {
+        return;
+    };
+    let operations = paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut());
+    for operation in operations {
+        let Some(Value::Object(responses)) = operation.get_mut("responses") else {
+            continue;
+        };
+        for response in responses.values_mut() {
+            let Some(Value::Object(links)) = response.get_mut("links") else {
+                continue;
+            };
+            for link in links.values_mut().filter_map(Value::as_object_mut) {
+                for (snake, camel) in [
+                    ("operation_id", "operationId"),
+                    ("operation_ref", "operationRef"),
+                    ("request_body", "requestBody"),
+                ] {
+                    if let Some(field) = link.remove(snake) {
+                        link.insert(camel.into(), field);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `YYYY-MM-DD` of a day that exists (leap years included).
@@ -261,19 +295,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_app_document_survives_finalization() {
-        // `finalize` falls back to the raw document when its result does
-        // not read back (a schema utoipa cannot parse): the shared
-        // responses would then be missing from every operation.
-        let document = serde_json::to_value(crate::app::openapi()).unwrap();
+    fn the_app_document_is_finalized() {
+        let document = crate::app::openapi();
         assert!(document["components"]["responses"].is_object());
         let run = &document["paths"]["/demo/run"]["post"]["responses"];
         assert!(run["415"].is_object(), "{run}");
     }
 
     #[test]
+    fn links_use_the_openapi_field_names() {
+        let document = crate::app::openapi();
+        let links = &document["paths"]["/jobs"]["post"]["responses"]["202"]["links"];
+        assert_eq!(links["GetJob"]["operationId"], "get_job", "{links}");
+        assert_eq!(
+            links["GetJob"]["parameters"]["job_id"],
+            "$response.body#/job_id"
+        );
+        assert!(links["GetJob"].get("operation_id").is_none(), "{links}");
+    }
+
+    #[test]
     fn series_named_by_id_or_key_require_one_of_each_pair() {
-        let document = serde_json::to_value(crate::app::openapi()).unwrap();
+        let document = crate::app::openapi();
         let schemas = &document["components"]["schemas"];
         for name in ["PredictRequest", "ExplainRequest", "TrainRequest"] {
             let all_of = schemas[name]["allOf"].as_array();
