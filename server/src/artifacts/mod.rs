@@ -33,6 +33,9 @@ pub enum StorageError {
     /// The URI resolves outside the registry root.
     #[error("Artifact path escapes the registry root: {0}")]
     Traversal(String),
+    /// A part of the URI is longer than a file or key name may be.
+    #[error("Artifact path has a name longer than {max} bytes: {0}", max = paths::MAX_NAME_BYTES)]
+    NameTooLong(String),
     /// No artifact is stored there.
     #[error("Artifact not found: {0}")]
     NotFound(String),

@@ -36,6 +36,18 @@ pub(crate) fn normalize(path: &Path) -> Option<PathBuf> {
     Some(out)
 }
 
+/// The longest name a path part may have (Linux's `NAME_MAX`; longer
+/// names cannot be files, so they are refused on both backends alike).
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// Refuses a URI with a part longer than [`MAX_NAME_BYTES`].
+fn check_name_lengths(uri: &str, parts: Vec<String>) -> Result<Vec<String>, StorageError> {
+    if parts.iter().any(|part| part.len() > MAX_NAME_BYTES) {
+        return Err(StorageError::NameTooLong(uri.to_owned()));
+    }
+    Ok(parts)
+}
+
 /// Resolves `uri` under the local directory `root`; absolute URIs are
 /// accepted only when they lie inside the root. Returns the path parts
 /// relative to the root.
@@ -50,7 +62,7 @@ pub(crate) fn resolve_local(root: &Path, uri: &str) -> Result<Vec<String>, Stora
     };
     let resolved = normalize(&joined).ok_or_else(traversal)?;
     let relative = resolved.strip_prefix(&root).map_err(|_| traversal())?;
-    parts(relative).ok_or_else(traversal)
+    check_name_lengths(uri, parts(relative).ok_or_else(traversal)?)
 }
 
 /// Resolves a relative `uri` inside an object-store root: absolute URIs and
@@ -62,7 +74,7 @@ pub(crate) fn resolve_relative(uri: &str) -> Result<Vec<String>, StorageError> {
         return Err(traversal());
     }
     let resolved = normalize(candidate).ok_or_else(traversal)?;
-    parts(&resolved).ok_or_else(traversal)
+    check_name_lengths(uri, parts(&resolved).ok_or_else(traversal)?)
 }
 
 /// The UTF-8 parts of a relative path, or `None` when it is empty (the root
@@ -156,6 +168,24 @@ fn absolute_lexical(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_longer_than_a_file_name_are_rejected() {
+        let long = "0".repeat(MAX_NAME_BYTES + 1);
+        let fits = "0".repeat(MAX_NAME_BYTES);
+        let root = Path::new("/srv/registry");
+        for uri in [long.clone(), format!("runs/{long}/model.flmodel")] {
+            assert!(matches!(
+                resolve_local(root, &uri),
+                Err(StorageError::NameTooLong(_))
+            ));
+            assert!(matches!(
+                resolve_relative(&uri),
+                Err(StorageError::NameTooLong(_))
+            ));
+        }
+        assert_eq!(resolve_relative(&fits).unwrap(), vec![fits.clone()]);
+    }
 
     #[test]
     fn local_traversal_is_rejected() {

@@ -427,6 +427,24 @@ async fn verify_outcomes(backend: Backend) {
     app.get(&format!("/registry/runs/{other}/verify"))
         .await
         .assert_problem(400, "BAD_REQUEST");
+    // A name no file can have (over 255 bytes) is a 400 too, not a 500
+    // from the file system.
+    let long = "0".repeat(300);
+    app.patch(
+        &format!("/registry/runs/{other}"),
+        &json!({"artifact_uri": long, "artifact_hash": HELLO_SHA256}),
+    )
+    .await
+    .assert_ok();
+    let response = app.get(&format!("/registry/runs/{other}/verify")).await;
+    let detail = response.assert_problem(400, "BAD_REQUEST")["detail"].clone();
+    assert!(
+        detail
+            .as_str()
+            .unwrap()
+            .starts_with("Artifact path has a name longer than 255 bytes"),
+        "{detail}"
+    );
     app.get("/registry/runs/00000000000000000000000000000000/verify")
         .await
         .assert_problem(404, "NOT_FOUND");

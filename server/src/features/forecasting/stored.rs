@@ -97,7 +97,9 @@ pub async fn fetch_artifact(
         StorageError::NotFound(_) => {
             Problem::not_found(format!("Model artifact not found: {label}"))
         }
-        StorageError::Traversal(_) => Problem::bad_request(error.to_string()),
+        StorageError::Traversal(_) | StorageError::NameTooLong(_) => {
+            Problem::bad_request(error.to_string())
+        }
         StorageError::Io(error) => {
             Problem::bad_request(format!("Model artifact cannot be read: {error}"))
         }

@@ -408,6 +408,9 @@ pub async fn verify_run(state: &AppState, run_id: &str) -> Result<VerifyResponse
                 "Artifact path escapes the registry root: {uri}"
             )))
         }
+        Err(error @ StorageError::NameTooLong(_)) => {
+            return Err(Problem::bad_request(error.to_string()))
+        }
         Err(StorageError::Io(error)) => return Err(Problem::internal(error)),
         Err(StorageError::Store(error)) => return Err(Problem::internal(error)),
     };
