@@ -26,7 +26,6 @@ use crate::{
                 ("Chat" = (operation_id = "chat", parameters(("session_id" = "$response.body#/session_id")))),
                 ("Approve" = (operation_id = "approve", parameters(("session_id" = "$response.body#/session_id")))),
                 ("ToolCalls" = (operation_id = "tool_calls", parameters(("session_id" = "$response.body#/session_id")))),
-                ("DeleteSession" = (operation_id = "delete_session", parameters(("session_id" = "$response.body#/session_id")))),
             )),
         (status = 400, description = "The agent cannot be built", body = ProblemBody),
         (status = 422, description = "Invalid body (including an unknown agent_type)",

@@ -64,7 +64,6 @@ use crate::{
         (status = 202, description = "Queued", body = JobResponse,
             links(
                 ("GetJob" = (operation_id = "get_job", parameters(("job_id" = "$response.body#/job_id")))),
-                ("CancelJob" = (operation_id = "cancel", parameters(("job_id" = "$response.body#/job_id")))),
             )),
         (status = 404, description = "Unknown store code or SKU", body = ProblemBody),
         (status = 422, description = "Invalid job type or params", body = ProblemBody)))]
