@@ -2,8 +2,9 @@
 knows every day's expected demand and misses only what the seeder draws on
 top of it (multiplicative noise, anomalies, stochastic rounding, stockout
 caps), scaled by the best constant factor. No model can beat it on the same
-data; the gap between a model's WAPE and this floor is the model's own
-error.
+data, but the floor is loose: it leaves out the levels' estimation and
+the holidays. `structural_oracle.py` measures a tighter one on the seeded
+data themselves.
 
 The draws follow server/src/seeder/engine/series.rs: demand = expected *
 max(0, 1 + sigma * N(0, 1)), anomalies multiply or divide by the magnitude,
