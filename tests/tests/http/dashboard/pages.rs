@@ -1,7 +1,7 @@
-//! The dashboard, driven in a real headless Chromium (every page loads with
+//! The dashboard driven in a real headless Chromium: every page loads with
 //! no console error and no failed request; seeding, forecasting,
-//! backtesting, the registry and the jobs page work from the browser), plus
-//! HTTP checks of its fragments' errors and its static files' caching.
+//! backtesting, the registry, the jobs and the scenarios pages work from
+//! the browser.
 //!
 //! Screenshots of every page go to `forecastlab_tests::browser::screenshot_dir()`.
 
@@ -11,6 +11,8 @@ use forecastlab_tests::{
     jobs, Backend, TestApp,
 };
 use serde_json::{json, Value};
+
+use super::{seed, window};
 
 /// Every page of the navigation, with the name of its screenshot.
 const PAGES: [(&str, &str); 9] = [
@@ -27,15 +29,6 @@ const PAGES: [(&str, &str); 9] = [
 
 fn shot(backend: Backend, name: &str) -> String {
     format!("{}-{name}", format!("{backend:?}").to_lowercase())
-}
-
-async fn seed(app: &TestApp) {
-    app.post(
-        "/seeder/generate",
-        &json!({"scenario": "demo_minimal", "seed": 42}),
-    )
-    .await
-    .assert_ok();
 }
 
 /// Each page loads cleanly on an empty database, the Overview's seed form
@@ -629,131 +622,6 @@ async fn scenarios_page_simulates_saves_and_compares(backend: Backend) {
         .assert_problem(404, "NOT_FOUND");
 }
 
-/// First and last day of the seeded sales.
-async fn window(app: &TestApp) -> (String, String) {
-    let status = app.get("/seeder/status").await;
-    let status = status.assert_ok();
-    (
-        status["date_range_start"].as_str().unwrap().to_owned(),
-        status["date_range_end"].as_str().unwrap().to_owned(),
-    )
-}
-
-/// Fragments answer the API's problems: bad queries 422, missing runs 404,
-/// a job of another type 400, an unfinished job 409.
-async fn fragments_answer_problems(backend: Backend) {
-    let app = TestApp::spawn_with(backend, &[("JOBS_WORKERS", "0")]).await;
-    app.get("/ui/jobs/table?status=bogus")
-        .await
-        .assert_invalid("query.status");
-    app.get("/ui/registry/runs?page=0")
-        .await
-        .assert_invalid("query.page");
-    app.get("/ui/series/charts?store_id=0")
-        .await
-        .assert_invalid("query.store_id");
-    app.get("/ui/registry?run_id=xyz")
-        .await
-        .assert_invalid("query.run_id");
-    app.get(&format!("/ui/registry/runs/{}", "a".repeat(32)))
-        .await
-        .assert_problem(404, "NOT_FOUND");
-    app.get("/ui/forecast/result?job_id=nope")
-        .await
-        .assert_problem(404, "NOT_FOUND");
-    seed(&app).await;
-    let (start, end) = window(&app).await;
-    let queued = jobs::submit(
-        &app,
-        "train",
-        json!({"model_type": "naive", "store_id": 1, "product_id": 1,
-               "start_date": start, "end_date": end}),
-    )
-    .await;
-    let job_id = queued["job_id"].as_str().unwrap();
-    app.get(&format!("/ui/forecast/result?job_id={job_id}"))
-        .await
-        .assert_problem(400, "BAD_REQUEST");
-    app.get(&format!("/ui/backtest/result?job_id={job_id}"))
-        .await
-        .assert_problem(400, "BAD_REQUEST");
-    let backtest = jobs::submit(
-        &app,
-        "backtest",
-        json!({"model_type": "naive", "store_id": 1, "product_id": 1,
-               "start_date": start, "end_date": end}),
-    )
-    .await;
-    let backtest_id = backtest["job_id"].as_str().unwrap();
-    app.get(&format!("/ui/backtest/result?job_id={backtest_id}"))
-        .await
-        .assert_problem(409, "CONFLICT");
-    // Pages and fragments are HTML; unknown dashboard paths are 404 problems.
-    let page = app.get("/ui/forecast").await;
-    page.assert_ok();
-    assert!(page.content_type().starts_with("text/html"));
-    assert!(page.text.contains("<option value=\"seasonal_naive\""));
-    app.get("/ui/nope").await.assert_problem(404, "NOT_FOUND");
-}
-
-/// Static files: content-hashed URLs served immutable with an ETag, 304 on
-/// a match, revalidated under an old hash, 404 when unknown.
-async fn static_files_are_cached_by_content(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let page = app.get("/").await;
-    let url = page
-        .text
-        .split('"')
-        .find(|part| part.starts_with("/ui/static/") && part.ends_with("uplot-1.6.32.iife.min.js"))
-        .expect("uPlot linked from the page")
-        .to_owned();
-    let hash = url.split('/').nth(3).unwrap().to_owned();
-    let response = app.client.get(app.url(&url)).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default()
-    };
-    assert_eq!(
-        header("cache-control"),
-        "public, max-age=31536000, immutable"
-    );
-    assert_eq!(header("etag"), format!("\"{hash}\""));
-    assert!(header("content-type").starts_with("text/javascript"));
-    assert!(response.text().await.unwrap().contains("uPlot"));
-
-    let again = app
-        .client
-        .get(app.url(&url))
-        .header("if-none-match", format!("\"{hash}\""))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), 304);
-    let stale = app
-        .client
-        .get(app.url("/ui/static/000000000000/vendor/uplot-1.6.32.iife.min.js"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stale.status(), 200);
-    assert_eq!(stale.headers()["cache-control"], "no-cache");
-    app.get(&format!("/ui/static/{hash}/vendor/nope.js"))
-        .await
-        .assert_problem(404, "NOT_FOUND");
-    let licence = app
-        .client
-        .get(app.url(&url.replace("uplot-1.6.32.iife.min.js", "uplot-LICENSE")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(licence.status(), 200);
-    assert!(licence.text().await.unwrap().contains("MIT License"));
-}
-
 both_backends!(
     pages_load_cleanly_before_and_after_seeding,
     forecast_page_trains_and_predicts,
@@ -761,8 +629,6 @@ both_backends!(
     registry_page_details_verifies_aliases_and_compares,
     jobs_page_shows_progress_and_cancels,
     scenarios_page_simulates_saves_and_compares,
-    fragments_answer_problems,
-    static_files_are_cached_by_content,
 );
 
 #[test]
