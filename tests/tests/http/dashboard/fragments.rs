@@ -1,10 +1,9 @@
 //! The dashboard over plain HTTP: its fragments answer the API's problems,
 //! and its static files are cached by content.
 
-use forecastlab_tests::{both_backends, jobs, Backend, TestApp};
-use serde_json::json;
+use forecastlab_tests::{both_backends, Backend, TestApp};
 
-use super::{seed, window};
+use super::{queue_naive, seed, window};
 
 /// Fragments answer the API's problems: bad queries 422, missing runs 404,
 /// a job of another type 400, an unfinished job 409.
@@ -30,28 +29,14 @@ async fn fragments_answer_problems(backend: Backend) {
         .assert_problem(404, "NOT_FOUND");
     seed(&app).await;
     let (start, end) = window(&app).await;
-    let queued = jobs::submit(
-        &app,
-        "train",
-        json!({"model_type": "naive", "store_id": 1, "product_id": 1,
-               "start_date": start, "end_date": end}),
-    )
-    .await;
-    let job_id = queued["job_id"].as_str().unwrap();
+    let job_id = queue_naive(&app, "train", &start, &end).await;
     app.get(&format!("/ui/forecast/result?job_id={job_id}"))
         .await
         .assert_problem(400, "BAD_REQUEST");
     app.get(&format!("/ui/backtest/result?job_id={job_id}"))
         .await
         .assert_problem(400, "BAD_REQUEST");
-    let backtest = jobs::submit(
-        &app,
-        "backtest",
-        json!({"model_type": "naive", "store_id": 1, "product_id": 1,
-               "start_date": start, "end_date": end}),
-    )
-    .await;
-    let backtest_id = backtest["job_id"].as_str().unwrap();
+    let backtest_id = queue_naive(&app, "backtest", &start, &end).await;
     app.get(&format!("/ui/backtest/result?job_id={backtest_id}"))
         .await
         .assert_problem(409, "CONFLICT");

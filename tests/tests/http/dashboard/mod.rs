@@ -5,7 +5,7 @@
 mod fragments;
 mod pages;
 
-use forecastlab_tests::TestApp;
+use forecastlab_tests::{jobs, TestApp};
 use serde_json::json;
 
 /// Seeds the `demo_minimal` preset.
@@ -26,4 +26,17 @@ async fn window(app: &TestApp) -> (String, String) {
         status["date_range_start"].as_str().unwrap().to_owned(),
         status["date_range_end"].as_str().unwrap().to_owned(),
     )
+}
+
+/// Queues a `naive` job of `job_type` (`train` or `backtest`) on store 1 /
+/// product 1 over `start..=end`; returns its id.
+async fn queue_naive(app: &TestApp, job_type: &str, start: &str, end: &str) -> String {
+    let queued = jobs::submit(
+        app,
+        job_type,
+        json!({"model_type": "naive", "store_id": 1, "product_id": 1,
+               "start_date": start, "end_date": end}),
+    )
+    .await;
+    queued["job_id"].as_str().unwrap().to_owned()
 }

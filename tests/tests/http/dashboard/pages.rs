@@ -12,7 +12,7 @@ use forecastlab_tests::{
 };
 use serde_json::{json, Value};
 
-use super::{seed, window};
+use super::{queue_naive, seed, window};
 
 /// Every page of the navigation, with the name of its screenshot.
 const PAGES: [(&str, &str); 9] = [
@@ -398,14 +398,7 @@ async fn jobs_page_shows_progress_and_cancels(backend: Backend) {
     let app = TestApp::spawn_with(backend, &[("JOBS_WORKERS", "0")]).await;
     seed(&app).await;
     let (start, end) = window(&app).await;
-    let queued = jobs::submit(
-        &app,
-        "train",
-        json!({"model_type": "naive", "store_id": 1, "product_id": 1,
-               "start_date": start, "end_date": end}),
-    )
-    .await;
-    let job_id = queued["job_id"].as_str().unwrap().to_owned();
+    let job_id = queue_naive(&app, "train", &start, &end).await;
     let browser = Browser::start().await;
     browser.open(&app.url("/ui/jobs")).await;
     let row = format!("#jobs-table tr[data-job='{job_id}']");
